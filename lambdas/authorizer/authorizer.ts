@@ -1,0 +1,269 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { hashApiKey, parseApiKey } from './api-key';
+import { type Credential, classify } from './classify';
+import { type AuthorizerConfig, parseConfig } from './config';
+import { AuthError, type ReasonCode } from './errors';
+import { resolveIssuer } from './issuers';
+import { type JwksGetterFactory, JwtVerifier, type UserPrincipal, remoteJwks } from './jwt';
+import { type LogFields, type Logger, jsonLogger } from './log';
+import { type PolicyDocument, arnPrefix, buildPolicy, compileRoutes, evaluatePolicy, routeDecision } from './policy';
+import { SecretStore } from './secrets';
+import { ServicePrincipal, ServiceSecretVerifier } from './service-secrets';
+import { ApiKeyStore, RecordInvalidError, TenantStore } from './store';
+import type { TenantRecord } from '../shared/table';
+
+/** Collaborators the factory builds by default; tests and tools pass their own. */
+export interface AuthorizerDeps {
+  /** DynamoDB client (default: built on first use from the standard SDK environment, 2 attempts, 1 s timeout). */
+  readonly dynamodb?: DynamoDBClient;
+  /** Secrets Manager client (default: as for DynamoDB). */
+  readonly secretsManager?: SecretsManagerClient;
+  /** JWKS key getter per issuer (default: jose's remote set with the issuer's timeout, cooldown and max age). */
+  readonly jwks?: JwksGetterFactory;
+  /** Milliseconds since the epoch (default: Date.now). */
+  readonly now?: () => number;
+  readonly logger?: Logger;
+}
+
+export interface ApiKeyPrincipal {
+  readonly kind: 'apiKey';
+  readonly keyId: string;
+  readonly tenantId: string;
+  readonly scopes: readonly string[];
+}
+
+export type Principal = UserPrincipal | ApiKeyPrincipal | ServicePrincipal;
+
+export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+
+/** What API Gateway turns into a 401. Any other thrown error becomes a 500. */
+export const UNAUTHORIZED = 'Unauthorized';
+
+// AWS SDK defaults retry 3 times with no timeout: a hung dependency would hold the authorizer until Lambda's
+// own timeout. Two attempts and a 1 s request timeout keep the worst case bounded.
+const CLIENT_OPTIONS = { maxAttempts: 2, requestHandler: { connectionTimeout: 500, requestTimeout: 1000 } };
+
+/**
+ * Builds the API Gateway REST REQUEST authorizer from one configuration document. Validates the document first
+ * (throws a ConfigError naming the bad field), builds expensive things once, and returns the handler.
+ */
+export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps = {}): AuthorizerHandler {
+  const config = parseConfig(configDocument);
+  const now = deps.now ?? Date.now;
+  const logger = deps.logger ?? jsonLogger();
+  // Clients are built on first use: a request that needs no AWS API (a JWT checked against a JWKS) builds none.
+  const dynamodb = lazy(() => deps.dynamodb ?? new DynamoDBClient(CLIENT_OPTIONS));
+  const secretsManager = lazy(() => deps.secretsManager ?? new SecretsManagerClient(CLIENT_OPTIONS));
+  const secrets = new SecretStore(secretsManager, now);
+
+  const jwt = config.issuers.length
+    ? new JwtVerifier(config.issuers.map(resolveIssuer), {
+        jwks: deps.jwks ?? remoteJwks,
+        secrets,
+        now,
+        maxStaleSeconds: config.serviceSecrets.maxStaleSeconds,
+      })
+    : undefined;
+  const apiKeys =
+    config.apiKeys && config.tableName
+      ? new ApiKeyStore(dynamodb, config.tableName, {
+          maxEntries: config.apiKeys.cacheMaxEntries,
+          ttlSeconds: config.apiKeys.cacheTtlSeconds,
+          negativeTtlSeconds: config.apiKeys.negativeCacheTtlSeconds,
+        }, now)
+      : undefined;
+  const tenants =
+    config.tenants.verify && config.tableName
+      ? new TenantStore(dynamodb, config.tableName, {
+          maxEntries: 10_000,
+          ttlSeconds: config.tenants.cacheTtlSeconds,
+          negativeTtlSeconds: Math.min(config.tenants.cacheTtlSeconds, 10),
+        }, now)
+      : undefined;
+  const services = new ServiceSecretVerifier(config.services, config.serviceSecrets, secrets, now);
+  const routes = compileRoutes(config.routes);
+  const servicesAccepted = routes.some((r) => r.accepts.has('service'));
+
+  async function authenticate(credential: Credential): Promise<Principal> {
+    switch (credential.kind) {
+      case 'jwt':
+        if (!jwt) throw new AuthError('CREDENTIAL_UNRECOGNIZED');
+        return jwt.verify(credential.token);
+      case 'apiKey':
+        return verifyApiKey(credential.key);
+      case 'service':
+        return services.verify(credential.service, credential.secret);
+    }
+  }
+
+  async function verifyApiKey(key: string): Promise<ApiKeyPrincipal> {
+    if (!config.apiKeys || !apiKeys) throw new AuthError('CREDENTIAL_UNRECOGNIZED');
+    const parsed = parseApiKey(key, config.apiKeys.prefix);
+    if (!parsed.ok) throw new AuthError(parsed.reason);
+    if (parsed.key.environment !== config.environment) throw new AuthError('APIKEY_ENVIRONMENT_MISMATCH');
+    let record;
+    try {
+      record = await apiKeys.get(hashApiKey(key));
+    } catch (err) {
+      if (err instanceof RecordInvalidError) throw new AuthError('APIKEY_RECORD_INVALID', { field: err.field });
+      throw new AuthError('APIKEY_STORE_UNAVAILABLE', undefined, { cause: err });
+    }
+    if (!record) throw new AuthError('APIKEY_NOT_FOUND');
+    const detail = { keyId: record.keyId, tenantId: record.tenantId };
+    if (record.status !== 'active') throw new AuthError('APIKEY_REVOKED', detail);
+    if (record.expiresAt !== undefined && record.expiresAt * 1000 <= now()) throw new AuthError('APIKEY_EXPIRED', detail);
+    if (record.environment !== parsed.key.environment) throw new AuthError('APIKEY_ENVIRONMENT_MISMATCH', detail);
+    return { kind: 'apiKey', keyId: record.keyId, tenantId: record.tenantId, scopes: record.scopes };
+  }
+
+  async function tenantOf(principal: Principal): Promise<TenantRecord | undefined> {
+    if (principal.kind === 'service') return undefined;
+    const tenantId = principal.tenantId;
+    if (tenantId === undefined) {
+      if (principal.kind === 'user' && !principal.tenantRequired) return undefined;
+      throw new AuthError('TENANT_MISSING');
+    }
+    if (!tenants) return undefined;
+    let tenant;
+    try {
+      tenant = await tenants.get(tenantId);
+    } catch (err) {
+      if (err instanceof RecordInvalidError) throw new AuthError('TENANT_STORE_UNAVAILABLE', { tenantId, field: err.field });
+      throw new AuthError('TENANT_STORE_UNAVAILABLE', { tenantId }, { cause: err });
+    }
+    if (!tenant) throw new AuthError('TENANT_UNKNOWN', { tenantId });
+    if (tenant.status !== 'active') throw new AuthError('TENANT_SUSPENDED', { tenantId });
+    return tenant;
+  }
+
+  return async function authorize(event) {
+    const started = performance.now();
+    const fields: LogFields = {
+      requestId: event.requestContext?.requestId,
+      method: event.httpMethod,
+      resource: event.resource,
+    };
+    const finish = (decision: 'allow' | 'deny' | 'unauthorized' | 'error', reason: ReasonCode | 'ALLOWED', extra: LogFields = {}) => {
+      const log = decision === 'error' ? logger.error : logger.info;
+      log('decision', { ...fields, decision, reason, ...extra, latencyMs: Math.round((performance.now() - started) * 1000) / 1000 });
+    };
+
+    let principal: Principal | undefined;
+    try {
+      const prefix = arnPrefix(event.methodArn ?? '');
+      if (!prefix) throw new AuthError('INTERNAL_ERROR', { cause: 'methodArn' });
+      const credential = classify(event, { maxAuthorizationBytes: config.maxAuthorizationBytes, servicesAccepted });
+      fields.kind = credential.kind === 'jwt' ? 'user' : credential.kind;
+      principal = await authenticate(credential);
+      Object.assign(fields, principalFields(principal));
+      if (principal.kind === 'user' && config.owner && principal.subject !== config.owner.subject) {
+        throw new AuthError('OWNER_MISMATCH');
+      }
+      const tenant = await tenantOf(principal);
+      const decision = routeDecision(routes, { kind: principal.kind, scopes: principal.scopes, ...(principal.kind === 'service' ? { service: principal.service } : {}) });
+      const policyDocument = buildPolicy(prefix, decision);
+      const here = evaluatePolicy(policyDocument, event.methodArn);
+      if (!decision.allow.length) finish('deny', 'NO_ROUTE_PERMITTED');
+      else if (here === 'Deny') finish('deny', 'ROUTE_NOT_PERMITTED');
+      else finish('allow', 'ALLOWED');
+      return {
+        principalId: principalId(principal),
+        policyDocument,
+        context: context(principal, tenant),
+        ...(tenant?.usageKey ? { usageIdentifierKey: tenant.usageKey } : {}),
+      };
+    } catch (err) {
+      const e = err instanceof AuthError ? err : new AuthError('INTERNAL_ERROR', undefined, { cause: err });
+      const extra: LogFields = { ...e.detail, ...causeFields(e.cause) };
+      if (e.outcome === 'forbidden') {
+        finish('deny', e.code, extra);
+        return { principalId: principal ? principalId(principal) : 'anonymous', policyDocument: denyAll(event.methodArn) };
+      }
+      if (e.outcome === 'unauthorized') {
+        finish('unauthorized', e.code, extra);
+        throw new Error(UNAUTHORIZED);
+      }
+      finish('error', e.code, extra);
+      // Anything but 'Unauthorized' makes API Gateway answer 500: the client may retry; nothing is allowed.
+      throw new Error('Authorizer dependency failure');
+    }
+  };
+}
+
+/** Re-exported for tools that want the validated document (for example, to render it). */
+export { parseConfig };
+export type { AuthorizerConfig };
+
+function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}
+
+function principalId(p: Principal): string {
+  switch (p.kind) {
+    case 'user':
+      return p.subject;
+    case 'apiKey':
+      return p.keyId;
+    case 'service':
+      return `service:${p.service}`;
+  }
+}
+
+function principalFields(p: Principal): LogFields {
+  switch (p.kind) {
+    case 'user':
+      return { issuer: p.issuerId, principalId: p.subject, tenantId: p.tenantId };
+    case 'apiKey':
+      return { principalId: p.keyId, keyId: p.keyId, tenantId: p.tenantId };
+    case 'service':
+      return { principalId: `service:${p.service}`, service: p.service };
+  }
+}
+
+/** The context handed to handlers: flat strings only (API Gateway refuses objects and arrays). */
+function context(p: Principal, tenant: TenantRecord | undefined): Record<string, string> {
+  const base = {
+    kind: p.kind,
+    principalId: principalId(p),
+    tenantId: p.kind === 'service' ? '' : (p.tenantId ?? ''),
+    scopes: p.scopes.join(' '),
+    ...(tenant ? { tier: tenant.tier } : {}),
+  };
+  switch (p.kind) {
+    case 'user':
+      return {
+        ...base,
+        issuer: p.issuerId,
+        subject: p.subject,
+        roles: p.roles.join(' '),
+        ...(p.email ? { email: p.email } : {}),
+        ...(p.sessionId ? { sessionId: p.sessionId } : {}),
+      };
+    case 'apiKey':
+      return { ...base, keyId: p.keyId };
+    case 'service':
+      return { ...base, service: p.service };
+  }
+}
+
+function denyAll(methodArn: string): PolicyDocument {
+  const prefix = arnPrefix(methodArn ?? '');
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [prefix ? `${prefix}/*` : '*'] }],
+  };
+}
+
+/** The name and code of a dependency error: enough to diagnose, never a message that could echo input. */
+function causeFields(cause: unknown): LogFields {
+  if (!cause || typeof cause !== 'object') return {};
+  const c = cause as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number } };
+  return {
+    ...(typeof c.name === 'string' ? { causeName: c.name.slice(0, 64) } : {}),
+    ...(typeof c.code === 'string' ? { causeCode: c.code.slice(0, 64) } : {}),
+    ...(c.$metadata?.httpStatusCode ? { causeStatus: c.$metadata.httpStatusCode } : {}),
+  };
+}

@@ -1,0 +1,277 @@
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+/**
+ * The authorizer's whole configuration: one typed document, validated once at cold start. The stack renders it
+ * into the deployed function's environment; tests and tools build the same document. Unknown keys are errors
+ * (a typo must not silently drop a check), and every error names the field.
+ */
+
+export const CREDENTIAL_KINDS = ['user', 'apiKey', 'service'] as const;
+export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
+
+export const JWT_ALGORITHMS = ['HS256', 'RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+const ASYMMETRIC: ReadonlySet<JwtAlgorithm> = new Set(['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA']);
+
+const seconds = (max: number) => z.number().int().min(0).max(max);
+const scope = z.string().regex(/^[A-Za-z0-9:._\-/*]{1,128}$/, 'a scope is 1-128 of A-Z a-z 0-9 : . _ - / * (no spaces)');
+// A dotted path into the claims, each segment an own property (never walks the prototype chain).
+const claimPath = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$/, 'a claim path is dotted names, e.g. app_metadata.tenant_id');
+const httpsUrl = z.url().refine(
+  (u) => u.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(u),
+  'must be https:// (plain http only on loopback, for local mode and tests)',
+);
+const secretId = z.string().min(1).max(2048);
+
+const jwksOptions = {
+  /** Abort a JWKS fetch after this long; the request fails closed (500) rather than waiting. */
+  jwksTimeoutMs: z.number().int().min(100).max(10_000).default(1500),
+  /** At most one refetch per this many seconds, however many unknown `kid`s arrive. */
+  jwksCooldownSeconds: seconds(3600).default(30),
+  /** Refetch the JWKS when the cached copy is older than this, even if every `kid` is known. */
+  jwksCacheMaxAgeSeconds: seconds(86_400).default(600),
+};
+
+const commonIssuerFields = {
+  /** A short name for logs and the `issuer` context value; defaults to the issuer type. */
+  id: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/).optional(),
+  clockToleranceSeconds: seconds(300).default(30),
+  /** Maximum age from `iat`; `iat` becomes required. 0 turns the check off. */
+  maxTokenAgeSeconds: seconds(30 * 86_400).default(86_400),
+  /** A user whose token names no tenant is refused (403) unless this is false. */
+  tenantRequired: z.boolean().default(true),
+  /** Seconds an HS256 secret read from Secrets Manager is used before it is read again. */
+  secretCacheTtlSeconds: seconds(86_400).default(300),
+  ...jwksOptions,
+};
+
+const supabaseIssuer = z.strictObject({
+  type: z.literal('supabase'),
+  /** The project URL, e.g. https://abcd.supabase.co; `iss` is `<url>/auth/v1`. */
+  url: httpsUrl,
+  /** Secrets Manager id of the legacy HS256 JWT secret. */
+  hs256SecretId: secretId.optional(),
+  /** Verify asymmetric signing keys from `<url>/auth/v1/.well-known/jwks.json` (default true). */
+  jwks: z.boolean().default(true),
+  /** Accept users who signed in anonymously (`is_anonymous: true`). */
+  allowAnonymous: z.boolean().default(false),
+  /** Where the tenant id is. Must be under app_metadata: users can edit user_metadata themselves. */
+  tenantClaim: claimPath.default('app_metadata.tenant_id'),
+  scopesClaim: claimPath.optional(),
+  rolesClaim: claimPath.default('app_metadata.roles'),
+  audience: z.string().min(1).default('authenticated'),
+  ...commonIssuerFields,
+});
+
+const workosIssuer = z.strictObject({
+  type: z.literal('workos'),
+  clientId: z.string().regex(/^[A-Za-z0-9_]{1,128}$/),
+  /** Defaults to https://api.workos.com/user_management/<clientId>. */
+  issuer: httpsUrl.optional(),
+  /** Defaults to https://api.workos.com/sso/jwks/<clientId>. */
+  jwksUrl: httpsUrl.optional(),
+  /** WorkOS access tokens may carry no `aud`; set this to require one. */
+  audience: z.string().min(1).optional(),
+  ...commonIssuerFields,
+});
+
+const oidcKeys = z.union([
+  z.strictObject({ jwksUrl: httpsUrl }),
+  z.strictObject({ jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }) }),
+  z.strictObject({ hs256SecretId: secretId }),
+]);
+
+const oidcIssuer = z.strictObject({
+  type: z.literal('oidc'),
+  issuer: z.string().min(1).max(512),
+  keys: oidcKeys,
+  algorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1),
+  /** Required for generic issuers: without an audience check, a token minted for another app would pass. */
+  audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  claims: z
+    .strictObject({
+      subject: claimPath.default('sub'),
+      tenant: claimPath.optional(),
+      scopes: claimPath.optional(),
+      roles: claimPath.optional(),
+      email: claimPath.optional(),
+      session: claimPath.optional(),
+    })
+    .default({ subject: 'sub' }),
+  requiredClaims: z.array(claimPath).default([]),
+  /** Claims that must hold exactly this value, e.g. `{ "token_use": "access" }`. */
+  requiredClaimValues: z.record(claimPath, z.union([z.string(), z.boolean(), z.number()])).default({}),
+  ...commonIssuerFields,
+});
+
+const issuerSchema = z.discriminatedUnion('type', [supabaseIssuer, workosIssuer, oidcIssuer]);
+
+const serviceSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]{1,62}$/, 'a service name is lowercase letters, digits and dashes'),
+  secretId,
+  scopes: z.array(scope).default([]),
+});
+
+const routeSchema = z.strictObject({
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY']),
+  path: z
+    .string()
+    .regex(
+      /^\/$|^(\/([A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\+?\}))+$/,
+      'a path is /segment/{param}/... as in API Gateway (a {proxy+} only last)',
+    ),
+  /** Served without the authorizer. */
+  public: z.boolean().default(false),
+  accepts: z.array(z.enum(CREDENTIAL_KINDS)).default([]),
+  scopes: z.array(scope).default([]),
+  /** For `service` routes: only these services (default: every configured service). */
+  services: z.array(z.string()).optional(),
+});
+
+export const authorizerConfigSchema = z
+  .strictObject({
+    /** Which API keys work here: `test` keys never work on a `live` deployment, nor the reverse. */
+    environment: z.enum(['live', 'test']),
+    /** The DynamoDB table of API keys and tenants. */
+    tableName: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/).optional(),
+    issuers: z.array(issuerSchema).default([]),
+    apiKeys: z
+      .strictObject({
+        prefix: z.string().regex(/^[a-z][a-z0-9]{1,15}$/, 'a prefix is 2-16 lowercase letters and digits'),
+        cacheTtlSeconds: seconds(3600).default(60),
+        negativeCacheTtlSeconds: seconds(3600).default(10),
+        cacheMaxEntries: z.number().int().min(1).max(1_000_000).default(10_000),
+      })
+      .optional(),
+    services: z.array(serviceSchema).default([]),
+    serviceSecrets: z
+      .strictObject({
+        cacheTtlSeconds: seconds(86_400).default(300),
+        /** After a mismatch, read the secret again at most once per this many seconds. */
+        refetchCooldownSeconds: seconds(3600).default(30),
+        /** AWSPREVIOUS keeps working this long after the current version was created. */
+        previousGraceSeconds: seconds(30 * 86_400).default(86_400),
+        /** If Secrets Manager is unreachable, keep using the last good values this long, then fail closed. */
+        maxStaleSeconds: seconds(86_400).default(3600),
+      })
+      .default({ cacheTtlSeconds: 300, refetchCooldownSeconds: 30, previousGraceSeconds: 86_400, maxStaleSeconds: 3600 }),
+    tenants: z
+      .strictObject({
+        /** Look every tenant up: unknown -> 403, suspended -> 403, and its usage-plan key is returned. */
+        verify: z.boolean().default(true),
+        cacheTtlSeconds: seconds(3600).default(60),
+      })
+      .default({ verify: true, cacheTtlSeconds: 60 }),
+    /** Owner mode: only this user (`sub`) may call, for single-owner deployments. */
+    owner: z.strictObject({ subject: z.string().min(1) }).optional(),
+    routes: z.array(routeSchema).min(1),
+    /** An Authorization header longer than this is refused before any parsing. */
+    maxAuthorizationBytes: z.number().int().min(256).max(16_384).default(8192),
+  })
+  .superRefine((c, ctx) => {
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const seen = new Set<string>();
+    const ids = new Set<string>();
+    c.issuers.forEach((iss, i) => {
+      const spec = issuerIdentity(iss);
+      if (seen.has(spec.issuer)) issue(['issuers', i], `duplicate issuer ${spec.issuer}: each iss may appear once`);
+      seen.add(spec.issuer);
+      if (ids.has(spec.id)) issue(['issuers', i, 'id'], `duplicate issuer id ${spec.id}: set a distinct id`);
+      ids.add(spec.id);
+      if (iss.type === 'supabase') {
+        if (!iss.hs256SecretId && !iss.jwks) issue(['issuers', i], 'a supabase issuer needs hs256SecretId, jwks, or both');
+        if (iss.tenantClaim.split('.')[0] === 'user_metadata') {
+          issue(['issuers', i, 'tenantClaim'], 'user_metadata is editable by the user; use app_metadata');
+        }
+      }
+      if (iss.type === 'oidc') {
+        const hasHs = iss.algorithms.includes('HS256');
+        const hasAsym = iss.algorithms.some((a) => ASYMMETRIC.has(a));
+        if ('hs256SecretId' in iss.keys ? hasAsym : hasHs) {
+          issue(['issuers', i, 'algorithms'], 'HS256 goes with hs256SecretId only, asymmetric algorithms with a JWKS only');
+        }
+        if ('jwks' in iss.keys) {
+          iss.keys.jwks.keys.forEach((k, j) => {
+            for (const m of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) {
+              if (m in k) issue(['issuers', i, 'keys', 'jwks', 'keys', j, m], 'private or symmetric key material in a static JWKS');
+            }
+          });
+        }
+      }
+    });
+    const services = new Set<string>();
+    c.services.forEach((s, i) => {
+      if (services.has(s.name)) issue(['services', i, 'name'], `duplicate service ${s.name}`);
+      services.add(s.name);
+    });
+    const routes = new Set<string>();
+    c.routes.forEach((r, i) => {
+      const key = `${r.method} ${r.path}`;
+      if (routes.has(key)) issue(['routes', i], `duplicate route ${key}`);
+      routes.add(key);
+      if (/\{[^}]+\+\}./.test(r.path)) issue(['routes', i, 'path'], 'a {proxy+} segment must be last');
+      if (r.public) {
+        if (r.accepts.length || r.scopes.length) issue(['routes', i], 'a public route takes no accepts or scopes');
+        return;
+      }
+      if (!r.accepts.length) issue(['routes', i, 'accepts'], 'name the credential kinds this route accepts, or set public: true');
+      // API Gateway answers 401 without calling the authorizer when any identity source is missing, so routes
+      // that accept services (identity: Authorization + X-Service-Name) cannot also serve users or API keys.
+      if (r.accepts.includes('service') && r.accepts.length > 1) {
+        issue(['routes', i, 'accepts'], 'a route that accepts services accepts only services (its identity sources differ)');
+      }
+      if (r.services && !r.accepts.includes('service')) issue(['routes', i, 'services'], 'services is only for routes that accept services');
+      r.services?.forEach((s, j) => {
+        if (!services.has(s)) issue(['routes', i, 'services', j], `unknown service ${s}: add it to services`);
+      });
+      if (r.accepts.includes('user') && !c.issuers.length) issue(['routes', i, 'accepts'], 'accepts user but no issuers are configured');
+      if (r.accepts.includes('apiKey') && !c.apiKeys) issue(['routes', i, 'accepts'], 'accepts apiKey but apiKeys is not configured');
+      if (r.accepts.includes('service') && !c.services.length) issue(['routes', i, 'accepts'], 'accepts service but no services are configured');
+    });
+    if ((c.apiKeys || c.tenants.verify) && !c.tableName) {
+      issue(['tableName'], 'required for API keys and tenant verification (or set tenants.verify: false and drop apiKeys)');
+    }
+  });
+
+export type AuthorizerConfigInput = z.input<typeof authorizerConfigSchema>;
+export type AuthorizerConfig = z.output<typeof authorizerConfigSchema>;
+export type IssuerConfig = AuthorizerConfig['issuers'][number];
+export type RouteConfig = AuthorizerConfig['routes'][number];
+export type ServiceConfig = AuthorizerConfig['services'][number];
+
+/**
+ * Validates a configuration document. Throws a {@link ConfigError} that names every bad field and says what
+ * to do; never echoes values (a misplaced secret must not reach the logs).
+ */
+export function parseConfig(doc: unknown): AuthorizerConfig {
+  const result = authorizerConfigSchema.safeParse(doc);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `  - ${formatPath(i.path)}: ${i.message}`);
+  throw new ConfigError(`Invalid Gatehouse authorizer configuration:\n${lines.join('\n')}`);
+}
+
+function formatPath(path: PropertyKey[]): string {
+  if (!path.length) return '(document)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
+}
+
+/** The exact `iss` and log id of an issuer, with the presets' defaults applied. */
+export function issuerIdentity(iss: IssuerConfig): { id: string; issuer: string } {
+  switch (iss.type) {
+    case 'supabase':
+      return { id: iss.id ?? 'supabase', issuer: `${trimSlash(iss.url)}/auth/v1` };
+    case 'workos':
+      return { id: iss.id ?? 'workos', issuer: iss.issuer ?? `https://api.workos.com/user_management/${iss.clientId}` };
+    case 'oidc':
+      return { id: iss.id ?? 'oidc', issuer: iss.issuer };
+  }
+}
+
+export function trimSlash(url: string): string {
+  return url.endsWith('/') ? url.slice(0, -1) : url;
+}
+
+export function isAsymmetric(alg: string): boolean {
+  return ASYMMETRIC.has(alg as JwtAlgorithm);
+}

@@ -1,0 +1,90 @@
+/**
+ * Why a request was refused, as a stable code for logs and metrics. The caller never sees the code: API Gateway
+ * answers 401/403/500 with a generic body, so nothing here helps an attacker tune a forgery.
+ *
+ * - `unauthorized` (401): no credential, or one that is not valid.
+ * - `forbidden` (403): a valid credential that may not do this (an explicit Deny policy).
+ * - `error` (500): a dependency or configuration failure. Never Allow, never a 401 either: the credential may be
+ *   fine, and a 401 would tell a client to drop a good token.
+ */
+export const REASONS = {
+  // Classification (no I/O).
+  CREDENTIAL_MISSING: 'unauthorized',
+  CREDENTIAL_MULTIPLE: 'unauthorized',
+  AUTHORIZATION_MALFORMED: 'unauthorized',
+  AUTHORIZATION_TOO_LARGE: 'unauthorized',
+  CREDENTIAL_UNRECOGNIZED: 'unauthorized',
+  // JWTs.
+  JWT_MALFORMED: 'unauthorized',
+  JWT_HEADER_FORBIDDEN: 'unauthorized',
+  JWT_ISSUER_UNKNOWN: 'unauthorized',
+  JWT_ALG_NOT_ALLOWED: 'unauthorized',
+  JWT_KID_UNKNOWN: 'unauthorized',
+  JWT_SIGNATURE_INVALID: 'unauthorized',
+  JWT_EXPIRED: 'unauthorized',
+  JWT_NOT_YET_VALID: 'unauthorized',
+  JWT_TOO_OLD: 'unauthorized',
+  JWT_AUDIENCE_MISMATCH: 'unauthorized',
+  JWT_CLAIM_MISSING: 'unauthorized',
+  JWT_CLAIM_INVALID: 'unauthorized',
+  JWT_ROLE_NOT_ALLOWED: 'unauthorized',
+  JWT_ANONYMOUS_NOT_ALLOWED: 'forbidden',
+  JWT_KEYS_UNAVAILABLE: 'error',
+  JWT_SECRET_UNAVAILABLE: 'error',
+  // API keys.
+  APIKEY_PREFIX_UNKNOWN: 'unauthorized',
+  APIKEY_CHECKSUM_INVALID: 'unauthorized',
+  APIKEY_ENVIRONMENT_MISMATCH: 'unauthorized',
+  APIKEY_NOT_FOUND: 'unauthorized',
+  APIKEY_REVOKED: 'unauthorized',
+  APIKEY_EXPIRED: 'unauthorized',
+  APIKEY_RECORD_INVALID: 'error',
+  APIKEY_STORE_UNAVAILABLE: 'error',
+  // Service secrets.
+  SERVICE_NOT_ACCEPTED: 'unauthorized',
+  SERVICE_UNKNOWN: 'unauthorized',
+  SERVICE_SECRET_MISMATCH: 'unauthorized',
+  SERVICE_SECRET_UNAVAILABLE: 'error',
+  // Principal and tenant.
+  TENANT_MISSING: 'forbidden',
+  TENANT_UNKNOWN: 'forbidden',
+  TENANT_SUSPENDED: 'forbidden',
+  TENANT_STORE_UNAVAILABLE: 'error',
+  OWNER_MISMATCH: 'forbidden',
+  // Decision.
+  NO_ROUTE_PERMITTED: 'forbidden',
+  ROUTE_NOT_PERMITTED: 'forbidden',
+  INTERNAL_ERROR: 'error',
+} as const satisfies Record<string, 'unauthorized' | 'forbidden' | 'error'>;
+
+export type ReasonCode = keyof typeof REASONS;
+export type Outcome = (typeof REASONS)[ReasonCode];
+
+/**
+ * A refusal with a reason code. `detail` is for the log and must never hold credential material.
+ */
+export class AuthError extends Error {
+  readonly code: ReasonCode;
+  readonly outcome: Outcome;
+  readonly detail: Readonly<Record<string, string | number | boolean>> | undefined;
+
+  constructor(code: ReasonCode, detail?: Record<string, string | number | boolean>, options?: ErrorOptions) {
+    super(code, options);
+    this.name = 'AuthError';
+    this.code = code;
+    this.outcome = REASONS[code];
+    this.detail = detail;
+  }
+}
+
+/** Thrown at cold start when the configuration document is invalid; the message names the field. */
+export class ConfigError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+export function isAuthError(err: unknown): err is AuthError {
+  return err instanceof AuthError;
+}

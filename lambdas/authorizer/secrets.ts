@@ -1,0 +1,135 @@
+import {
+  GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+
+/** The versions of one secret that may be valid right now, read from Secrets Manager. */
+export interface SecretVersions {
+  readonly current?: Buffer;
+  /** Present while a rotation is in flight (between createSecret and finishSecret). */
+  readonly pending?: Buffer;
+  readonly previous?: Buffer;
+  /** When the AWSCURRENT version was created (ms since epoch): AWSPREVIOUS is trusted for a grace period after it. */
+  readonly currentCreatedAt?: number;
+  /** When this copy was read (ms since epoch). */
+  readonly loadedAt: number;
+}
+
+export interface SecretReadOptions {
+  /** Re-read after this many seconds. */
+  readonly ttlSeconds: number;
+  /** If a re-read fails, keep using the last good copy this long after it was read, then fail. */
+  readonly maxStaleSeconds: number;
+  /** `current`: one GetSecretValue. `rotation`: every staged version (AWSCURRENT, AWSPENDING, AWSPREVIOUS). */
+  readonly stages: 'current' | 'rotation';
+}
+
+interface Entry {
+  value?: SecretVersions;
+  inflight?: Promise<SecretVersions>;
+  lastForcedAt?: number;
+}
+
+/**
+ * Reads secrets from Secrets Manager with a per-secret cache, single-flight loads, stale-if-error up to a bound,
+ * and rate-limited forced refreshes. Values stay in memory as Buffers and are never logged.
+ */
+export class SecretStore {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly client: () => SecretsManagerClient,
+    private readonly now: () => number,
+  ) {}
+
+  /** The cached versions if fresh, otherwise a (single-flight) read; a failed read falls back to a copy within maxStale. */
+  async get(secretId: string, opts: SecretReadOptions): Promise<SecretVersions> {
+    const entry = this.entry(secretId, opts.stages);
+    const cached = entry.value;
+    if (cached && this.now() - cached.loadedAt < opts.ttlSeconds * 1000) return cached;
+    return this.load(secretId, entry, opts);
+  }
+
+  /**
+   * Reads again if the last forced read was more than `cooldownSeconds` ago (a rotation may just have finished);
+   * otherwise returns undefined. A mismatch storm therefore costs at most one read per cooldown per secret.
+   */
+  async refresh(secretId: string, opts: SecretReadOptions, cooldownSeconds: number): Promise<SecretVersions | undefined> {
+    const entry = this.entry(secretId, opts.stages);
+    const t = this.now();
+    if (entry.inflight) return entry.inflight;
+    if (entry.lastForcedAt !== undefined && t - entry.lastForcedAt < cooldownSeconds * 1000) return undefined;
+    entry.lastForcedAt = t;
+    return this.load(secretId, entry, opts);
+  }
+
+  private entry(secretId: string, stages: SecretReadOptions['stages']): Entry {
+    const key = `${stages}\u0000${secretId}`;
+    let entry = this.entries.get(key);
+    if (!entry) this.entries.set(key, (entry = {}));
+    return entry;
+  }
+
+  private load(secretId: string, entry: Entry, opts: SecretReadOptions): Promise<SecretVersions> {
+    if (entry.inflight) return entry.inflight;
+    const read = opts.stages === 'current' ? this.readCurrent(secretId) : this.readRotation(secretId);
+    const p = read
+      .then((value) => {
+        entry.value = value;
+        return value;
+      })
+      .catch((err: unknown) => {
+        const stale = entry.value;
+        if (stale && this.now() - stale.loadedAt < opts.maxStaleSeconds * 1000) return stale;
+        throw err;
+      })
+      .finally(() => {
+        entry.inflight = undefined;
+      });
+    entry.inflight = p;
+    return p;
+  }
+
+  private async readCurrent(secretId: string): Promise<SecretVersions> {
+    const out = await this.client().send(new GetSecretValueCommand({ SecretId: secretId }));
+    return { current: secretBytes(out), ...createdAt(out.CreatedDate), loadedAt: this.now() };
+  }
+
+  private async readRotation(secretId: string): Promise<SecretVersions> {
+    const loadedAt = this.now();
+    const client = this.client();
+    const listed = await client.send(new ListSecretVersionIdsCommand({ SecretId: secretId, IncludeDeprecated: false }));
+    const byStage = new Map<string, { id: string; created?: Date }>();
+    for (const v of listed.Versions ?? []) {
+      for (const stage of v.VersionStages ?? []) {
+        if (v.VersionId) byStage.set(stage, { id: v.VersionId, ...(v.CreatedDate ? { created: v.CreatedDate } : {}) });
+      }
+    }
+    const read = async (stage: string) => {
+      const v = byStage.get(stage);
+      if (!v) return undefined;
+      const out = await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: v.id }));
+      return secretBytes(out);
+    };
+    const [current, pending, previous] = await Promise.all([read('AWSCURRENT'), read('AWSPENDING'), read('AWSPREVIOUS')]);
+    // AWSPENDING can sit on the AWSCURRENT version itself (after finishSecret, before cleanup): not a new value.
+    return {
+      ...(current ? { current } : {}),
+      ...(pending && byStage.get('AWSPENDING')?.id !== byStage.get('AWSCURRENT')?.id ? { pending } : {}),
+      ...(previous ? { previous } : {}),
+      ...createdAt(byStage.get('AWSCURRENT')?.created),
+      loadedAt,
+    };
+  }
+}
+
+function secretBytes(out: { SecretString?: string; SecretBinary?: Uint8Array }): Buffer | undefined {
+  if (out.SecretString !== undefined) return Buffer.from(out.SecretString, 'utf8');
+  if (out.SecretBinary !== undefined) return Buffer.from(out.SecretBinary);
+  return undefined;
+}
+
+function createdAt(d: Date | undefined): { currentCreatedAt?: number } {
+  return d ? { currentCreatedAt: d.getTime() } : {};
+}
