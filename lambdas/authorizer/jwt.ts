@@ -195,7 +195,8 @@ function mapJoseError(err: unknown, spec: IssuerSpec): AuthError {
   const detail = { issuer: spec.id };
   switch (e.code) {
     case 'ERR_JWT_EXPIRED':
-      return new AuthError('JWT_EXPIRED', detail);
+      // jose reports a token older than maxTokenAge as "expired" on the iat claim.
+      return new AuthError(e.claim === 'iat' ? 'JWT_TOO_OLD' : 'JWT_EXPIRED', detail);
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
       if (e.reason === 'missing') return new AuthError('JWT_CLAIM_MISSING', { ...detail, claim: String(e.claim) });
       // jose reports a malformed iat as an iat failure too; only a well-formed, too-old iat means "too old".

@@ -1,0 +1,223 @@
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { randomBytes } from 'node:crypto';
+import { type AuthorizerDeps, createAuthorizer } from '../../lambdas/authorizer/authorizer';
+import { generateApiKey, hashApiKey } from '../../lambdas/authorizer/api-key';
+import type { AuthorizerConfigInput } from '../../lambdas/authorizer/config';
+import { type ApiKeyRecord, type TenantRecord, apiKeyItemKey, tenantItemKey } from '../../lambdas/shared/table';
+import { createTable, uniqueName } from './aws';
+import { type JwksServer, type TestKey, makeKey, startJwksServer } from './jwt';
+
+export const API_ARN_PREFIX = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod';
+
+/** AWS SDK clients against the emulator that count the commands they send (real wire calls, counted). */
+export function countingClients() {
+  const calls: string[] = [];
+  const count = (client: DynamoDBClient | SecretsManagerClient) => {
+    client.middlewareStack.add(
+      (next, ctx) => async (args) => {
+        calls.push(String((ctx as { commandName?: string }).commandName));
+        return next(args);
+      },
+      { step: 'initialize', name: 'gatehouseCallCounter' },
+    );
+    return client;
+  };
+  const dynamodb = count(new DynamoDBClient({ maxAttempts: 1 })) as DynamoDBClient;
+  const secretsManager = count(new SecretsManagerClient({ maxAttempts: 1 })) as SecretsManagerClient;
+  return {
+    dynamodb,
+    secretsManager,
+    calls,
+    count: (name: string) => calls.filter((c) => c === name).length,
+    reset: () => calls.splice(0),
+  };
+}
+
+/** A request event as API Gateway REST sends it to a REQUEST authorizer. */
+export function authorizerEvent(
+  headers: Record<string, string>,
+  method = 'GET',
+  path = '/v1/me',
+  resource = path,
+  multiValueHeaders?: Record<string, string[]>,
+): APIGatewayRequestAuthorizerEvent {
+  return {
+    type: 'REQUEST',
+    methodArn: `${API_ARN_PREFIX}/${method}${path}`,
+    resource,
+    path,
+    httpMethod: method,
+    headers,
+    multiValueHeaders: multiValueHeaders ?? Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    pathParameters: {},
+    queryStringParameters: {},
+    multiValueQueryStringParameters: {},
+    stageVariables: {},
+    requestContext: { requestId: `req-${randomBytes(4).toString('hex')}` } as APIGatewayRequestAuthorizerEvent['requestContext'],
+  };
+}
+
+/** The route table the tests share: users, API keys, services, scopes and a path parameter. */
+export const TEST_ROUTES: AuthorizerConfigInput['routes'] = [
+  { method: 'GET', path: '/health', public: true },
+  { method: 'GET', path: '/v1/me', accepts: ['user', 'apiKey'] },
+  { method: 'GET', path: '/v1/customers', accepts: ['user', 'apiKey'], scopes: ['customers:read'] },
+  { method: 'POST', path: '/v1/customers', accepts: ['user', 'apiKey'], scopes: ['customers:write'] },
+  { method: 'GET', path: '/v1/customers/{id}', accepts: ['user', 'apiKey'], scopes: ['customers:read'] },
+  { method: 'DELETE', path: '/v1/customers/{id}', accepts: ['user'], scopes: ['customers:admin'] },
+  { method: 'POST', path: '/internal/jobs', accepts: ['service'] },
+];
+
+export interface Fixture {
+  readonly tableName: string;
+  readonly supabaseUrl: string;
+  readonly supabaseSecret: string;
+  readonly supabaseSecretId: string;
+  readonly supabaseKey: TestKey;
+  readonly oidcIssuer: string;
+  readonly oidcKey: TestKey;
+  readonly supabaseJwks: JwksServer;
+  readonly oidcJwks: JwksServer;
+  readonly serviceName: string;
+  readonly serviceSecretId: string;
+  readonly serviceSecret: string;
+  readonly config: AuthorizerConfigInput;
+  readonly clients: ReturnType<typeof countingClients>;
+  readonly logs: Record<string, unknown>[];
+  /** A fresh authorizer (fresh caches) over the fixture's config, with overrides. */
+  authorizer(config?: Partial<AuthorizerConfigInput>, deps?: AuthorizerDeps): (e: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+  putTenant(t: Partial<TenantRecord> & { tenantId: string }): Promise<void>;
+  putApiKey(r: Partial<ApiKeyRecord> & { tenantId: string }, key?: string): Promise<{ key: string; record: ApiKeyRecord }>;
+  /** The reason code of the last decision logged. */
+  lastReason(): string | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything an authorizer test needs, over real wire APIs: a DynamoDB table and Secrets Manager secrets on the
+ * emulator, JWKS servers on loopback, keys generated for this run, and a config document that uses them all.
+ */
+export async function createFixture(): Promise<Fixture> {
+  const clients = countingClients();
+  const tableName = uniqueName('gatehouse');
+  await createTable(tableName);
+
+  const supabaseSecret = randomBytes(32).toString('base64');
+  const supabaseSecretId = uniqueName('supabase-jwt');
+  const serviceName = 'billing';
+  const serviceSecret = randomBytes(32).toString('base64url');
+  const serviceSecretId = uniqueName('svc-billing');
+  const sm = new SecretsManagerClient({});
+  await sm.send(new CreateSecretCommand({ Name: supabaseSecretId, SecretString: supabaseSecret }));
+  await sm.send(new CreateSecretCommand({ Name: serviceSecretId, SecretString: serviceSecret }));
+  sm.destroy();
+
+  const supabaseKey = await makeKey('ES256');
+  const supabaseJwks = await startJwksServer([supabaseKey.publicJwk], '/auth/v1/.well-known/jwks.json');
+  const supabaseUrl = supabaseJwks.url.replace('/auth/v1/.well-known/jwks.json', '');
+  const oidcKey = await makeKey('RS256');
+  const oidcJwks = await startJwksServer([oidcKey.publicJwk]);
+  const oidcIssuer = 'https://login.example.com/';
+
+  const config: AuthorizerConfigInput = {
+    environment: 'live',
+    tableName,
+    issuers: [
+      { type: 'supabase', url: supabaseUrl, hs256SecretId: supabaseSecretId, jwks: true },
+      {
+        type: 'oidc',
+        id: 'corp',
+        issuer: oidcIssuer,
+        keys: { jwksUrl: oidcJwks.url },
+        algorithms: ['RS256'],
+        audience: 'gatehouse-api',
+        claims: { subject: 'sub', tenant: 'org', scopes: 'scope', email: 'email' },
+      },
+    ],
+    apiKeys: { prefix: 'gh' },
+    services: [{ name: serviceName, secretId: serviceSecretId, scopes: ['jobs:run'] }],
+    routes: TEST_ROUTES,
+  };
+
+  const logs: Record<string, unknown>[] = [];
+  const logger = {
+    info: (message: string, f?: object) => logs.push({ level: 'INFO', message, ...f }),
+    warn: (message: string, f?: object) => logs.push({ level: 'WARN', message, ...f }),
+    error: (message: string, f?: object) => logs.push({ level: 'ERROR', message, ...f }),
+  };
+
+  const ddb = new DynamoDBClient({});
+  return {
+    tableName,
+    supabaseUrl,
+    supabaseSecret,
+    supabaseSecretId,
+    supabaseKey,
+    oidcIssuer,
+    oidcKey,
+    supabaseJwks,
+    oidcJwks,
+    serviceName,
+    serviceSecretId,
+    serviceSecret,
+    config,
+    clients,
+    logs,
+    authorizer: (overrides = {}, deps = {}) =>
+      createAuthorizer({ ...config, ...overrides }, { dynamodb: clients.dynamodb, secretsManager: clients.secretsManager, logger, ...deps }),
+    async putTenant(t) {
+      const item = { tenantId: t.tenantId, status: t.status ?? 'active', tier: t.tier ?? 'default', ...(t.usageKey ? { usageKey: t.usageKey } : {}) };
+      const k = tenantItemKey(t.tenantId);
+      await ddb.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: Object.fromEntries(Object.entries({ ...k, ...item }).map(([n, v]) => [n, { S: v }])),
+        }),
+      );
+    },
+    async putApiKey(r, key = generateApiKey('gh', r.environment ?? 'live')) {
+      const record: ApiKeyRecord = {
+        keyId: r.keyId ?? `key_${randomBytes(8).toString('hex')}`,
+        tenantId: r.tenantId,
+        name: r.name ?? 'test key',
+        scopes: r.scopes ?? [],
+        status: r.status ?? 'active',
+        environment: r.environment ?? 'live',
+        createdAt: r.createdAt ?? new Date().toISOString(),
+        ...(r.expiresAt !== undefined ? { expiresAt: r.expiresAt } : {}),
+      };
+      const k = apiKeyItemKey(hashApiKey(key));
+      await ddb.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: {
+            pk: { S: k.pk },
+            sk: { S: k.sk },
+            keyId: { S: record.keyId },
+            tenantId: { S: record.tenantId },
+            name: { S: record.name },
+            scopes: { L: record.scopes.map((s) => ({ S: s })) },
+            status: { S: record.status },
+            environment: { S: record.environment },
+            createdAt: { S: record.createdAt },
+            ...(record.expiresAt !== undefined ? { expiresAt: { N: String(record.expiresAt) } } : {}),
+          },
+        }),
+      );
+      return { key, record };
+    },
+    lastReason: () => {
+      const d = logs.filter((l) => l.message === 'decision');
+      return d.length ? String(d[d.length - 1]!.reason) : undefined;
+    },
+    async close() {
+      ddb.destroy();
+      clients.dynamodb.destroy();
+      clients.secretsManager.destroy();
+      await supabaseJwks.close();
+      await oidcJwks.close();
+    },
+  };
+}
