@@ -1,0 +1,163 @@
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { randomBytes } from 'node:crypto';
+import { generateApiKey, hashApiKey } from '../../../lambdas/authorizer/api-key';
+import { REASONS, type ReasonCode } from '../../../lambdas/authorizer/errors';
+import { evaluatePolicy, type PolicyDocument } from '../../../lambdas/authorizer/policy';
+import { apiKeyItemKey } from '../../../lambdas/shared/table';
+import { API_ARN_PREFIX, type Fixture, authorizerEvent, createFixture } from '../../support/fixture';
+import { makeKey, nowSeconds, signHs256, signWith } from '../../support/jwt';
+
+/**
+ * One scenario per reason code, each through the real handler with real AWS wire APIs, asserting both the status
+ * API Gateway would answer and the code in the decision log. A code added without a scenario fails the last test.
+ */
+let fx: Fixture;
+beforeAll(async () => {
+  fx = await createFixture();
+  await fx.putTenant({ tenantId: 'acme' });
+  await fx.putTenant({ tenantId: 'frozen', status: 'suspended' });
+});
+afterAll(() => fx.close());
+
+type Status = 200 | 401 | 403 | 500;
+interface Scenario {
+  readonly run: () => Promise<Status>;
+}
+
+const unreachable = () => new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
+const unreachableSecrets = () => new SecretsManagerClient({ endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
+
+async function send(
+  headers: Record<string, string>,
+  opts: { method?: string; path?: string; authorizer?: ReturnType<Fixture['authorizer']>; methodArn?: string; multi?: Record<string, string[]> } = {},
+): Promise<Status> {
+  const method = opts.method ?? 'GET';
+  const path = opts.path ?? '/v1/me';
+  const event = authorizerEvent(headers, method, path, path, opts.multi);
+  if (opts.methodArn) event.methodArn = opts.methodArn;
+  try {
+    const result = await (opts.authorizer ?? fx.authorizer())(event);
+    return evaluatePolicy(result.policyDocument as PolicyDocument, `${API_ARN_PREFIX}/${method}${path}`) === 'Allow' ? 200 : 403;
+  } catch (err) {
+    return (err as Error).message === 'Unauthorized' ? 401 : 500;
+  }
+}
+
+const bearer = (v: string, extra: Record<string, string> = {}) => ({ Authorization: `Bearer ${v}`, ...extra });
+const user = (claims: Record<string, unknown> = {}) =>
+  signHs256(fx.supabaseSecret, {
+    iss: `${fx.supabaseUrl}/auth/v1`,
+    sub: 'user-1',
+    aud: 'authenticated',
+    role: 'authenticated',
+    iat: nowSeconds(),
+    exp: nowSeconds() + 600,
+    app_metadata: { tenant_id: 'acme' },
+    ...claims,
+  });
+const seg = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+
+const SCENARIOS: Record<ReasonCode, Scenario> = {
+  CREDENTIAL_MISSING: { run: () => send({}) },
+  CREDENTIAL_MULTIPLE: {
+    run: async () => {
+      const t = await user();
+      return send(bearer(t), { multi: { Authorization: [`Bearer ${t}`, `Bearer ${t}`] } });
+    },
+  },
+  AUTHORIZATION_MALFORMED: { run: async () => send({ Authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }) },
+  AUTHORIZATION_TOO_LARGE: { run: () => send(bearer('a'.repeat(9000))) },
+  CREDENTIAL_UNRECOGNIZED: { run: () => send(bearer('not-a-jwt-nor-a-key')) },
+  JWT_MALFORMED: { run: () => send(bearer(`${Buffer.from('{"alg":').toString('base64url')}.${seg({ iss: 'x' })}.c2ln`)) },
+  JWT_HEADER_FORBIDDEN: { run: async () => send(bearer(await signHs256(fx.supabaseSecret, { iss: `${fx.supabaseUrl}/auth/v1` }, { jku: 'https://evil.example/jwks' }))) },
+  JWT_ISSUER_UNKNOWN: { run: async () => send(bearer(await user({ iss: 'https://evil.example/auth/v1' }))) },
+  JWT_ALG_NOT_ALLOWED: { run: () => send(bearer(`${seg({ alg: 'none', typ: 'JWT' })}.${seg({ iss: `${fx.supabaseUrl}/auth/v1`, sub: 'x' })}.c2ln`)) },
+  JWT_KID_UNKNOWN: {
+    run: async () => send(bearer(await signWith(await makeKey('ES256'), { iss: `${fx.supabaseUrl}/auth/v1`, sub: 'u', aud: 'authenticated', role: 'authenticated', iat: nowSeconds() }))),
+  },
+  JWT_SIGNATURE_INVALID: { run: async () => send(bearer(await signHs256(randomBytes(32), { iss: `${fx.supabaseUrl}/auth/v1`, sub: 'u' }))) },
+  JWT_EXPIRED: { run: async () => send(bearer(await user({ exp: nowSeconds() - 3600 }))) },
+  JWT_NOT_YET_VALID: { run: async () => send(bearer(await user({ nbf: nowSeconds() + 3600 }))) },
+  JWT_TOO_OLD: { run: async () => send(bearer(await user({ iat: nowSeconds() - 3 * 86400 }))) },
+  JWT_AUDIENCE_MISMATCH: { run: async () => send(bearer(await user({ aud: 'other-app' }))) },
+  JWT_CLAIM_MISSING: { run: async () => send(bearer(await user({ sub: undefined }))) },
+  JWT_CLAIM_INVALID: { run: async () => send(bearer(await user({ app_metadata: { tenant_id: { $ne: null } } }))) },
+  JWT_ROLE_NOT_ALLOWED: { run: async () => send(bearer(await user({ role: 'service_role' }))) },
+  JWT_ANONYMOUS_NOT_ALLOWED: { run: async () => send(bearer(await user({ is_anonymous: true }))) },
+  JWT_KEYS_UNAVAILABLE: {
+    run: async () => {
+      fx.supabaseJwks.setMode('garbage');
+      try {
+        return await send(bearer(await signWith(fx.supabaseKey, { iss: `${fx.supabaseUrl}/auth/v1`, sub: 'u', aud: 'authenticated', role: 'authenticated', iat: nowSeconds() })));
+      } finally {
+        fx.supabaseJwks.setMode('ok');
+      }
+    },
+  },
+  JWT_SECRET_UNAVAILABLE: { run: async () => send(bearer(await user()), { authorizer: fx.authorizer({}, { secretsManager: unreachableSecrets() }) }) },
+  APIKEY_PREFIX_UNKNOWN: { run: () => send(bearer(generateApiKey('zz', 'live'))) },
+  APIKEY_CHECKSUM_INVALID: { run: () => send(bearer(`gh_live_${'ab'.repeat(32)}00000000`)) },
+  APIKEY_ENVIRONMENT_MISMATCH: { run: () => send(bearer(generateApiKey('gh', 'test'))) },
+  APIKEY_NOT_FOUND: { run: () => send(bearer(generateApiKey('gh', 'live'))) },
+  APIKEY_REVOKED: { run: async () => send(bearer((await fx.putApiKey({ tenantId: 'acme', status: 'revoked' })).key)) },
+  APIKEY_EXPIRED: { run: async () => send(bearer((await fx.putApiKey({ tenantId: 'acme', expiresAt: nowSeconds() - 5 })).key)) },
+  APIKEY_RECORD_INVALID: {
+    run: async () => {
+      const key = generateApiKey('gh', 'live');
+      const k = apiKeyItemKey(hashApiKey(key));
+      const ddb = new DynamoDBClient({});
+      await ddb.send(
+        new PutItemCommand({
+          TableName: fx.tableName,
+          Item: { pk: { S: k.pk }, sk: { S: k.sk }, keyId: { S: 'key_bad' }, tenantId: { S: 'acme' }, status: { S: 'maybe' }, environment: { S: 'live' } },
+        }),
+      );
+      ddb.destroy();
+      return send(bearer(key));
+    },
+  },
+  APIKEY_STORE_UNAVAILABLE: { run: () => send(bearer(generateApiKey('gh', 'live')), { authorizer: fx.authorizer({}, { dynamodb: unreachable() }) }) },
+  SERVICE_NOT_ACCEPTED: {
+    run: () =>
+      send(bearer(fx.serviceSecret, { 'X-Service-Name': fx.serviceName }), {
+        authorizer: fx.authorizer({ routes: [{ method: 'GET', path: '/v1/me', accepts: ['user'] }] }),
+      }),
+  },
+  SERVICE_UNKNOWN: { run: () => send(bearer(fx.serviceSecret, { 'X-Service-Name': 'payroll' }), { method: 'POST', path: '/internal/jobs' }) },
+  SERVICE_SECRET_MISMATCH: {
+    run: () => send(bearer(randomBytes(32).toString('base64url'), { 'X-Service-Name': fx.serviceName }), { method: 'POST', path: '/internal/jobs' }),
+  },
+  SERVICE_SECRET_UNAVAILABLE: {
+    run: () =>
+      send(bearer(fx.serviceSecret, { 'X-Service-Name': fx.serviceName }), {
+        method: 'POST',
+        path: '/internal/jobs',
+        authorizer: fx.authorizer({}, { secretsManager: unreachableSecrets() }),
+      }),
+  },
+  TENANT_MISSING: { run: async () => send(bearer(await user({ app_metadata: {} }))) },
+  TENANT_UNKNOWN: { run: async () => send(bearer(await user({ app_metadata: { tenant_id: 'nobody' } }))) },
+  TENANT_SUSPENDED: { run: async () => send(bearer(await user({ app_metadata: { tenant_id: 'frozen' } }))) },
+  TENANT_STORE_UNAVAILABLE: { run: async () => send(bearer(await user()), { authorizer: fx.authorizer({}, { dynamodb: unreachable() }) }) },
+  OWNER_MISMATCH: { run: async () => send(bearer(await user()), { authorizer: fx.authorizer({ owner: { subject: 'the-owner' } }) }) },
+  NO_ROUTE_PERMITTED: {
+    run: async () => send(bearer(await user()), { authorizer: fx.authorizer({ routes: [{ method: 'GET', path: '/v1/me', accepts: ['apiKey'] }] }) }),
+  },
+  ROUTE_NOT_PERMITTED: { run: async () => send(bearer(await user()), { method: 'DELETE', path: '/v1/customers/1' }) },
+  INTERNAL_ERROR: { run: async () => send(bearer(await user()), { methodArn: 'not-an-arn' }) },
+};
+
+const STATUS: Record<(typeof REASONS)[ReasonCode], Status> = { unauthorized: 401, forbidden: 403, error: 500 };
+
+describe('reason codes', () => {
+  it.each(Object.keys(SCENARIOS) as ReasonCode[])('%s: answers its status and logs its code', async (code) => {
+    const status = await SCENARIOS[code].run();
+
+    expect({ status, reason: fx.lastReason() }).toEqual({ status: STATUS[REASONS[code]], reason: code });
+  });
+
+  it('has a scenario for every reason code', () => {
+    expect(Object.keys(SCENARIOS).sort()).toEqual(Object.keys(REASONS).sort());
+  });
+});
