@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { generateApiKey } from '../../../lambdas/authorizer/api-key';
 import { evaluatePolicy, type PolicyDocument } from '../../../lambdas/authorizer/policy';
 import { API_ARN_PREFIX, type Fixture, authorizerEvent, createFixture } from '../../support/fixture';
-import { makeKey, nowSeconds, signHs256, signWith } from '../../support/jwt';
+import { makeKey, nowSeconds, signHs256, signWith, startJwksServer } from '../../support/jwt';
 
 let fx: Fixture;
 
@@ -258,6 +258,28 @@ describe('JWKS issuers (Supabase signing keys, OIDC)', () => {
   });
 });
 
+describe('WorkOS users', () => {
+  it('verifies RS256 via the WorkOS JWKS, with no aud, org_id as tenant and permissions as scopes', async () => {
+    const key = await makeKey('RS256');
+    const jwks = await startJwksServer([key.publicJwk], '/sso/jwks/client_123');
+    try {
+      const issuer = 'https://api.workos.com/user_management/client_123';
+      const authorize = fx.authorizer({ issuers: [{ type: 'workos', clientId: 'client_123', jwksUrl: jwks.url }] });
+      const claims = { iss: issuer, sub: 'user_01J', sid: 'session_01J', org_id: 'acme', role: 'member', permissions: ['customers:read'], iat: nowSeconds(), exp: nowSeconds() + 300 };
+
+      const { status, result } = await decide(authorize, bearer(await signWith(key, claims)), 'GET', '/v1/customers');
+
+      expect(status).toBe(200);
+      expect(result!.context).toMatchObject({ issuer: 'workos', tenantId: 'acme', scopes: 'customers:read', roles: 'member', sessionId: 'session_01J' });
+      // The same claims under an HS256 signature are refused: WorkOS is pinned to RS256.
+      expect((await decide(authorize, bearer(await signHs256(randomBytes(32), claims)))).status).toBe(401);
+      expect(fx.lastReason()).toBe('JWT_ALG_NOT_ALLOWED');
+    } finally {
+      await jwks.close();
+    }
+  });
+});
+
 describe('API keys', () => {
   it('allows a stored key with its tenant and scopes', async () => {
     const { key, record } = await fx.putApiKey({ tenantId: 'acme', scopes: ['customers:read'] });
@@ -379,6 +401,19 @@ describe('service secrets', () => {
       expect((await decide(authorize, headers, 'POST', '/internal/jobs')).status).toBe(401);
       expect(fx.lastReason()).toBe(reason);
     }
+  });
+
+  it('reads the secret again at most once per cooldown however many wrong secrets arrive', async () => {
+    const authorize = fx.authorizer();
+    expect((await decide(authorize, service(fx.serviceSecret), 'POST', '/internal/jobs')).status).toBe(200);
+    fx.clients.reset();
+
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => decide(authorize, service(randomBytes(32).toString('base64url')), 'POST', '/internal/jobs')),
+    );
+
+    expect(results.every((r) => r.status === 401)).toBe(true);
+    expect(fx.clients.count('ListSecretVersionIdsCommand')).toBe(1);
   });
 
   it('switches to a rotated secret after at most one refetch, and keeps the previous one for the grace period', async () => {
