@@ -7,7 +7,7 @@ import { type AuthorizerConfig, parseConfig } from './config';
 import { AuthError, type ReasonCode } from './errors';
 import { resolveIssuer } from './issuers';
 import { type JwksGetterFactory, JwtVerifier, type UserPrincipal, remoteJwks } from './jwt';
-import { type LogFields, type Logger, jsonLogger } from './log';
+import { type LogFields, type Logger, jsonLogger } from '../shared/log';
 import { type PolicyDocument, arnPrefix, buildPolicy, compileRoutes, evaluatePolicy, routeDecision } from './policy';
 import { SecretStore } from './secrets';
 import { ServicePrincipal, ServiceSecretVerifier } from './service-secrets';
@@ -52,7 +52,7 @@ const CLIENT_OPTIONS = { maxAttempts: 2, requestHandler: { connectionTimeout: 50
 export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps = {}): AuthorizerHandler {
   const config = parseConfig(configDocument);
   const now = deps.now ?? Date.now;
-  const logger = deps.logger ?? jsonLogger();
+  const logger = deps.logger ?? jsonLogger('gatehouse-authorizer');
   // Clients are built on first use: a request that needs no AWS API (a JWT checked against a JWKS) builds none.
   const dynamodb = lazy(() => deps.dynamodb ?? new DynamoDBClient(CLIENT_OPTIONS));
   const secretsManager = lazy(() => deps.secretsManager ?? new SecretsManagerClient(CLIENT_OPTIONS));

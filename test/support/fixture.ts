@@ -14,18 +14,16 @@ export const API_ARN_PREFIX = 'arn:aws:execute-api:us-east-1:123456789012:abcdef
 /** AWS SDK clients against the emulator that count the commands they send (real wire calls, counted). */
 export function countingClients() {
   const calls: string[] = [];
-  const count = (client: DynamoDBClient | SecretsManagerClient) => {
-    client.middlewareStack.add(
-      (next, ctx) => async (args) => {
-        calls.push(String((ctx as { commandName?: string }).commandName));
-        return next(args);
-      },
-      { step: 'initialize', name: 'gatehouseCallCounter' },
-    );
+  const count = <C extends { middlewareStack: { add: (mw: never, opts: never) => void } }>(client: C): C => {
+    const counter = (next: (args: unknown) => Promise<unknown>, ctx: { commandName?: string }) => async (args: unknown) => {
+      calls.push(String(ctx.commandName));
+      return next(args);
+    };
+    client.middlewareStack.add(counter as never, { step: 'initialize', name: 'gatehouseCallCounter' } as never);
     return client;
   };
-  const dynamodb = count(new DynamoDBClient({ maxAttempts: 1 })) as DynamoDBClient;
-  const secretsManager = count(new SecretsManagerClient({ maxAttempts: 1 })) as SecretsManagerClient;
+  const dynamodb = count(new DynamoDBClient({ maxAttempts: 1 }));
+  const secretsManager = count(new SecretsManagerClient({ maxAttempts: 1 }));
   return {
     dynamodb,
     secretsManager,

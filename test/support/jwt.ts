@@ -6,7 +6,7 @@ import { type JWK, type JWTPayload, SignJWT, exportJWK, generateKeyPair } from '
 export interface TestKey {
   readonly alg: 'RS256' | 'ES256' | 'EdDSA' | 'PS256' | 'ES384';
   readonly kid: string;
-  readonly privateKey: CryptoKey;
+  readonly privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   readonly publicJwk: JWK;
 }
 

@@ -14,7 +14,7 @@ export interface Logger {
  * Writes JSON lines to stdout (Lambda ships them to CloudWatch as they are). A dozen lines instead of a logging
  * library keep the authorizer's bundle and cold start small; Powertools Logger fits the handlers.
  */
-export function jsonLogger(service = 'gatehouse-authorizer', write: (line: string) => void = (l) => process.stdout.write(l)): Logger {
+export function jsonLogger(service: string, write: (line: string) => void = (l) => process.stdout.write(l)): Logger {
   const log = (level: string) => (message: string, fields?: LogFields) =>
     write(`${JSON.stringify({ level, timestamp: new Date().toISOString(), service, message, ...fields })}\n`);
   return { info: log('INFO'), warn: log('WARN'), error: log('ERROR') };
