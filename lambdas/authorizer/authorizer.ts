@@ -8,6 +8,7 @@ import { AuthError, type ReasonCode } from './errors';
 import { resolveIssuer } from './issuers';
 import { type JwksGetterFactory, JwtVerifier, type UserPrincipal, remoteJwks } from './jwt';
 import { type LogFields, type Logger, jsonLogger } from '../shared/log';
+import { emfFields } from '../shared/metrics';
 import { type PolicyDocument, arnPrefix, buildPolicy, compileRoutes, evaluatePolicy, routeDecision } from './policy';
 import { SecretStore } from './secrets';
 import { ServicePrincipal, ServiceSecretVerifier } from './service-secrets';
@@ -145,9 +146,10 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
       method: event.httpMethod,
       resource: event.resource,
     };
-    const finish = (decision: 'allow' | 'deny' | 'unauthorized' | 'error', reason: ReasonCode | 'ALLOWED', extra: LogFields = {}) => {
+    const finish = (decision: Decision, reason: ReasonCode | 'ALLOWED', extra: LogFields = {}) => {
+      const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
       const log = decision === 'error' ? logger.error : logger.info;
-      log('decision', { ...fields, decision, reason, ...extra, latencyMs: Math.round((performance.now() - started) * 1000) / 1000 });
+      log('decision', { ...fields, kind: fields.kind ?? 'none', decision, reason, ...extra, latencyMs, ...decisionMetrics(latencyMs, now()) });
     };
 
     let principal: Principal | undefined;
@@ -195,6 +197,20 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
 /** Re-exported for tools that want the validated document (for example, to render it). */
 export { parseConfig };
 export type { AuthorizerConfig };
+
+type Decision = 'allow' | 'deny' | 'unauthorized' | 'error';
+
+/** Decisions counted by decision, by decision and credential kind, and by reason code; latency by decision. */
+function decisionMetrics(latencyMs: number, timestamp: number): Record<string, unknown> {
+  return emfFields(
+    [
+      { name: 'Decisions', unit: 'Count', value: 1 },
+      { name: 'DecisionLatency', unit: 'Milliseconds', value: latencyMs },
+    ],
+    [['decision'], ['decision', 'kind'], ['reason']],
+    timestamp,
+  );
+}
 
 function lazy<T>(make: () => T): () => T {
   let value: T | undefined;

@@ -2,7 +2,7 @@
  * Structured JSON logging, one line per call. The authorizer logs one line per decision; fields are chosen by the
  * caller and must never hold credential material (the log audit test enforces that).
  */
-export type LogFields = Record<string, string | number | boolean | undefined>;
+export type LogFields = Record<string, unknown>;
 
 export interface Logger {
   info(message: string, fields?: LogFields): void;

@@ -507,6 +507,11 @@ describe('decisions', () => {
     expect(lines).toHaveLength(3);
     for (const line of lines) {
       expect(line).toEqual(expect.objectContaining({ reason: 'ALLOWED', decision: 'allow', latencyMs: expect.any(Number), kind: expect.any(String) }));
+      // The same line is a CloudWatch EMF record: one Decisions data point by decision, kind and reason.
+      expect(line).toMatchObject({
+        Decisions: 1,
+        _aws: { CloudWatchMetrics: [{ Namespace: 'Gatehouse', Dimensions: [['decision'], ['decision', 'kind'], ['reason']] }] },
+      });
     }
     const text = JSON.stringify(fx.logs);
     for (const secret of [token, token.split('.')[2]!, key, key.slice(8, 40), fx.serviceSecret, fx.supabaseSecret]) {
