@@ -34,7 +34,9 @@ export function classify(req: RequestHeaders, opts: ClassifyOptions): Credential
   const authorization = single(req, AUTHORIZATION);
   if (authorization === undefined) throw new AuthError('CREDENTIAL_MISSING');
   // The size cap comes before any parsing: a huge header costs one length check, nothing more.
-  if (authorization.length > opts.maxAuthorizationBytes) throw new AuthError('AUTHORIZATION_TOO_LARGE');
+  if (authorization.length > opts.maxAuthorizationBytes || Buffer.byteLength(authorization, 'utf8') > opts.maxAuthorizationBytes) {
+    throw new AuthError('AUTHORIZATION_TOO_LARGE');
+  }
   const m = BEARER.exec(authorization);
   if (!m) throw new AuthError('AUTHORIZATION_MALFORMED');
   const value = m[1]!;

@@ -127,6 +127,8 @@ const routeSchema = z.strictObject({
   scopes: z.array(scope).default([]),
   /** For `service` routes: only these services (default: every configured service). */
   services: z.array(z.string()).optional(),
+  /** The stack's handler Lambda for this route (see lib/handler-functions.ts); the authorizer ignores it. */
+  handler: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/).optional(),
 });
 
 export const authorizerConfigSchema = z
@@ -175,14 +177,15 @@ export const authorizerConfigSchema = z
     const ids = new Set<string>();
     c.issuers.forEach((iss, i) => {
       const spec = issuerIdentity(iss);
-      if (seen.has(spec.issuer)) issue(['issuers', i], `duplicate issuer ${spec.issuer}: each iss may appear once`);
+      if (seen.has(spec.issuer)) issue(['issuers', i], 'duplicate issuer: each iss may appear once');
       seen.add(spec.issuer);
-      if (ids.has(spec.id)) issue(['issuers', i, 'id'], `duplicate issuer id ${spec.id}: set a distinct id`);
+      if (ids.has(spec.id)) issue(['issuers', i, 'id'], 'duplicate issuer id: set a distinct id');
       ids.add(spec.id);
       if (iss.type === 'supabase') {
         if (!iss.hs256SecretId && !iss.jwks) issue(['issuers', i], 'a supabase issuer needs hs256SecretId, jwks, or both');
-        if (iss.tenantClaim.split('.')[0] === 'user_metadata') {
-          issue(['issuers', i, 'tenantClaim'], 'user_metadata is editable by the user; use app_metadata');
+        // Users can edit their own user_metadata: nothing that decides access may come from there.
+        for (const field of ['tenantClaim', 'scopesClaim', 'rolesClaim'] as const) {
+          if (iss[field]?.split('.')[0] === 'user_metadata') issue(['issuers', i, field], 'user_metadata is editable by the user; use app_metadata');
         }
       }
       if (iss.type === 'oidc') {
@@ -202,13 +205,13 @@ export const authorizerConfigSchema = z
     });
     const services = new Set<string>();
     c.services.forEach((s, i) => {
-      if (services.has(s.name)) issue(['services', i, 'name'], `duplicate service ${s.name}`);
+      if (services.has(s.name)) issue(['services', i, 'name'], 'duplicate service name');
       services.add(s.name);
     });
     const routes = new Set<string>();
     c.routes.forEach((r, i) => {
       const key = `${r.method} ${r.path}`;
-      if (routes.has(key)) issue(['routes', i], `duplicate route ${key}`);
+      if (routes.has(key)) issue(['routes', i], 'duplicate route: the same method and path appear earlier');
       routes.add(key);
       if (/\{[^}]+\+\}./.test(r.path)) issue(['routes', i, 'path'], 'a {proxy+} segment must be last');
       if (r.public) {
@@ -223,7 +226,7 @@ export const authorizerConfigSchema = z
       }
       if (r.services && !r.accepts.includes('service')) issue(['routes', i, 'services'], 'services is only for routes that accept services');
       r.services?.forEach((s, j) => {
-        if (!services.has(s)) issue(['routes', i, 'services', j], `unknown service ${s}: add it to services`);
+        if (!services.has(s)) issue(['routes', i, 'services', j], 'unknown service: add it to services first');
       });
       if (r.accepts.includes('user') && !c.issuers.length) issue(['routes', i, 'accepts'], 'accepts user but no issuers are configured');
       if (r.accepts.includes('apiKey') && !c.apiKeys) issue(['routes', i, 'accepts'], 'accepts apiKey but apiKeys is not configured');

@@ -66,9 +66,11 @@ export class JwtVerifier {
   }
 
   async verify(token: string): Promise<UserPrincipal> {
-    const [h, p] = token.split('.');
+    const [h, p, sig] = token.split('.');
     const header = decodeSegment(h!);
     const unverified = decodeSegment(p!);
+    // The signature too must have one spelling: base64url's unused bits could otherwise give one token four.
+    if (Buffer.from(sig!, 'base64url').toString('base64url') !== sig) throw new AuthError('JWT_MALFORMED', { part: 'signature' });
     for (const name of FORBIDDEN_HEADERS) {
       if (Object.prototype.hasOwnProperty.call(header, name)) throw new AuthError('JWT_HEADER_FORBIDDEN', { header: name });
     }

@@ -13,8 +13,10 @@ export interface CompiledRoute {
   readonly accepts: ReadonlySet<CredentialKind>;
   readonly scopes: readonly string[];
   readonly services?: ReadonlySet<string>;
-  /** Concrete `METHOD/path` strings standing for requests to this route, for overlap checks. */
-  readonly samples: readonly string[];
+  /** The request tails (`METHOD/path`) this route serves, with PARAM/PROXY markers for path parameters. */
+  readonly requests: readonly string[];
+  /** Positions (in the compiled table) of the other routes some request of which this route's Allow glob matches. */
+  readonly covers: ReadonlySet<number>;
 }
 
 export interface PolicyPrincipal {
@@ -35,26 +37,34 @@ export interface PolicyDocument {
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
-// Stands for a path parameter's value in samples; `%` cannot occur in a literal route segment.
-const PARAM_SAMPLE = '%';
+// In request patterns: a {param} value is one or more characters other than `/`; a {proxy+} value one or more of any.
+const PARAM = '\u0001';
+const PROXY = '\u0002';
 
+/**
+ * Compiles the route table once, at cold start, including which routes' Allow globs reach which other routes'
+ * requests (a `*` in an IAM resource spans `/`, and a parameter value may equal a sibling's literal segment).
+ */
 export function compileRoutes(routes: readonly RouteConfig[]): CompiledRoute[] {
-  return routes
+  const base = routes
     .filter((r) => !r.public)
     .map((r) => {
-      const tail = r.path === '/' ? '' : r.path.slice(1).replace(/\{[^}]+\}/g, '*');
-      const sampleTail = r.path === '/' ? '' : r.path.slice(1).replace(/\{[^}]+\}/g, PARAM_SAMPLE);
+      const tail = r.path === '/' ? '' : r.path.slice(1);
       const methods = r.method === 'ANY' ? METHODS : [r.method];
       return {
         method: r.method,
         path: r.path,
-        resource: `${r.method === 'ANY' ? '*' : r.method}/${tail}`,
+        resource: `${r.method === 'ANY' ? '*' : r.method}/${tail.replace(/\{[^}]+\}/g, '*')}`,
         accepts: new Set(r.accepts),
         scopes: r.scopes,
         ...(r.services ? { services: new Set(r.services) } : {}),
-        samples: methods.map((m) => `${m}/${sampleTail}`),
+        requests: methods.map((m) => `${m}/${tail.replace(/\{[^}]+\+\}/g, PROXY).replace(/\{[^}]+\}/g, PARAM)}`),
       };
     });
+  return base.map((r, i) => ({
+    ...r,
+    covers: new Set(base.flatMap((o, j) => (i !== j && o.requests.some((q) => globIntersects(r.resource, q)) ? [j] : []))),
+  }));
 }
 
 /** Whether the principal may call the route: its kind is accepted, it holds every scope, and (services) it is listed. */
@@ -65,20 +75,16 @@ export function permits(route: CompiledRoute, p: PolicyPrincipal): boolean {
 }
 
 /**
- * The Allow and Deny resources for a principal. If an Allow wildcard of one route covers requests of a route the
- * principal may not call, that route gets an explicit Deny; if that Deny would in turn cover a permitted route,
- * the permitted route is dropped as well (fail closed: a 403 rather than an over-broad Allow).
+ * The Allow and Deny resources for a principal: Allow every permitted route, and explicitly Deny every other route
+ * some request of which a permitted route's Allow glob would match. A Deny only ever removes access, so where two
+ * route templates can match the same request with different permissions, the overlap is refused (403) rather
+ * than allowed: fail closed. Route tables without such overlaps get exactly `permits` on every request.
  */
 export function routeDecision(routes: readonly CompiledRoute[], p: PolicyPrincipal): { allow: CompiledRoute[]; deny: CompiledRoute[] } {
-  let allow = routes.filter((r) => permits(r, p));
-  let denied = routes.filter((r) => !allow.includes(r));
-  for (;;) {
-    const deny = denied.filter((d) => allow.some((a) => d.samples.some((s) => globMatch(a.resource, s))));
-    const conflicts = allow.filter((a) => deny.some((d) => a.samples.some((s) => globMatch(d.resource, s))));
-    if (!conflicts.length) return { allow, deny };
-    allow = allow.filter((a) => !conflicts.includes(a));
-    denied = routes.filter((r) => !allow.includes(r));
-  }
+  const allowed = routes.flatMap((r, i) => (permits(r, p) ? [i] : []));
+  const allow = allowed.map((i) => routes[i]!);
+  const deny = routes.filter((_, d) => !allowed.includes(d) && allowed.some((a) => routes[a]!.covers.has(d)));
+  return { allow, deny };
 }
 
 /** `arn:aws:execute-api:region:account:apiId/stage` from a method ARN, or undefined if it is not one. */
@@ -125,4 +131,74 @@ export function globMatch(pattern: string, value: string): boolean {
     if (globCache.size < 10_000) globCache.set(pattern, re);
   }
   return re.test(value);
+}
+
+type CharClass = string | 'ANY' | 'NOT_SLASH';
+interface Nfa {
+  readonly edges: { readonly on: CharClass; readonly to: number }[][];
+  readonly eps: number[][];
+  readonly accept: number;
+}
+
+/**
+ * Whether an IAM resource glob (`*` any run, `?` one character) and a request pattern (literals, PARAM, PROXY)
+ * share at least one string: a breadth-first walk of the product of their automata, trying one representative
+ * character per class (each literal used, `/`, and one character used by neither).
+ */
+export function globIntersects(glob: string, request: string): boolean {
+  const a = globNfa(glob);
+  const b = requestNfa(request);
+  const alphabet = [...new Set([...glob, ...request, '/', '\u0003'])].filter((c) => c !== '*' && c !== '?' && c !== PARAM && c !== PROXY);
+  const closure = (n: Nfa, states: number[]) => {
+    const out = new Set(states);
+    const stack = [...states];
+    while (stack.length) for (const t of n.eps[stack.pop()!] ?? []) if (!out.has(t)) out.add(t), stack.push(t);
+    return out;
+  };
+  const matches = (on: CharClass, c: string) => on === 'ANY' || (on === 'NOT_SLASH' ? c !== '/' : on === c);
+  const seen = new Set<string>();
+  const queue: [number, number][] = [];
+  const push = (xs: Set<number>, ys: Set<number>) => {
+    for (const x of xs) for (const y of ys) if (!seen.has(`${x},${y}`)) seen.add(`${x},${y}`), queue.push([x, y]);
+  };
+  push(closure(a, [0]), closure(b, [0]));
+  while (queue.length) {
+    const [x, y] = queue.shift()!;
+    if (x === a.accept && y === b.accept) return true;
+    for (const c of alphabet) {
+      const xs = (a.edges[x] ?? []).filter((e) => matches(e.on, c)).map((e) => e.to);
+      const ys = (b.edges[y] ?? []).filter((e) => matches(e.on, c)).map((e) => e.to);
+      if (xs.length && ys.length) push(closure(a, xs), closure(b, ys));
+    }
+  }
+  return false;
+}
+
+function globNfa(glob: string): Nfa {
+  const edges: Nfa['edges'] = [];
+  const eps: number[][] = [];
+  [...glob].forEach((c, i) => {
+    if (c === '*') {
+      edges[i] = [{ on: 'ANY', to: i }];
+      eps[i] = [i + 1];
+    } else edges[i] = [{ on: c === '?' ? 'ANY' : c, to: i + 1 }];
+  });
+  return { edges, eps, accept: glob.length };
+}
+
+function requestNfa(request: string): Nfa {
+  const edges: Nfa['edges'] = [];
+  const eps: number[][] = [];
+  // State 2i is before character i; a PARAM/PROXY goes through 2i+1, which loops to take more characters.
+  [...request].forEach((c, i) => {
+    const here = 2 * i;
+    const next = 2 * (i + 1);
+    if (c === PARAM || c === PROXY) {
+      const on: CharClass = c === PARAM ? 'NOT_SLASH' : 'ANY';
+      edges[here] = [{ on, to: here + 1 }];
+      edges[here + 1] = [{ on, to: here + 1 }];
+      eps[here + 1] = [next];
+    } else edges[here] = [{ on: c, to: next }];
+  });
+  return { edges, eps, accept: 2 * request.length };
 }
