@@ -5,9 +5,9 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: {
     // Transpile only: `npm test` type-checks once with `tsc --noEmit` (much faster than per-file checks).
-    '^.+\\.tsx?$': ['ts-jest', { isolatedModules: true, tsconfig: { allowJs: true, module: 'commonjs', moduleResolution: 'node' } }],
+    '^.+\\.tsx?$': ['ts-jest', { tsconfig: { isolatedModules: true, allowJs: true, module: 'commonjs', moduleResolution: 'node' } }],
     // jose 6 and @middy 7 ship ESM only; jest runs CommonJS, so they are transpiled too.
-    '^.+\\.m?js$': ['ts-jest', { isolatedModules: true, tsconfig: { allowJs: true, module: 'commonjs', moduleResolution: 'node' } }],
+    '^.+\\.m?js$': ['ts-jest', { tsconfig: { isolatedModules: true, allowJs: true, module: 'commonjs', moduleResolution: 'node' } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!(jose|@middy)/)'],
   moduleNameMapper: {

@@ -92,7 +92,7 @@ export class SecretStore {
   }
 
   private async readCurrent(secretId: string): Promise<SecretVersions> {
-    const out = await this.client().send(new GetSecretValueCommand({ SecretId: secretId }));
+    const out = await this.client().send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }));
     return { current: secretBytes(out), ...createdAt(out.CreatedDate), loadedAt: this.now() };
   }
 
