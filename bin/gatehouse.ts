@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../lambdas/authorizer/errors';
+import { parseStackConfig } from '../lib/config';
+import { GatehouseStack } from '../lib/gatehouse-stack';
+
+/**
+ * The CDK app. The configuration comes from the `gatehouse:config` context: a path to a JSON file (cdk.json points
+ * at config/gatehouse.example.json; override with `-c gatehouse:config=path`) or the document itself.
+ */
+const app = new App();
+const source: unknown = app.node.tryGetContext('gatehouse:config') ?? 'config/gatehouse.example.json';
+try {
+  const [doc, origin] = typeof source === 'string' ? [JSON.parse(readFileSync(source, 'utf8')), source] : [source, 'context gatehouse:config'];
+  const config = parseStackConfig(doc, origin);
+  new GatehouseStack(app, app.node.tryGetContext('gatehouse:stackName') ?? 'Gatehouse', {
+    config,
+    description: 'Gatehouse: API Gateway (REST) with a Lambda authorizer for JWTs, API keys and service secrets',
+  });
+} catch (err) {
+  if (err instanceof ConfigError || err instanceof SyntaxError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

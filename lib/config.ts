@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { type AuthorizerConfig, type AuthorizerConfigInput, parseConfig } from '../lambdas/authorizer/config';
+import { ConfigError } from '../lambdas/authorizer/errors';
+
+/**
+ * The stack's configuration: the authorizer's own document (issuers, API keys, services, tenants, owner mode,
+ * route table) plus a `deployment` section for what only the stack uses. The stack fills in what it creates
+ * itself: the table name and, for services without a `secretId`, the secret it makes for each.
+ */
+const deploymentSchema = z.strictObject({
+  stageName: z.string().regex(/^[A-Za-z0-9_]{1,64}$/).default('prod'),
+  /** API Gateway's authorizer result cache (0 turns it off; at most 3600). */
+  authorizerResultTtlSeconds: z.number().int().min(0).max(3600).default(300),
+  /** X-Ray tracing on the stage and every function. */
+  tracing: z.boolean().default(false),
+  logRetentionDays: z
+    .union([z.literal(1), z.literal(3), z.literal(5), z.literal(7), z.literal(14), z.literal(30), z.literal(60), z.literal(90), z.literal(180), z.literal(365)])
+    .default(30),
+  /** Refuse to delete the table (and keep it if the stack is deleted). */
+  deletionProtection: z.boolean().default(true),
+  /** Memory of the authorizer function: more memory is more CPU, and signature checks are CPU-bound. */
+  authorizerMemoryMb: z.number().int().min(128).max(10_240).default(1024),
+  alarms: z
+    .strictObject({
+      /** 401s in 5 minutes that raise the alarm. */
+      unauthorizedPer5Minutes: z.number().int().min(1).default(500),
+      /** 403s in 5 minutes that raise the alarm. */
+      forbiddenPer5Minutes: z.number().int().min(1).default(200),
+    })
+    .default({ unauthorizedPer5Minutes: 500, forbiddenPer5Minutes: 200 }),
+});
+
+export type DeploymentConfig = z.output<typeof deploymentSchema>;
+
+export interface StackConfig {
+  /** The authorizer document as validated, with placeholders where the stack fills values in. */
+  readonly authorizer: AuthorizerConfig;
+  readonly deployment: DeploymentConfig;
+  /** The authorizer document as written (the stack renders it with real names into the function). */
+  readonly source: AuthorizerConfigInput;
+  /** Services whose secret the stack creates (no `secretId` in the document). */
+  readonly createdServiceSecrets: readonly string[];
+}
+
+const PLACEHOLDER_TABLE = 'gatehouse-table-placeholder';
+
+/**
+ * Validates the whole document. Throws a ConfigError that names the bad field (`routes[2].accepts: ...`), so a
+ * wrong configuration fails `cdk synth` before anything is built.
+ */
+export function parseStackConfig(raw: unknown, origin = 'configuration'): StackConfig {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${origin}: expected a JSON object`);
+  const { deployment: rawDeployment, ...source } = raw as Record<string, unknown>;
+  const deployment = deploymentSchema.safeParse(rawDeployment ?? {});
+  if (!deployment.success) {
+    const lines = deployment.error.issues.map((i) => `  - deployment.${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`${origin}: invalid deployment section:\n${lines.join('\n')}`);
+  }
+  if ('tableName' in source) throw new ConfigError(`${origin}: tableName: the stack creates the table; remove this field`);
+  const services = Array.isArray(source.services) ? (source.services as Record<string, unknown>[]) : [];
+  const createdServiceSecrets = services.filter((s) => s && typeof s === 'object' && s.secretId === undefined).map((s) => String(s.name));
+  const withPlaceholders = {
+    ...source,
+    tableName: PLACEHOLDER_TABLE,
+    services: services.map((s) => (s && typeof s === 'object' && s.secretId === undefined ? { ...s, secretId: `placeholder/${String(s.name)}` } : s)),
+  };
+  let authorizer: AuthorizerConfig;
+  try {
+    authorizer = parseConfig(withPlaceholders);
+  } catch (err) {
+    throw new ConfigError(`${origin}: ${(err as Error).message}`);
+  }
+  const missing = authorizer.routes.filter((r) => !r.handler).map((r) => `${r.method} ${r.path}`);
+  if (missing.length) throw new ConfigError(`${origin}: routes: every route needs a handler; missing for ${missing.join(', ')}`);
+  return { authorizer, deployment: deployment.data, source: source as AuthorizerConfigInput, createdServiceSecrets };
+}
+
+/** The document the deployed authorizer reads, with the stack's real table name and secret ids (CDK tokens). */
+export function renderAuthorizerConfig(config: StackConfig, tableName: string, serviceSecretIds: Readonly<Record<string, string>>): AuthorizerConfigInput {
+  return {
+    ...config.source,
+    tableName,
+    services: (config.source.services ?? []).map((s) => ({ ...s, secretId: s.secretId ?? serviceSecretIds[s.name]! })),
+  };
+}

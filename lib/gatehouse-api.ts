@@ -1,0 +1,200 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  ApiKeySourceType,
+  AuthorizationType,
+  EndpointType,
+  IdentitySource,
+  JsonSchemaType,
+  JsonSchemaVersion,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  type Method,
+  MethodLoggingLevel,
+  RequestAuthorizer,
+  RequestValidator,
+  ResponseType,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { RouteConfig } from '../lambdas/authorizer/config';
+
+export interface GatehouseApiProps {
+  /** The route table the authorizer reads: every route becomes a method, each with its handler. */
+  readonly routes: readonly RouteConfig[];
+  readonly authorizerFunction: IFunction;
+  /** Handler functions by the names routes use. */
+  readonly handlers: Readonly<Record<string, IFunction>>;
+  /** @default 'prod' */
+  readonly stageName?: string;
+  /** @default 300 seconds - API Gateway reuses a decision for this long per identity-source value */
+  readonly authorizerResultTtl?: Duration;
+  /** @default false */
+  readonly tracing?: boolean;
+  /** @default - one month */
+  readonly logRetention?: RetentionDays;
+}
+
+export const AUTHORIZATION_HEADER = 'Authorization';
+export const SERVICE_NAME_HEADER = 'X-Service-Name';
+
+const json = (body: Record<string, string>) => ({ 'application/json': JSON.stringify(body) });
+const header = (value: string) => `'${value}'`;
+
+/**
+ * The REST API: one method per route of the route table, guarded by the Gatehouse authorizer (public routes
+ * excepted), with request validation, JSON access logs, and JSON gateway responses.
+ *
+ * Two REQUEST authorizers share the one function: API Gateway answers 401 without calling an authorizer when any
+ * of its identity sources is missing, and caches its answer by their values. User and API-key routes are keyed
+ * by `Authorization`; service routes by `Authorization` and `X-Service-Name` (which the decision reads).
+ */
+export class GatehouseApi extends Construct {
+  readonly api: RestApi;
+  readonly accessLogs: LogGroup;
+  readonly methods: readonly Method[];
+
+  constructor(scope: Construct, id: string, props: GatehouseApiProps) {
+    super(scope, id);
+    this.accessLogs = new LogGroup(this, 'AccessLogs', { ...(props.logRetention ? { retention: props.logRetention } : {}) });
+    this.api = new RestApi(this, 'Api', {
+      description: 'Gatehouse: multi-tenant REST API behind a Lambda authorizer',
+      endpointTypes: [EndpointType.REGIONAL],
+      // Each tenant's usage-plan key comes from the authorizer (usageIdentifierKey), never from the client.
+      apiKeySourceType: ApiKeySourceType.AUTHORIZER,
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: props.stageName ?? 'prod',
+        tracingEnabled: props.tracing ?? false,
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false, // full request logging would write Authorization headers to CloudWatch
+        metricsEnabled: true,
+        accessLogDestination: new LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            method: '$context.httpMethod',
+            resource: '$context.resourcePath',
+            status: '$context.status',
+            latencyMs: '$context.responseLatency',
+            errorType: '$context.error.responseType',
+            authorizerStatus: '$context.authorizer.status',
+            authorizerLatencyMs: '$context.authorizer.latency',
+            principalId: '$context.authorizer.principalId',
+            tenantId: '$context.authorizer.tenantId',
+            kind: '$context.authorizer.kind',
+          }),
+        ),
+      },
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason: 'The account-level role API Gateway uses for execution logs; AWS publishes this managed policy for exactly that.',
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason: 'WAF is a per-deployment choice (cost, rules); the authorizer refuses bad credentials before any handler runs. Attach a WebACL to the stage where needed.',
+    });
+
+    const ttl = props.authorizerResultTtl ?? Duration.seconds(300);
+    const authorizer = (name: string, headers: string[]) =>
+      new RequestAuthorizer(this, name, {
+        handler: props.authorizerFunction,
+        identitySources: headers.map((h) => IdentitySource.header(h)),
+        resultsCacheTtl: ttl,
+      });
+    const userAuthorizer = props.routes.some((r) => !r.public && !r.accepts.includes('service'))
+      ? authorizer('UserAuthorizer', [AUTHORIZATION_HEADER])
+      : undefined;
+    const serviceAuthorizer = props.routes.some((r) => r.accepts.includes('service'))
+      ? authorizer('ServiceAuthorizer', [AUTHORIZATION_HEADER, SERVICE_NAME_HEADER])
+      : undefined;
+
+    const validator = new RequestValidator(this, 'Validator', { restApi: this.api, validateRequestBody: true, validateRequestParameters: true });
+    const jsonObject = this.api.addModel('JsonObject', {
+      contentType: 'application/json',
+      schema: { schema: JsonSchemaVersion.DRAFT4, title: 'JsonObject', type: JsonSchemaType.OBJECT },
+    });
+
+    const integrations = new Map<string, LambdaIntegration>();
+    const integrationFor = (name: string) => {
+      const fn = props.handlers[name];
+      if (!fn) throw new Error(`No handler function named "${name}" was given to GatehouseApi`);
+      let integration = integrations.get(name);
+      if (!integration) integrations.set(name, (integration = new LambdaIntegration(fn, { proxy: true })));
+      return integration;
+    };
+
+    this.methods = props.routes.map((route) => {
+      const resource = this.api.root.resourceForPath(route.path);
+      const integration = integrationFor(route.handler!);
+      if (route.public) {
+        const method = resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.NONE, requestValidator: validator });
+        const reason = `${route.method} ${route.path} is public by configuration (public: true), e.g. a health check.`;
+        Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason });
+        Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason });
+        return method;
+      }
+      const forServices = route.accepts.includes('service');
+      const method = resource.addMethod(route.method, integration, {
+        authorizationType: AuthorizationType.CUSTOM,
+        authorizer: forServices ? serviceAuthorizer! : userAuthorizer!,
+        requestValidator: validator,
+        requestParameters: {
+          [`method.request.header.${AUTHORIZATION_HEADER}`]: true,
+          ...(forServices ? { [`method.request.header.${SERVICE_NAME_HEADER}`]: true } : {}),
+        },
+        ...(['POST', 'PUT', 'PATCH'].includes(route.method) ? { requestModels: { 'application/json': jsonObject } } : {}),
+      });
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-COG4',
+        reason: 'Guarded by the Gatehouse Lambda REQUEST authorizer by design (Supabase, WorkOS and OIDC JWTs, API keys, service secrets): Cognito is not the identity provider.',
+      });
+      return method;
+    });
+
+    this.addGatewayResponses();
+  }
+
+  private addGatewayResponses(): void {
+    const jsonType = { 'Content-Type': header('application/json') };
+    this.api.addGatewayResponse('Unauthorized', {
+      type: ResponseType.UNAUTHORIZED,
+      statusCode: '401',
+      responseHeaders: { ...jsonType, 'WWW-Authenticate': header('Bearer realm="gatehouse"') },
+      templates: json({ error: 'unauthorized', message: 'A valid credential is required.', requestId: '$context.requestId' }),
+    });
+    this.api.addGatewayResponse('AccessDenied', {
+      type: ResponseType.ACCESS_DENIED,
+      statusCode: '403',
+      responseHeaders: jsonType,
+      templates: json({ error: 'forbidden', message: 'This credential may not perform this request.', requestId: '$context.requestId' }),
+    });
+    this.api.addGatewayResponse('Throttled', {
+      type: ResponseType.THROTTLED,
+      statusCode: '429',
+      // API Gateway throttles per second: one second is an honest wait.
+      responseHeaders: { ...jsonType, 'Retry-After': header('1') },
+      templates: json({ error: 'too_many_requests', message: 'Rate limit exceeded; retry after the Retry-After delay.', requestId: '$context.requestId' }),
+    });
+    this.api.addGatewayResponse('NotFound', {
+      type: ResponseType.MISSING_AUTHENTICATION_TOKEN, // what API Gateway answers for a route that does not exist
+      statusCode: '404',
+      responseHeaders: jsonType,
+      templates: json({ error: 'not_found', message: 'No such route.', requestId: '$context.requestId' }),
+    });
+    this.api.addGatewayResponse('Default4xx', {
+      type: ResponseType.DEFAULT_4XX,
+      responseHeaders: jsonType,
+      templates: json({ error: '$context.error.responseType', requestId: '$context.requestId' }),
+    });
+    this.api.addGatewayResponse('Default5xx', {
+      type: ResponseType.DEFAULT_5XX,
+      responseHeaders: jsonType,
+      templates: json({ error: 'internal_error', message: 'Something went wrong on our side.', requestId: '$context.requestId' }),
+    });
+  }
+}

@@ -1,0 +1,56 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { AuthorizerConfigInput } from '../lambdas/authorizer/config';
+import { GatehouseFunction } from './gatehouse-function';
+
+export interface GatehouseAuthorizerProps {
+  /** The authorizer's configuration document, with real table name and secret ids (tokens are fine). */
+  readonly config: AuthorizerConfigInput;
+  /** The table of API keys and tenants: the function may GetItem on it and nothing else. */
+  readonly table: ITable;
+  /** HS256 secrets of JWT issuers: read (AWSCURRENT) only. */
+  readonly issuerSecrets: readonly ISecret[];
+  /** One secret per calling service: read every staged version (rotation) only. */
+  readonly serviceSecrets: readonly ISecret[];
+  /** @default 1024 - signature checks are CPU-bound, and Lambda CPU grows with memory */
+  readonly memorySize?: number;
+  /** @default - one month */
+  readonly logRetention?: RetentionDays;
+  /** @default false */
+  readonly tracing?: boolean;
+}
+
+/**
+ * The authorizer Lambda with its configuration rendered into `GATEHOUSE_CONFIG` (ids and names only, never a
+ * secret value) and least privilege: GetItem on its table, and reads of exactly its secrets. Reusable on its own:
+ * attach `function` to any RestApi as a REQUEST authorizer.
+ */
+export class GatehouseAuthorizer extends Construct {
+  readonly function: LambdaFunction;
+  readonly logGroupName: string;
+
+  constructor(scope: Construct, id: string, props: GatehouseAuthorizerProps) {
+    super(scope, id);
+    const fn = new GatehouseFunction(this, 'Handler', {
+      entry: 'lambdas/authorizer/index.ts',
+      description: 'Gatehouse authorizer: JWTs, API keys and service secrets in, IAM policy and tenant context out',
+      memorySize: props.memorySize ?? 1024,
+      timeout: Duration.seconds(5),
+      environment: { GATEHOUSE_CONFIG: Stack.of(this).toJsonString(props.config) },
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      tracing: props.tracing ?? false,
+    });
+    this.function = fn.function;
+    this.logGroupName = fn.logGroup.logGroupName;
+    props.table.grant(this.function, 'dynamodb:GetItem');
+    for (const secret of props.issuerSecrets) secret.grantRead(this.function);
+    for (const secret of props.serviceSecrets) {
+      // The authorizer lists a secret's versions to find AWSPENDING/AWSPREVIOUS during a rotation.
+      secret.grantRead(this.function).principalStatements.forEach((s) => s.addActions('secretsmanager:ListSecretVersionIds'));
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { GatehouseFunction } from './gatehouse-function';
+
+/** What a handler needs besides its code. */
+interface HandlerSpec {
+  readonly entry: string;
+  readonly description: string;
+  /** Grants on the table; none if the handler does not touch it. */
+  readonly table?: (fn: LambdaFunction, table: ITable) => void;
+}
+
+/**
+ * The handlers a route's `handler` may name. Teams add theirs here (or build their own functions and integrate
+ * them with `GatehouseApi`); each gets only the access it needs.
+ */
+export const HANDLERS: Readonly<Record<string, HandlerSpec>> = {
+  health: { entry: 'lambdas/handlers/health.ts', description: 'Gatehouse: public health check' },
+  me: { entry: 'lambdas/handlers/me.ts', description: 'Gatehouse: echoes the caller auth context' },
+  customers: {
+    entry: 'lambdas/handlers/customers.ts',
+    description: 'Gatehouse: tenant-scoped customers',
+    table: (fn, table) => {
+      // Tenant data only: the partition key must start with TENANT# and end with #CUSTOMERS, so this function can
+      // never read API key records (APIKEY#...) or tenant records (TENANT#<id> without the suffix).
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+          resources: [table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*#CUSTOMERS'] } },
+        }),
+      );
+    },
+  },
+  'internal-jobs': { entry: 'lambdas/handlers/internal-jobs.ts', description: 'Gatehouse: internal jobs (services only)' },
+};
+
+export interface HandlerFunctionsProps {
+  /** Handler names to build (keys of {@link HANDLERS}). */
+  readonly names: readonly string[];
+  readonly table: ITable;
+  /** @default - one month */
+  readonly logRetention?: RetentionDays;
+  /** @default false */
+  readonly tracing?: boolean;
+}
+
+/** One Lambda per named handler, with `TABLE_NAME` set and only the grants its spec asks for. */
+export class HandlerFunctions extends Construct {
+  readonly functions: Readonly<Record<string, LambdaFunction>>;
+
+  constructor(scope: Construct, id: string, props: HandlerFunctionsProps) {
+    super(scope, id);
+    const functions: Record<string, LambdaFunction> = {};
+    for (const name of new Set(props.names)) {
+      const spec = HANDLERS[name];
+      if (!spec) {
+        throw new Error(`Unknown handler "${name}" in the route table: use one of ${Object.keys(HANDLERS).join(', ')}, or add it to HANDLERS in lib/handler-functions.ts`);
+      }
+      const fn = new GatehouseFunction(this, name, {
+        entry: spec.entry,
+        description: spec.description,
+        environment: spec.table ? { TABLE_NAME: props.table.tableName } : {},
+        ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+        tracing: props.tracing ?? false,
+      });
+      spec.table?.(fn.function, props.table);
+      functions[name] = fn.function;
+    }
+    this.functions = functions;
+  }
+}
+

@@ -1,0 +1,211 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseStackConfig } from '../../lib/config';
+import { GatehouseStack } from '../../lib/gatehouse-stack';
+
+/**
+ * Template tests of the stack as `cdk synth` builds it from the example configuration. Asset bundling is skipped
+ * (it is exercised by `npm run synth` in CI); cdk.json's context is merged so feature flags match the real synth.
+ */
+const ROOT = path.resolve(__dirname, '../..');
+const cdkContext = JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')).context;
+const example = JSON.parse(readFileSync(path.join(ROOT, 'config/gatehouse.example.json'), 'utf8'));
+
+function synth(doc: unknown = example) {
+  const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
+  const stack = new GatehouseStack(app, 'Gatehouse', { config: parseStackConfig(doc) });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+const { app, stack, template } = synth();
+const resources = (type: string) => template.findResources(type);
+const policyStatements = (roleLogicalIdPrefix: string) =>
+  Object.entries(resources('AWS::IAM::Policy'))
+    .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleLogicalIdPrefix))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown; Condition?: unknown }[]);
+const actionsOf = (statements: { Action: string | string[] }[]) => statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
+
+describe('GatehouseStack', () => {
+  describe('the REST API', () => {
+    it('has a REQUEST authorizer keyed by Authorization, and one keyed by Authorization and X-Service-Name', () => {
+      const authorizers = Object.values(resources('AWS::ApiGateway::Authorizer')).map((a) => a.Properties);
+
+      expect(authorizers).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ Type: 'REQUEST', IdentitySource: 'method.request.header.Authorization', AuthorizerResultTtlInSeconds: 300 }),
+          expect.objectContaining({
+            Type: 'REQUEST',
+            IdentitySource: 'method.request.header.Authorization,method.request.header.X-Service-Name',
+            AuthorizerResultTtlInSeconds: 300,
+          }),
+        ]),
+      );
+      expect(authorizers).toHaveLength(2);
+    });
+
+    it('guards every method with the authorizer except the public ones', () => {
+      const methods = Object.values(resources('AWS::ApiGateway::Method')).map((m) => m.Properties);
+      const publicRoutes = example.routes.filter((r: { public?: boolean }) => r.public).length;
+
+      expect(methods).toHaveLength(example.routes.length);
+      expect(methods.filter((m) => m.AuthorizationType === 'NONE')).toHaveLength(publicRoutes);
+      for (const m of methods.filter((x) => x.AuthorizationType !== 'NONE')) {
+        expect(m).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: expect.anything(), RequestValidatorId: expect.anything() });
+      }
+    });
+
+    it('sends the service route through the service authorizer and the others through the user authorizer', () => {
+      const serviceAuthorizer = Object.entries(resources('AWS::ApiGateway::Authorizer')).find(([, a]) =>
+        String(a.Properties.IdentitySource).includes('X-Service-Name'),
+      )![0];
+      const methods = Object.values(resources('AWS::ApiGateway::Method')).map((m) => m.Properties);
+      const viaService = methods.filter((m) => JSON.stringify(m.AuthorizerId ?? '').includes(serviceAuthorizer));
+
+      expect(viaService).toHaveLength(1);
+      expect(viaService[0]).toMatchObject({ HttpMethod: 'POST' });
+    });
+
+    it('takes usage-plan keys from the authorizer, never from the client', () => {
+      template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'AUTHORIZER' });
+    });
+
+    it('answers 401 with WWW-Authenticate and JSON, and 403, 429, 404 and 5xx with JSON', () => {
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'UNAUTHORIZED',
+        StatusCode: '401',
+        ResponseParameters: Match.objectLike({ 'gatewayresponse.header.WWW-Authenticate': "'Bearer realm=\"gatehouse\"'" }),
+      });
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'THROTTLED',
+        StatusCode: '429',
+        ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Retry-After': "'1'" }),
+      });
+      for (const type of ['ACCESS_DENIED', 'MISSING_AUTHENTICATION_TOKEN', 'DEFAULT_4XX', 'DEFAULT_5XX']) {
+        template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+          ResponseType: type,
+          ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"error"') },
+        });
+      }
+    });
+
+    it('logs access as JSON with the authorizer outcome, and never logs request data', () => {
+      template.hasResourceProperties('AWS::ApiGateway::Stage', {
+        AccessLogSetting: { Format: Match.stringLikeRegexp('authorizer.principalId'), DestinationArn: Match.anyValue() },
+        MethodSettings: [Match.objectLike({ DataTraceEnabled: false, LoggingLevel: 'ERROR' })],
+      });
+    });
+  });
+
+  describe('least privilege', () => {
+    it('lets the authorizer GetItem on its table and read exactly its secrets, nothing else', () => {
+      const statements = policyStatements('AuthorizerHandlerRole');
+
+      expect(actionsOf(statements)).toEqual(
+        [
+          'dynamodb:GetItem',
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:ListSecretVersionIds',
+          'xray:PutTelemetryRecords',
+          'xray:PutTraceSegments',
+        ].sort(),
+      );
+      const dynamo = statements.find((s) => JSON.stringify(s.Action).includes('dynamodb'))!;
+      expect(JSON.stringify(dynamo.Resource)).toContain('DataTable');
+      const secrets = statements.filter((s) => JSON.stringify(s.Action).includes('secretsmanager'));
+      expect(JSON.stringify(secrets)).toContain('gatehouse/supabase-jwt-secret-??????');
+      expect(JSON.stringify(secrets)).toContain('ServiceSecretsreporting');
+      // X-Ray is the only wildcard resource, and it is acknowledged (no resource-level permissions exist).
+      const wildcards = statements.filter((s) => s.Resource === '*');
+      expect(actionsOf(wildcards)).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    });
+
+    it('renders ids and names into the authorizer environment, never a secret value', () => {
+      const fn = Object.values(resources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.GATEHOUSE_CONFIG)!;
+      const rendered = JSON.stringify(fn.Properties.Environment.Variables.GATEHOUSE_CONFIG);
+
+      expect(rendered).toContain('gatehouse/supabase-jwt-secret');
+      expect(rendered).toContain('ServiceSecretsreporting');
+      expect(rendered).not.toMatch(/SecretString|GenerateSecretString/);
+    });
+
+    it('lets the customers handler touch only tenant customer items, and the others not the table at all', () => {
+      const customers = policyStatements('HandlerscustomersRole').filter((s) => JSON.stringify(s.Action).includes('dynamodb'));
+      expect(customers).toHaveLength(1);
+      expect(customers[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*#CUSTOMERS'] } });
+      expect(actionsOf(customers)).not.toContain('dynamodb:Scan');
+
+      for (const name of ['Handlershealth', 'Handlersme', 'Handlersinternaljobs']) {
+        expect(actionsOf(policyStatements(`${name}Role`)).filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:'))).toEqual([]);
+      }
+    });
+
+    it('gives no function the broad AWSLambdaBasicExecutionRole', () => {
+      expect(JSON.stringify(resources('AWS::IAM::Role'))).not.toContain('AWSLambdaBasicExecutionRole');
+    });
+  });
+
+  describe('state and operations', () => {
+    it('encrypts the table, keeps point-in-time recovery and deletion protection, and expires records by ttl', () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        SSESpecification: { SSEEnabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+        BillingMode: 'PAY_PER_REQUEST',
+      });
+    });
+
+    it('runs every function on arm64 and Node.js 24, with a log group that has a retention', () => {
+      const functions = Object.values(resources('AWS::Lambda::Function')).map((f) => f.Properties);
+      expect(functions.length).toBeGreaterThanOrEqual(5);
+      for (const f of functions) expect(f).toMatchObject({ Architectures: ['arm64'], Runtime: 'nodejs24.x', LoggingConfig: { LogGroup: expect.anything() } });
+      for (const g of Object.values(resources('AWS::Logs::LogGroup'))) expect(g.Properties.RetentionInDays).toBe(30);
+    });
+
+    it('alarms on 401 and 403 spikes, authorizer errors and throttles', () => {
+      const alarms = Object.values(resources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+      const decisions = alarms.filter((a) => a.MetricName === 'Decisions').map((a) => a.Dimensions[0].Value).sort();
+
+      expect(decisions).toEqual(['deny', 'error', 'unauthorized']);
+      expect(alarms.map((a) => a.MetricName)).toEqual(expect.arrayContaining(['Errors', 'Throttles', '5XXError']));
+    });
+  });
+
+  describe('checks that need no AWS account', () => {
+    it('passes cdk-nag AwsSolutions with every finding acknowledged with a reason', () => {
+      const pack = new AwsSolutionsChecks(app);
+
+      const result = pack.validateScope(app);
+
+      expect(result.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.resourceLogicalId).join(',')}`)).toEqual([]);
+      expect(stack.node.findAll().length).toBeGreaterThan(10);
+    });
+
+    it('would catch an unacknowledged finding (the check above can fail)', () => {
+      const control = new App();
+      new Secret(new Stack(control, 'Control'), 'Unrotated');
+
+      const result = new AwsSolutionsChecks(control).validateScope(control);
+
+      expect(result.violations.map((v) => v.ruleName)).toContain('AwsSolutions-SMG4');
+    });
+
+    it('fails synth on a wrong configuration with a message naming the field', () => {
+      const wrong = { ...example, routes: [...example.routes, { method: 'GET', path: '/v1/x', accepts: ['user', 'service'], handler: 'me' }] };
+      expect(() => synth(wrong)).toThrow(/routes\[8\]\.accepts/);
+      expect(() => synth({ ...example, deployment: { authorizerResultTtlSeconds: 7200 } })).toThrow(/deployment\.authorizerResultTtlSeconds/);
+      expect(() => synth({ ...example, tableName: 'mine' })).toThrow(/tableName/);
+      const noHandler = { ...example, routes: [{ method: 'GET', path: '/v1/me', accepts: ['user'] }] };
+      expect(() => synth(noHandler)).toThrow(/every route needs a handler/);
+    });
+  });
+});
