@@ -1,0 +1,176 @@
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import {
+  CUSTOMER_SORT_PREFIX,
+  type Customer,
+  customerFromItem,
+  customerKeyAttributes,
+  customerToItem,
+  customersPartitionKey,
+} from '../shared/customers-table';
+import { type AuthedHttpRequest, httpHandler } from '../shared/http-handler';
+import { HttpError } from '../shared/http-errors';
+import { type HttpResponse, json } from '../shared/http-response';
+import { type ProxyHandler, httpRouter } from '../shared/http-router';
+import { validate } from '../shared/json-body';
+import { type Logger, jsonLogger } from '../shared/log';
+import { lazyHandler, requiredEnv, sharedDynamoClient } from '../shared/runtime';
+
+export interface CustomersDeps {
+  readonly dynamodb: DynamoDBClient;
+  readonly tableName: string;
+  readonly logger?: Logger;
+  /** Milliseconds since the epoch, for createdAt/updatedAt (default: Date.now). */
+  readonly now?: () => number;
+}
+
+const name = z.string().trim().min(1).max(200);
+const email = z.email().max(320);
+// strictObject: an unknown field is a 400, not silently dropped (a typo'd field must not look saved).
+const createBody = z.strictObject({ name, email: email.optional() });
+const patchBody = z
+  .strictObject({ name: name.optional(), email: email.nullable().optional() })
+  .refine((b) => Object.keys(b).length > 0, { message: 'no_field_to_change' });
+// Ids are server-generated v4 UUIDs: anything else cannot exist, so it is refused before any I/O.
+const customerId = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+const pathParams = z.object({ id: customerId });
+const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(50), cursor: customerId.optional() });
+
+const NOT_FOUND = () => new HttpError(404, 'not_found', 'customer not found', { reason: 'CUSTOMER_NOT_FOUND' });
+const READ = ['customers:read'];
+const WRITE = ['customers:write'];
+// Customers belong to a tenant; a service principal has none and has no business here.
+const KINDS = ['user', 'apiKey'] as const;
+
+/**
+ * Tenant-scoped customers: GET/POST /v1/customers and GET/PUT/PATCH/DELETE /v1/customers/{id}. Every key comes
+ * from the caller's tenant id, so another tenant's customer is simply not there: 404, exactly as for a missing id.
+ * Reads need `customers:read`, writes `customers:write`.
+ */
+export function createCustomersHandler(deps: CustomersDeps): ProxyHandler {
+  const { dynamodb, tableName } = deps;
+  const logger = deps.logger ?? jsonLogger('gatehouse-customers');
+  const now = () => new Date((deps.now ?? Date.now)()).toISOString();
+  const route = (fn: (r: AuthedHttpRequest) => Promise<HttpResponse>, scopes: string[]) =>
+    httpHandler(fn, { logger, scopes, kinds: [...KINDS] });
+
+  async function list({ auth, event }: AuthedHttpRequest) {
+    const q = validate(listQuery, event.queryStringParameters ?? {}, 'query');
+    const out = await dynamodb.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': { S: customersPartitionKey(auth.tenantId) }, ':prefix': { S: CUSTOMER_SORT_PREFIX } },
+        Limit: q.limit,
+        // The cursor is only an id: the start key is rebuilt from the caller's own tenant, never taken from input.
+        ...(q.cursor ? { ExclusiveStartKey: customerKeyAttributes(auth.tenantId, q.cursor) } : {}),
+        ConsistentRead: true,
+      }),
+    );
+    const items = (out.Items ?? []).map(customerFromItem);
+    const last = out.LastEvaluatedKey?.sk?.S;
+    return json(200, { items, ...(last ? { nextCursor: last.slice(CUSTOMER_SORT_PREFIX.length) } : {}) });
+  }
+
+  async function create({ auth, body }: AuthedHttpRequest) {
+    const input = validate(createBody, body, 'body');
+    const at = now();
+    const customer: Customer = { id: randomUUID(), name: input.name, ...(input.email ? { email: input.email } : {}), createdAt: at, updatedAt: at };
+    await dynamodb.send(
+      new PutItemCommand({ TableName: tableName, Item: customerToItem(auth.tenantId, customer), ConditionExpression: 'attribute_not_exists(pk)' }),
+    );
+    return json(201, customer);
+  }
+
+  async function get({ auth, event }: AuthedHttpRequest) {
+    const { id } = validate(pathParams, event.pathParameters ?? {}, 'path');
+    const out = await dynamodb.send(new GetItemCommand({ TableName: tableName, Key: customerKeyAttributes(auth.tenantId, id), ConsistentRead: true }));
+    if (!out.Item) throw NOT_FOUND();
+    return json(200, customerFromItem(out.Item));
+  }
+
+  /** PUT replaces the mutable fields (an absent email is removed); PATCH changes only those given (null removes). */
+  async function update({ auth, event, body }: AuthedHttpRequest) {
+    const { id } = validate(pathParams, event.pathParameters ?? {}, 'path');
+    const replace = event.httpMethod === 'PUT';
+    const input = replace ? { email: null, ...validate(createBody, body, 'body') } : validate(patchBody, body, 'body');
+    const set = ['#updatedAt = :updatedAt'];
+    const remove: string[] = [];
+    const names: Record<string, string> = { '#updatedAt': 'updatedAt' };
+    const values: Record<string, AttributeValue> = { ':updatedAt': { S: now() } };
+    if (input.name !== undefined) {
+      // `name` is a DynamoDB reserved word: every attribute goes through a placeholder.
+      set.push('#name = :name');
+      names['#name'] = 'name';
+      values[':name'] = { S: input.name };
+    }
+    if (input.email !== undefined) {
+      names['#email'] = 'email';
+      if (input.email === null) remove.push('#email');
+      else {
+        set.push('#email = :email');
+        values[':email'] = { S: input.email };
+      }
+    }
+    try {
+      const out = await dynamodb.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: customerKeyAttributes(auth.tenantId, id),
+          UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+          // Without the condition UpdateItem would create the item: an update must never conjure a customer.
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return json(200, customerFromItem(out.Attributes ?? {}));
+    } catch (err) {
+      throw conditionFailed(err) ? NOT_FOUND() : err;
+    }
+  }
+
+  async function remove({ auth, event }: AuthedHttpRequest) {
+    const { id } = validate(pathParams, event.pathParameters ?? {}, 'path');
+    try {
+      await dynamodb.send(
+        new DeleteItemCommand({ TableName: tableName, Key: customerKeyAttributes(auth.tenantId, id), ConditionExpression: 'attribute_exists(pk)' }),
+      );
+    } catch (err) {
+      throw conditionFailed(err) ? NOT_FOUND() : err;
+    }
+    return json(204);
+  }
+
+  return httpRouter(
+    {
+      'GET /v1/customers': route(list, READ),
+      'POST /v1/customers': route(create, WRITE),
+      'GET /v1/customers/{id}': route(get, READ),
+      'PUT /v1/customers/{id}': route(update, WRITE),
+      'PATCH /v1/customers/{id}': route(update, WRITE),
+      'DELETE /v1/customers/{id}': route(remove, WRITE),
+    },
+    { logger },
+  );
+}
+
+// By name, not instanceof: a second copy of the SDK in a bundle would have its own class.
+function conditionFailed(err: unknown): boolean {
+  return (err as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
+}
+
+/** The deployed entry point: the table from `TABLE_NAME`, the client from the standard SDK environment. */
+export const handler = lazyHandler(() =>
+  createCustomersHandler({ dynamodb: sharedDynamoClient(), tableName: requiredEnv('TABLE_NAME'), logger: jsonLogger('gatehouse-customers') }),
+);

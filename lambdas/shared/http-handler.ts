@@ -1,0 +1,64 @@
+import middy, { type MiddyfiedHandler } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { type AuthContext, type AuthKind, authContext, authContextOf, authLogFields, requireKinds, requireScopes } from './auth-context';
+import { httpErrors } from './http-errors';
+import { type HttpResponse, toProxyResult } from './http-response';
+import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from './json-body';
+import type { Logger } from './log';
+
+/** What a public route receives. */
+export interface HttpRequest {
+  readonly event: APIGatewayProxyEvent;
+  readonly context: Context;
+  /** The parsed JSON body; `undefined` when the request has none. */
+  readonly body: unknown;
+}
+
+/** What a route behind the authorizer receives: the request and the validated caller. */
+export interface AuthedHttpRequest extends HttpRequest {
+  readonly auth: AuthContext;
+}
+
+/** A route: returns the response, or throws an HttpError (any other error becomes a generic 500). */
+export type Route<R extends HttpRequest> = (request: R) => HttpResponse | Promise<HttpResponse>;
+
+/** The Lambda handler httpHandler builds: a middy handler for API Gateway REST proxy events. */
+export type HttpLambda = MiddyfiedHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
+
+export interface PublicHttpHandlerOptions {
+  readonly logger: Logger;
+  /** Largest body accepted (413 beyond). @default DEFAULT_MAX_BODY_BYTES (16 KiB) */
+  readonly maxBodyBytes?: number;
+}
+
+export interface HttpHandlerOptions extends PublicHttpHandlerOptions {
+  /** Scopes the caller must all hold (403 otherwise). @default - none */
+  readonly scopes?: readonly string[];
+  /** Credential kinds accepted (403 otherwise). @default - every kind */
+  readonly kinds?: readonly AuthKind[];
+}
+
+/**
+ * A handler behind the authorizer: httpErrors (outermost), authContext, then requireKinds and requireScopes when
+ * given, then the route with the parsed body; the route's response is serialized as JSON. The body is parsed only
+ * after the caller is checked, so an unauthorized caller learns nothing about body validation.
+ */
+export function httpHandler(route: Route<AuthedHttpRequest>, options: HttpHandlerOptions): HttpLambda {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>(async (event: APIGatewayProxyEvent, context: Context) =>
+    toProxyResult(await route({ event, context, auth: authContextOf(context), body: readJsonBody(event, maxBodyBytes) })),
+  )
+    .use(httpErrors({ logger: options.logger, logFields: authLogFields }))
+    .use(authContext());
+  if (options.kinds?.length) handler.use(requireKinds(...options.kinds));
+  if (options.scopes?.length) handler.use(requireScopes(...options.scopes));
+  return handler;
+}
+
+/** A public handler (no authorizer context expected, e.g. /health): httpErrors, then the route. */
+export function publicHttpHandler(route: Route<HttpRequest>, options: PublicHttpHandlerOptions): HttpLambda {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(async (event: APIGatewayProxyEvent, context: Context) =>
+    toProxyResult(await route({ event, context, body: readJsonBody(event, maxBodyBytes) })),
+  ).use(httpErrors({ logger: options.logger }));
+}
