@@ -20,6 +20,8 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { RouteConfig } from '../lambdas/authorizer/config';
+import { GATEWAY_RESPONSES } from './gateway-responses';
+import { AUTHORIZATION_HEADER, SERVICE_NAME_HEADER } from './identity-sources';
 
 export interface GatehouseApiProps {
   /** The route table the authorizer reads: every route becomes a method, each with its handler. */
@@ -37,11 +39,7 @@ export interface GatehouseApiProps {
   readonly logRetention?: RetentionDays;
 }
 
-export const AUTHORIZATION_HEADER = 'Authorization';
-export const SERVICE_NAME_HEADER = 'X-Service-Name';
 
-const json = (body: Record<string, string>) => ({ 'application/json': JSON.stringify(body) });
-const header = (value: string) => `'${value}'`;
 
 /**
  * The REST API: one method per route of the route table, guarded by the Gatehouse authorizer (public routes
@@ -160,41 +158,13 @@ export class GatehouseApi extends Construct {
   }
 
   private addGatewayResponses(): void {
-    const jsonType = { 'Content-Type': header('application/json') };
-    this.api.addGatewayResponse('Unauthorized', {
-      type: ResponseType.UNAUTHORIZED,
-      statusCode: '401',
-      responseHeaders: { ...jsonType, 'WWW-Authenticate': header('Bearer realm="gatehouse"') },
-      templates: json({ error: 'unauthorized', message: 'A valid credential is required.', requestId: '$context.requestId' }),
-    });
-    this.api.addGatewayResponse('AccessDenied', {
-      type: ResponseType.ACCESS_DENIED,
-      statusCode: '403',
-      responseHeaders: jsonType,
-      templates: json({ error: 'forbidden', message: 'This credential may not perform this request.', requestId: '$context.requestId' }),
-    });
-    this.api.addGatewayResponse('Throttled', {
-      type: ResponseType.THROTTLED,
-      statusCode: '429',
-      // API Gateway throttles per second: one second is an honest wait.
-      responseHeaders: { ...jsonType, 'Retry-After': header('1') },
-      templates: json({ error: 'too_many_requests', message: 'Rate limit exceeded; retry after the Retry-After delay.', requestId: '$context.requestId' }),
-    });
-    this.api.addGatewayResponse('NotFound', {
-      type: ResponseType.MISSING_AUTHENTICATION_TOKEN, // what API Gateway answers for a route that does not exist
-      statusCode: '404',
-      responseHeaders: jsonType,
-      templates: json({ error: 'not_found', message: 'No such route.', requestId: '$context.requestId' }),
-    });
-    this.api.addGatewayResponse('Default4xx', {
-      type: ResponseType.DEFAULT_4XX,
-      responseHeaders: jsonType,
-      templates: json({ error: '$context.error.responseType', requestId: '$context.requestId' }),
-    });
-    this.api.addGatewayResponse('Default5xx', {
-      type: ResponseType.DEFAULT_5XX,
-      responseHeaders: jsonType,
-      templates: json({ error: 'internal_error', message: 'Something went wrong on our side.', requestId: '$context.requestId' }),
-    });
+    for (const r of GATEWAY_RESPONSES) {
+      this.api.addGatewayResponse(r.id, {
+        type: ResponseType.of(r.type),
+        ...(r.statusCode ? { statusCode: String(r.statusCode) } : {}),
+        responseHeaders: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, `'${v}'`])),
+        templates: { 'application/json': JSON.stringify(r.body) },
+      });
+    }
   }
 }

@@ -1,0 +1,64 @@
+/**
+ * The API's error answers, as data: the stack turns them into API Gateway gateway responses, and the local gateway
+ * answers with the same status, headers and body. `$context.requestId` and `$context.error.responseType` are
+ * API Gateway's template variables; the local gateway fills them in the same way.
+ */
+export interface GatewayResponseSpec {
+  /** API Gateway's response type. */
+  readonly type: 'UNAUTHORIZED' | 'ACCESS_DENIED' | 'THROTTLED' | 'QUOTA_EXCEEDED' | 'MISSING_AUTHENTICATION_TOKEN' | 'DEFAULT_4XX' | 'DEFAULT_5XX';
+  /** Construct id in the stack (a contract: changing it replaces the resource). */
+  readonly id: string;
+  /** Omitted for the DEFAULT_* types, which keep the status of the error they stand for. */
+  readonly statusCode?: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Readonly<Record<string, string>>;
+}
+
+const JSON_TYPE = { 'Content-Type': 'application/json' };
+
+export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
+  {
+    type: 'UNAUTHORIZED',
+    id: 'Unauthorized',
+    statusCode: 401,
+    headers: { ...JSON_TYPE, 'WWW-Authenticate': 'Bearer realm="gatehouse"' },
+    body: { error: 'unauthorized', message: 'A valid credential is required.', requestId: '$context.requestId' },
+  },
+  {
+    type: 'ACCESS_DENIED',
+    id: 'AccessDenied',
+    statusCode: 403,
+    headers: JSON_TYPE,
+    body: { error: 'forbidden', message: 'This credential may not perform this request.', requestId: '$context.requestId' },
+  },
+  {
+    type: 'THROTTLED',
+    id: 'Throttled',
+    statusCode: 429,
+    // API Gateway throttles per second: one second is an honest wait.
+    headers: { ...JSON_TYPE, 'Retry-After': '1' },
+    body: { error: 'too_many_requests', message: 'Rate limit exceeded; retry after the Retry-After delay.', requestId: '$context.requestId' },
+  },
+  {
+    type: 'QUOTA_EXCEEDED',
+    id: 'QuotaExceeded',
+    statusCode: 429,
+    headers: JSON_TYPE,
+    body: { error: 'quota_exceeded', message: 'The usage quota for this period is used up.', requestId: '$context.requestId' },
+  },
+  {
+    // What API Gateway answers for a route (path or method) that does not exist.
+    type: 'MISSING_AUTHENTICATION_TOKEN',
+    id: 'NotFound',
+    statusCode: 404,
+    headers: JSON_TYPE,
+    body: { error: 'not_found', message: 'No such route.', requestId: '$context.requestId' },
+  },
+  { type: 'DEFAULT_4XX', id: 'Default4xx', headers: JSON_TYPE, body: { error: '$context.error.responseType', requestId: '$context.requestId' } },
+  {
+    type: 'DEFAULT_5XX',
+    id: 'Default5xx',
+    headers: JSON_TYPE,
+    body: { error: 'internal_error', message: 'Something went wrong on our side.', requestId: '$context.requestId' },
+  },
+];

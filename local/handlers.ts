@@ -1,0 +1,24 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { createCustomersHandler } from '../lambdas/handlers/customers';
+import { createHealthHandler } from '../lambdas/handlers/health';
+import { createInternalJobsHandler } from '../lambdas/handlers/internal-jobs';
+import { createMeHandler } from '../lambdas/handlers/me';
+import type { Logger } from '../lambdas/shared/log';
+import type { LambdaHandler } from './gateway';
+
+export type ProxyLambda = LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
+
+/**
+ * The handlers the stack deploys (lib/handler-functions.ts HANDLERS, same names), built from their factories with
+ * the local table and client instead of the deployed environment.
+ */
+export function localHandlers(deps: { dynamodb: DynamoDBClient; tableName: string; logger?: Logger }): Record<string, ProxyLambda> {
+  const log = deps.logger ? { logger: deps.logger } : {};
+  return {
+    health: createHealthHandler(log) as ProxyLambda,
+    me: createMeHandler(log) as ProxyLambda,
+    customers: createCustomersHandler({ dynamodb: deps.dynamodb, tableName: deps.tableName, ...log }) as ProxyLambda,
+    'internal-jobs': createInternalJobsHandler(log) as ProxyLambda,
+  };
+}

@@ -1,0 +1,221 @@
+import { CreateTableCommand, DynamoDBClient, PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { type JWK, SignJWT, exportJWK, generateKeyPair, importJWK } from 'jose';
+import { randomBytes } from 'node:crypto';
+import { createAuthorizer } from '../lambdas/authorizer/authorizer';
+import { generateApiKey, hashApiKey } from '../lambdas/authorizer/api-key';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import type { AuthorizerConfigInput } from '../lambdas/authorizer/config';
+import { parseConfig } from '../lambdas/authorizer/config';
+import type { Logger } from '../lambdas/shared/log';
+import { apiKeyItemKey, tenantItemKey } from '../lambdas/shared/table';
+import { type LambdaHandler, type LocalGateway, createLocalGateway } from './gateway';
+import { localHandlers } from './handlers';
+import { UsagePlans } from './usage-plans';
+
+/** Everything a local run needs to recreate the same demo credentials (kept with --keep). */
+export interface LocalState {
+  readonly supabaseSecret: string;
+  readonly signingKey: JWK;
+  readonly serviceSecrets: Record<string, string>;
+  readonly apiKeys: { readonly read: string; readonly write: string };
+  readonly items: Record<string, AttributeValue>[];
+}
+
+export interface DemoCredentials {
+  readonly baseUrl: string;
+  readonly tenantId: string;
+  readonly userTokenHs256: string;
+  readonly userTokenEs256: string;
+  readonly otherTenantToken: string;
+  readonly apiKeyRead: string;
+  readonly apiKeyWrite: string;
+  readonly serviceName: string;
+  readonly serviceSecret: string;
+  readonly usagePlan: { readonly rateLimit: number; readonly burstLimit: number };
+}
+
+export interface ProvisionOptions {
+  /** The stack's configuration document (config/gatehouse.example.json): routes, services, API key prefix. */
+  readonly stackConfig: Record<string, unknown>;
+  /** Port for the gateway (0: any free port). */
+  readonly port: number;
+  readonly host?: string;
+  readonly state?: LocalState;
+  readonly resultTtlSeconds?: number;
+  readonly logger?: Logger;
+  /** Usage plan of every tenant (the default tier: 100 requests a minute, bursts to 200). */
+  readonly usagePlan?: { readonly rateLimit: number; readonly burstLimit: number };
+}
+
+export interface LocalEnvironment {
+  readonly gateway: LocalGateway;
+  readonly credentials: DemoCredentials;
+  readonly tableName: string;
+  /** What --keep saves: the secrets, the signing key and the table's items. */
+  snapshot(): Promise<LocalState>;
+  close(): Promise<void>;
+}
+
+export const DEMO_TENANT = 'demo';
+export const OTHER_TENANT = 'globex';
+const DEFAULT_PLAN = { rateLimit: 100 / 60, burstLimit: 200 };
+
+/**
+ * Builds the whole API on this machine against the AWS endpoints of the environment (the emulator): a table and
+ * secrets, a demo tenant with API keys and a service secret, a local Supabase-style issuer (HS256 secret and an
+ * ES256 key whose JWKS the gateway serves), and the local gateway over the real authorizer and handlers.
+ */
+export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvironment> {
+  const host = opts.host ?? '127.0.0.1';
+  const dynamodb = new DynamoDBClient({});
+  const secretsManager = new SecretsManagerClient({});
+  const suffix = randomBytes(3).toString('hex');
+  const tableName = `gatehouse-local-${suffix}`;
+  const prefix = String((opts.stackConfig.apiKeys as { prefix?: string } | undefined)?.prefix ?? 'gh');
+  const services = ((opts.stackConfig.services as { name: string; scopes?: string[] }[] | undefined) ?? []).map((s) => ({ name: s.name, scopes: s.scopes ?? [] }));
+
+  const signing = opts.state?.signingKey ?? (await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey));
+  const state: Omit<LocalState, 'items'> = {
+    supabaseSecret: opts.state?.supabaseSecret ?? randomBytes(32).toString('base64'),
+    signingKey: { ...signing, kid: signing.kid ?? `local-${suffix}`, alg: 'ES256' },
+    serviceSecrets: Object.fromEntries(services.map((s) => [s.name, opts.state?.serviceSecrets[s.name] ?? randomBytes(32).toString('base64url')])),
+    apiKeys: opts.state?.apiKeys ?? { read: generateApiKey(prefix, 'test'), write: generateApiKey(prefix, 'test') },
+  };
+  const { d: _private, ...publicJwk } = state.signingKey;
+
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+    }),
+  );
+  const secretId = (name: string) => `gatehouse-local-${suffix}/${name}`;
+  await secretsManager.send(new CreateSecretCommand({ Name: secretId('supabase-jwt-secret'), SecretString: state.supabaseSecret }));
+  for (const [name, value] of Object.entries(state.serviceSecrets)) {
+    await secretsManager.send(new CreateSecretCommand({ Name: secretId(`services/${name}`), SecretString: value }));
+  }
+  const put = (item: Record<string, AttributeValue>) => dynamodb.send(new PutItemCommand({ TableName: tableName, Item: item }));
+  if (opts.state?.items.length) {
+    for (const item of opts.state.items) await put(item);
+  } else {
+    for (const tenantId of [DEMO_TENANT, OTHER_TENANT]) {
+      const k = tenantItemKey(tenantId);
+      await put({ pk: { S: k.pk }, sk: { S: k.sk }, tenantId: { S: tenantId }, status: { S: 'active' }, tier: { S: 'default' }, usageKey: { S: `local-usage-${tenantId}` } });
+    }
+    const keys: [string, string, string[]][] = [
+      [state.apiKeys.read, 'demo read-only key', ['customers:read']],
+      [state.apiKeys.write, 'demo read-write key', ['customers:read', 'customers:write']],
+    ];
+    for (const [key, name, scopes] of keys) {
+      const k = apiKeyItemKey(hashApiKey(key));
+      await put({
+        pk: { S: k.pk },
+        sk: { S: k.sk },
+        keyId: { S: `key_${hashApiKey(key).slice(0, 16)}` },
+        tenantId: { S: DEMO_TENANT },
+        name: { S: name },
+        scopes: { L: scopes.map((s) => ({ S: s })) },
+        status: { S: 'active' },
+        environment: { S: 'test' },
+        createdAt: { S: new Date().toISOString() },
+      });
+    }
+  }
+
+  const configFor = (baseUrl: string): AuthorizerConfigInput => ({
+    environment: 'test',
+    tableName,
+    issuers: [
+      {
+        type: 'supabase',
+        id: 'local',
+        url: baseUrl,
+        hs256SecretId: secretId('supabase-jwt-secret'),
+        jwks: true,
+        scopesClaim: 'app_metadata.scopes',
+      },
+    ],
+    apiKeys: { prefix },
+    services: services.map((s) => ({ name: s.name, secretId: secretId(`services/${s.name}`), scopes: s.scopes })),
+    routes: (opts.stackConfig.routes as AuthorizerConfigInput['routes']) ?? [],
+  });
+
+  // The local issuer's URL is the gateway's own, known once it listens; the route table does not depend on it.
+  let authorize: LambdaHandler<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult> | undefined;
+  const usagePlan = opts.usagePlan ?? DEFAULT_PLAN;
+  const gateway = createLocalGateway({
+    routes: parseConfig(configFor('http://127.0.0.1')).routes,
+    authorizer: (event, context) => authorize!(event, context),
+    handlers: localHandlers({ dynamodb, tableName, ...(opts.logger ? { logger: opts.logger } : {}) }),
+    resultTtlSeconds: opts.resultTtlSeconds ?? 300,
+    usagePlans: new UsagePlans((key) => (key.startsWith('local-usage-') ? { name: 'default', throttle: usagePlan } : undefined)),
+    staticRoutes: { '/auth/v1/.well-known/jwks.json': () => ({ status: 200, body: { keys: [publicJwk] } }) },
+  });
+  const baseUrl = await gateway.listen(opts.port, host);
+  const authorizer = createAuthorizer(configFor(baseUrl), { dynamodb, secretsManager, ...(opts.logger ? { logger: opts.logger } : {}) });
+  authorize = (event) => authorizer(event);
+
+  const signingKey = await importJWK(state.signingKey, 'ES256');
+  const token = async (alg: 'HS256' | 'ES256', tenantId: string, sub: string) => {
+    const now = Math.floor(Date.now() / 1000);
+    const jwt = new SignJWT({
+      role: 'authenticated',
+      aud: 'authenticated',
+      email: `${sub}@example.com`,
+      session_id: randomBytes(8).toString('hex'),
+      is_anonymous: false,
+      app_metadata: { tenant_id: tenantId, scopes: ['customers:read', 'customers:write'] },
+      user_metadata: {},
+    })
+      .setIssuer(`${baseUrl}/auth/v1`)
+      .setSubject(sub)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 12 * 3600);
+    return alg === 'HS256'
+      ? jwt.setProtectedHeader({ alg, typ: 'JWT' }).sign(new TextEncoder().encode(state.supabaseSecret))
+      : jwt.setProtectedHeader({ alg, typ: 'JWT', kid: state.signingKey.kid! }).sign(signingKey);
+  };
+  const serviceName = services[0]?.name ?? '';
+  const credentials: DemoCredentials = {
+    baseUrl,
+    tenantId: DEMO_TENANT,
+    userTokenHs256: await token('HS256', DEMO_TENANT, 'demo-user'),
+    userTokenEs256: await token('ES256', DEMO_TENANT, 'demo-user'),
+    otherTenantToken: await token('HS256', OTHER_TENANT, 'other-user'),
+    apiKeyRead: state.apiKeys.read,
+    apiKeyWrite: state.apiKeys.write,
+    serviceName,
+    serviceSecret: state.serviceSecrets[serviceName] ?? '',
+    usagePlan,
+  };
+
+  return {
+    gateway,
+    credentials,
+    tableName,
+    async snapshot() {
+      const items: Record<string, AttributeValue>[] = [];
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await dynamodb.send(new ScanCommand({ TableName: tableName, ...(start ? { ExclusiveStartKey: start } : {}) }));
+        items.push(...(page.Items ?? []));
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return { ...state, items };
+    },
+    async close() {
+      await gateway.close();
+      dynamodb.destroy();
+      secretsManager.destroy();
+    },
+  };
+}

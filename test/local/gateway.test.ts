@@ -1,0 +1,200 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { demoRequests } from '../../local/examples';
+import { createLocalGateway } from '../../local/gateway';
+import { localHandlers } from '../../local/handlers';
+import { type LocalEnvironment, provisionLocal } from '../../local/provision';
+import { UsagePlans } from '../../local/usage-plans';
+import { HANDLERS } from '../../lib/handler-functions';
+import type { Logger } from '../../lambdas/shared/log';
+
+/**
+ * End-to-end tests over HTTP: the local gateway in front of the real authorizer and handlers, with DynamoDB and
+ * Secrets Manager on the emulator. What API Gateway would answer is what these tests expect.
+ */
+const example = JSON.parse(readFileSync(path.resolve(__dirname, '../../config/gatehouse.example.json'), 'utf8'));
+// One more route whose handler (the /v1/me echo) checks nothing: only the gateway's policy check can refuse it.
+const withAdminRoute = {
+  ...example,
+  routes: [...example.routes, { method: 'GET', path: '/v1/admin/report', accepts: ['user', 'apiKey'], scopes: ['admin'], handler: 'me' }],
+};
+const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+let env: LocalEnvironment;
+beforeAll(async () => {
+  env = await provisionLocal({ stackConfig: withAdminRoute, port: 0, logger: quiet });
+});
+afterAll(() => env.close());
+
+async function call(method: string, p: string, headers: Record<string, string> = {}, body?: unknown, base = env.credentials.baseUrl) {
+  const res = await fetch(`${base}${p}`, {
+    method,
+    headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+}
+const bearer = (v: string, extra: Record<string, string> = {}) => ({ Authorization: `Bearer ${v}`, ...extra });
+
+describe('local mode', () => {
+  it('answers every request local mode prints with the status it promises', async () => {
+    for (const r of demoRequests(env.credentials)) {
+      const { status } = await call(r.method, r.path, { ...r.headers }, r.body);
+      expect({ request: r.title, status }).toEqual({ request: r.title, status: r.expect });
+    }
+  });
+
+  it('builds the same handlers the stack deploys', () => {
+    expect(Object.keys(localHandlers({ dynamodb: {} as never, tableName: 't' })).sort()).toEqual(Object.keys(HANDLERS).sort());
+  });
+});
+
+describe('local gateway: credential kinds and answers', () => {
+  it('hands the handler the typed context of each credential kind', async () => {
+    const c = env.credentials;
+    const user = await call('GET', '/v1/me', bearer(c.userTokenEs256));
+    const key = await call('GET', '/v1/me', bearer(c.apiKeyRead));
+    const service = await call('POST', '/internal/jobs', bearer(c.serviceSecret, { 'X-Service-Name': c.serviceName }), {});
+
+    expect(user).toMatchObject({ status: 200, body: { kind: 'user', tenantId: 'demo', issuer: 'local', subject: 'demo-user' } });
+    expect(key).toMatchObject({ status: 200, body: { kind: 'apiKey', tenantId: 'demo', scopes: ['customers:read'] } });
+    expect(service).toMatchObject({ status: 202, body: { accepted: true, service: c.serviceName } });
+  });
+
+  it('answers 401 as the stack does: WWW-Authenticate and a JSON body, without calling the authorizer', async () => {
+    const before = env.gateway.authorizerCalls();
+
+    const res = await call('GET', '/v1/me', {});
+
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="gatehouse"');
+    expect(res.body).toMatchObject({ error: 'unauthorized', requestId: expect.any(String) });
+    expect(env.gateway.authorizerCalls()).toBe(before);
+  });
+
+  it('keeps tenants apart end to end', async () => {
+    const c = env.credentials;
+    const created = await call('POST', '/v1/customers', bearer(c.apiKeyWrite), { name: 'Grace Hopper' });
+    expect(created.status).toBe(201);
+
+    const theirs = await call('GET', `/v1/customers/${created.body.id}`, bearer(c.otherTenantToken));
+    const ours = await call('GET', `/v1/customers/${created.body.id}`, bearer(c.userTokenHs256));
+
+    expect(theirs.status).toBe(404);
+    expect(ours).toMatchObject({ status: 200, body: { name: 'Grace Hopper' } });
+  });
+});
+
+describe('local gateway: the authorizer result cache', () => {
+  it('reuses one decision across routes, and still answers each route by the cached policy', async () => {
+    const key = env.credentials.apiKeyRead;
+    const before = env.gateway.authorizerCalls();
+
+    const me = await call('GET', '/v1/me', bearer(key));
+    const list = await call('GET', '/v1/customers', bearer(key));
+    // The cached decision allowed /v1/me; this route needs `admin`, and its handler would echo anyone.
+    const admin = await call('GET', '/v1/admin/report', bearer(key));
+
+    expect([me.status, list.status, admin.status]).toEqual([200, 200, 403]);
+    expect(admin.body).toMatchObject({ error: 'forbidden' });
+    // The read-only key may already be cached by earlier tests: at most one call for all three requests.
+    expect(env.gateway.authorizerCalls() - before).toBeLessThanOrEqual(1);
+  });
+
+  it('keys the service authorizer by X-Service-Name as well as Authorization', async () => {
+    const c = env.credentials;
+    const ok = await call('POST', '/internal/jobs', bearer(c.serviceSecret, { 'X-Service-Name': c.serviceName }), {});
+    const before = env.gateway.authorizerCalls();
+
+    // The same secret claiming another service: a new cache key, so the authorizer decides again (401).
+    const other = await call('POST', '/internal/jobs', bearer(c.serviceSecret, { 'X-Service-Name': 'payroll' }), {});
+
+    expect(ok.status).toBe(202);
+    expect(other.status).toBe(401);
+    expect(env.gateway.authorizerCalls() - before).toBe(1);
+  });
+
+  it('asks the authorizer again once the TTL has passed', async () => {
+    let t = 1_000_000;
+    const calls: string[] = [];
+    const gateway = createLocalGateway({
+      routes: example.routes,
+      // Fault injection: an authorizer that records calls and allows everything, to observe caching alone.
+      authorizer: async (event) => {
+        calls.push(event.methodArn);
+        return { principalId: 'p', policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: ['*'] }] }, context: { kind: 'user', principalId: 'p', tenantId: 't', scopes: '', issuer: 'x', subject: 'p', roles: '' } };
+      },
+      handlers: localHandlers({ dynamodb: {} as never, tableName: 'unused' }),
+      resultTtlSeconds: 300,
+      now: () => t,
+    });
+    const base = await gateway.listen();
+    try {
+      await call('GET', '/v1/me', bearer('a.b.c'), undefined, base);
+      t += 299_000;
+      await call('GET', '/v1/me', bearer('a.b.c'), undefined, base);
+      t += 2_000;
+      await call('GET', '/v1/me', bearer('a.b.c'), undefined, base);
+      await call('GET', '/v1/me', bearer('x.y.z'), undefined, base);
+      expect(calls).toHaveLength(3);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('answers 500 when the authorizer returns a context value that is not a string, number or boolean', async () => {
+    const gateway = createLocalGateway({
+      routes: example.routes,
+      // Fault injection: a context API Gateway refuses.
+      authorizer: async () => ({
+        principalId: 'p',
+        policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: ['*'] }] },
+        context: { nested: { tenant: 'x' } as never },
+      }),
+      handlers: localHandlers({ dynamodb: {} as never, tableName: 'unused' }),
+      resultTtlSeconds: 0,
+    });
+    const base = await gateway.listen();
+    try {
+      const res = await call('GET', '/v1/me', bearer('a.b.c'), undefined, base);
+      expect(res).toMatchObject({ status: 500, body: { error: 'internal_error' } });
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
+describe('local gateway: usage plans', () => {
+  it('throttles one tenant past its burst with 429 and Retry-After, and not another tenant', async () => {
+    const small = await provisionLocal({ stackConfig: example, port: 0, logger: quiet, usagePlan: { rateLimit: 0.001, burstLimit: 5 } });
+    try {
+      const c = small.credentials;
+      const statuses: number[] = [];
+      let retryAfter: string | null = null;
+      for (let i = 0; i < 8; i++) {
+        const res = await call('GET', '/v1/me', bearer(c.apiKeyRead), undefined, c.baseUrl);
+        statuses.push(res.status);
+        if (res.status === 429) retryAfter = res.headers.get('retry-after');
+      }
+      const other = await call('GET', '/v1/me', bearer(c.otherTenantToken), undefined, c.baseUrl);
+
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
+      expect(retryAfter).toBe('1');
+      expect(other.status).toBe(200);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('counts a quota and refuses past it', () => {
+    let t = 0;
+    const plans = new UsagePlans(() => ({ name: 'q', quota: { limit: 2, period: 'DAY' } }), () => t);
+
+    const verdicts = [plans.take('k'), plans.take('k'), plans.take('k')];
+    t += 86_400_000;
+
+    expect(verdicts).toEqual(['ok', 'ok', 'QUOTA_EXCEEDED']);
+    expect(plans.take('k')).toBe('ok');
+  });
+});
