@@ -61,7 +61,14 @@ export function createCustomersHandler(deps: CustomersDeps): ProxyHandler {
   const logger = deps.logger ?? jsonLogger('gatehouse-customers');
   const now = () => new Date((deps.now ?? Date.now)()).toISOString();
   const route = (fn: (r: AuthedHttpRequest) => Promise<HttpResponse>, scopes: string[]) =>
-    httpHandler(fn, { logger, scopes, kinds: [...KINDS] });
+    httpHandler(
+      (r) => {
+        // A user of an issuer with tenantRequired: false has no tenant, so no customers either.
+        if (!r.auth.tenantId) throw new HttpError(403, 'forbidden', 'a tenant is required', { reason: 'TENANT_REQUIRED' });
+        return fn(r);
+      },
+      { logger, scopes, kinds: [...KINDS] },
+    );
 
   async function list({ auth, event }: AuthedHttpRequest) {
     const q = validate(listQuery, event.queryStringParameters ?? {}, 'query');

@@ -62,14 +62,16 @@ const common = { principalId: text, scopes: list, tier: z.string().optional() };
 /**
  * Validates `event.requestContext.authorizer` of an API Gateway REST proxy event into an AuthContext. Requires
  * every key the authorizer always sets and tolerates keys API Gateway adds (`integrationLatency`, ...), which are
- * dropped from the output. User and API-key contexts need a tenant; a service context has tenantId ''.
+ * dropped from the output. API-key contexts need a tenant; a service context has tenantId '', and so has a user
+ * of an issuer that does not require one.
  */
 export const authorizerContextSchema = z
   .discriminatedUnion('kind', [
     z.looseObject({
       ...common,
       kind: z.literal('user'),
-      tenantId: text,
+      // '' when the issuer does not require a tenant (tenantRequired: false): tenant-scoped handlers refuse it.
+      tenantId: z.union([text, z.literal('')]),
       issuer: text,
       subject: text,
       roles: list,

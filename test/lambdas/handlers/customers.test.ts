@@ -162,6 +162,12 @@ describe('customers: tenant isolation', () => {
     expect((await call(tenantA, 'GET')).body).toEqual({ items: [created] });
   });
 
+  it('refuses (403) a user without a tenant, whom an issuer with tenantRequired: false lets through', async () => {
+    const res = await call(userOf(''), 'GET');
+
+    expect(res).toMatchObject({ status: 403, body: { error: 'forbidden' } });
+  });
+
   it('does not let a cursor taken from one tenant page through another’s customers', async () => {
     // Prepare
     const tenantA = userOf(tenantId());
@@ -332,10 +338,6 @@ describe('customers: who may call', () => {
     // Assert
     expect(res).toMatchObject({ status: 500, body: { error: 'internal_error' } });
     expect(log.lines).toEqual([expect.objectContaining({ status: 500, reason: 'AUTH_CONTEXT_MISSING' })]);
-  });
-
-  it('answers 500 to a user context without a tenant instead of sharing an empty tenant', async () => {
-    expect(await call(userOf(''), 'GET')).toMatchObject({ status: 500, body: { error: 'internal_error' } });
   });
 
   it('answers 405 to a method the resource does not serve and 404 to a resource it does not know', async () => {

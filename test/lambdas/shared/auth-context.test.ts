@@ -97,7 +97,6 @@ describe('parseAuthContext', () => {
   });
 
   it.each([
-    ['a user without a tenant', userAuthorizer({ tenantId: '' }), 'tenantId'],
     ['an API key without a tenant', apiKeyAuthorizer({ tenantId: '' }), 'tenantId'],
     ['a service with a tenant', serviceAuthorizer({ tenantId: 'acme' }), 'tenantId'],
     ['an unknown kind', userAuthorizer({ kind: 'admin' }), 'kind'],
@@ -115,14 +114,15 @@ describe('parseAuthContext', () => {
     expect(result).toEqual({ ok: false, reason: 'AUTH_CONTEXT_INVALID', fields: [field] });
   });
 
-  it('never throws, and whatever it accepts keeps the tenant rule: tenant for users and keys, none for services', () => {
+  it('never throws, and whatever it accepts keeps the tenant rule: a tenant for keys, none for services', () => {
     const value = fc.oneof(fc.string(), fc.constantFrom('user', 'apiKey', 'service', ''), fc.integer(), fc.constant(null));
     const keys = ['kind', 'principalId', 'tenantId', 'scopes', 'tier', 'issuer', 'subject', 'roles', 'email', 'sessionId', 'keyId', 'service'];
     fc.assert(
       fc.property(fc.dictionary(fc.constantFrom(...keys, 'integrationLatency', 'other'), value), (raw) => {
         const result = parseAuthContext(withAuthorizer(raw));
         if (!result.ok) return;
-        expect(result.auth.kind === 'service' ? result.auth.tenantId === '' : result.auth.tenantId.length > 0).toBe(true);
+        if (result.auth.kind === 'service') expect(result.auth.tenantId).toBe('');
+        if (result.auth.kind === 'apiKey') expect(result.auth.tenantId.length).toBeGreaterThan(0);
         expect(result.auth.principalId.length).toBeGreaterThan(0);
       }),
       { numRuns: 500 },
@@ -219,7 +219,7 @@ describe('authContext middleware', () => {
 
   it.each([
     ['missing', undefined, 'AUTH_CONTEXT_MISSING'],
-    ['malformed', userAuthorizer({ tenantId: '' }), 'AUTH_CONTEXT_INVALID'],
+    ['malformed', apiKeyAuthorizer({ tenantId: '' }), 'AUTH_CONTEXT_INVALID'],
   ])('answers a %s context with a generic 500 and logs the reason code', async (_name, authorizer, reason) => {
     // Prepare
     const log = captureLogger();
