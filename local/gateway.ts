@@ -86,6 +86,18 @@ export function createLocalGateway(opts: LocalGatewayOptions): LocalGateway {
     if (body === undefined) return gatewayResponse('DEFAULT_4XX', 413);
     const { headers, multiValueHeaders } = headerMaps(req);
     const { query, multiQuery } = queryMaps(url);
+    // What API Gateway puts in both the authorizer's REQUEST event and the handler's proxy event.
+    const request = {
+      resource: match.route.path,
+      path,
+      httpMethod: method,
+      headers,
+      multiValueHeaders,
+      queryStringParameters: query,
+      multiValueQueryStringParameters: multiQuery,
+      pathParameters: match.pathParameters,
+      stageVariables: null,
+    };
     const methodArn = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}/${stage}/${method}${path}`;
     const requestContext = {
       accountId: ACCOUNT,
@@ -123,15 +135,7 @@ export function createLocalGateway(opts: LocalGatewayOptions): LocalGateway {
             {
               type: 'REQUEST',
               methodArn,
-              resource: match.route.path,
-              path,
-              httpMethod: method,
-              headers,
-              multiValueHeaders,
-              queryStringParameters: query,
-              multiValueQueryStringParameters: multiQuery,
-              pathParameters: match.pathParameters,
-              stageVariables: null,
+              ...request,
               requestContext: requestContext as unknown as APIGatewayRequestAuthorizerEvent['requestContext'],
             },
             lambdaContext('authorizer', requestId),
@@ -158,15 +162,7 @@ export function createLocalGateway(opts: LocalGatewayOptions): LocalGateway {
     try {
       out = await handler(
         {
-          resource: match.route.path,
-          path,
-          httpMethod: method,
-          headers,
-          multiValueHeaders,
-          queryStringParameters: query,
-          multiValueQueryStringParameters: multiQuery,
-          pathParameters: match.pathParameters,
-          stageVariables: null,
+          ...request,
           body: body.length ? body.toString('utf8') : null,
           isBase64Encoded: false,
           requestContext: { ...requestContext, authorizer } as unknown as APIGatewayProxyEvent['requestContext'],
