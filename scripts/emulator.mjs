@@ -97,9 +97,12 @@ function installHandlers() {
   });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(sig, () => {
+      // Someone else handles the signal (local mode, the CLI below): they stop the server when they are done with
+      // it (local mode still reads it on the way out), and the 'exit' hook above kills whatever they leave.
+      if (process.listenerCount(sig) > 1) return;
       for (const h of live) signalGroup(h.pgid, 'SIGTERM');
-      // Having a listener cancels Node's default exit on the signal; restore it unless someone else (e.g. the CLI) handles it.
-      if (process.listenerCount(sig) === 1) process.exit(128 + os.constants.signals[sig]);
+      // Having a listener cancels Node's default exit on the signal: restore it.
+      process.exit(128 + os.constants.signals[sig]);
     });
   }
   // The monitor variant sees the error without swallowing it. It acts only when nobody handles the error, i.e. the
