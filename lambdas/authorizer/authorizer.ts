@@ -3,7 +3,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { hashApiKey, parseApiKey } from './api-key';
 import { type Credential, classify } from './classify';
-import { type AuthorizerConfig, parseConfig } from './config';
+import { parseConfig } from './config';
 import { AuthError, type ReasonCode } from './errors';
 import { resolveIssuer } from './issuers';
 import { type JwksGetterFactory, JwtVerifier, type UserPrincipal, remoteJwks } from './jwt';
@@ -193,10 +193,6 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
     }
   };
 }
-
-/** Re-exported for tools that want the validated document (for example, to render it). */
-export { parseConfig };
-export type { AuthorizerConfig };
 
 type Decision = 'allow' | 'deny' | 'unauthorized' | 'error';
 

@@ -84,7 +84,3 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
-
-export function isAuthError(err: unknown): err is AuthError {
-  return err instanceof AuthError;
-}

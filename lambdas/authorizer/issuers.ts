@@ -1,5 +1,5 @@
 import type { JSONWebKeySet } from 'jose';
-import { type IssuerConfig, type JwtAlgorithm, issuerIdentity, isAsymmetric, trimSlash } from './config';
+import { type IssuerConfig, type JwtAlgorithm, issuerIdentity, trimSlash } from './config';
 
 /**
  * One trusted issuer with the presets resolved: its exact `iss`, its own key sources and pinned algorithms
@@ -101,8 +101,4 @@ export function resolveIssuer(iss: IssuerConfig): IssuerSpec {
         claims: iss.claims,
       };
   }
-}
-
-export function hasAsymmetricKeys(spec: IssuerSpec): boolean {
-  return spec.algorithms.some(isAsymmetric);
 }
