@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 export interface ServiceSecretsProps {
   /** Services whose secret this construct creates. */
   readonly create: readonly string[];
-  /** Services whose secret already exists: name or full ARN. */
+  /** Services whose secret already exists: name or full ARN. @default - none */
   readonly existing?: Readonly<Record<string, string>>;
   /** Name prefix of created secrets. @default 'gatehouse/services/' */
   readonly namePrefix?: string;
