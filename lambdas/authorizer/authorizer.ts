@@ -21,7 +21,7 @@ export interface AuthorizerDeps {
   readonly dynamodb?: DynamoDBClient;
   /** Secrets Manager client (default: as for DynamoDB). */
   readonly secretsManager?: SecretsManagerClient;
-  /** JWKS key getter per issuer (default: jose's remote set with the issuer's timeout, cooldown and max age). */
+  /** JWKS key getter per issuer (default: `remoteJwks`: cached, the issuer's timeout, cooldown and max age, stale-if-error). */
   readonly jwks?: JwksGetterFactory;
   /** Milliseconds since the epoch (default: Date.now). */
   readonly now?: () => number;
@@ -44,7 +44,7 @@ export const UNAUTHORIZED = 'Unauthorized';
 
 // AWS SDK defaults retry 3 times with no timeout: a hung dependency would hold the authorizer until Lambda's
 // own timeout. Two attempts and a 1 s request timeout keep the worst case bounded.
-const CLIENT_OPTIONS = { maxAttempts: 2, requestHandler: { connectionTimeout: 500, requestTimeout: 1000 } };
+const CLIENT_OPTIONS = { maxAttempts: 2, requestHandler: { connectionTimeout: 500, requestTimeout: 1000, throwOnRequestTimeout: true } };
 
 /**
  * Builds the API Gateway REST REQUEST authorizer from one configuration document. Validates the document first

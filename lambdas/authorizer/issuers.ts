@@ -65,7 +65,8 @@ export function resolveIssuer(iss: IssuerConfig): IssuerSpec {
           ...(iss.jwks ? { jwksUrl: `${trimSlash(iss.url)}/auth/v1/.well-known/jwks.json` } : {}),
         },
         audience: iss.audience,
-        requiredClaims: ['sub', 'role'],
+        // Supabase access tokens always carry exp: one without it would never expire when the age cap is off.
+        requiredClaims: ['sub', 'role', 'exp'],
         // The anon key and the service_role key are HS256 JWTs signed with the same secret: `role` tells them
         // apart from a signed-in user's session.
         requiredClaimValues: { role: 'authenticated' },
@@ -86,7 +87,7 @@ export function resolveIssuer(iss: IssuerConfig): IssuerSpec {
         algorithms: ['RS256'],
         keys: { jwksUrl: iss.jwksUrl ?? `https://api.workos.com/sso/jwks/${iss.clientId}` },
         ...(iss.audience ? { audience: iss.audience } : {}),
-        requiredClaims: ['sub'],
+        requiredClaims: ['sub', 'exp'],
         requiredClaimValues: {},
         claims: { subject: 'sub', tenant: 'org_id', scopes: 'permissions', roles: 'role', email: 'email', session: 'sid' },
       };
@@ -96,7 +97,8 @@ export function resolveIssuer(iss: IssuerConfig): IssuerSpec {
         algorithms: iss.algorithms,
         keys: 'jwksUrl' in iss.keys ? { jwksUrl: iss.keys.jwksUrl } : 'jwks' in iss.keys ? { jwks: iss.keys.jwks as JSONWebKeySet } : { hs256SecretId: iss.keys.hs256SecretId },
         audience: iss.audience,
-        requiredClaims: [...new Set(['sub', ...iss.requiredClaims])],
+        // An access token without exp would be valid forever once maxTokenAgeSeconds is 0: exp is always required.
+        requiredClaims: [...new Set(['sub', 'exp', ...iss.requiredClaims])],
         requiredClaimValues: iss.requiredClaimValues,
         claims: iss.claims,
       };

@@ -1,9 +1,10 @@
-import { type JWTPayload, type JWTVerifyGetKey, createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
+import { type JWTPayload, type JWTVerifyGetKey, createLocalJWKSet, jwtVerify } from 'jose';
 import { IDENTIFIER, claimAt, stringList } from './claims';
 import { isAsymmetric } from './config';
 import { AuthError, type ReasonCode } from './errors';
 import type { IssuerSpec } from './issuers';
-import type { SecretStore } from './secrets';
+import { createJwksGetter } from './jwks';
+import { type SecretStore, isWeakSecret } from './secrets';
 
 /** A verified user, before tenant and route checks. */
 export interface UserPrincipal {
@@ -18,16 +19,38 @@ export interface UserPrincipal {
   readonly tenantRequired: boolean;
 }
 
-/** Builds the key getter for an issuer's JWKS. The default is jose's remote set (cache, cooldown, timeout). */
-export type JwksGetterFactory = (spec: IssuerSpec) => JWTVerifyGetKey;
+/** What the verifier hands a JWKS getter factory besides the issuer. */
+export interface JwksGetterContext {
+  /** How long a key set may be used past its max age when it cannot be re-read (`serviceSecrets.maxStaleSeconds`). */
+  readonly maxStaleSeconds: number;
+  /** The authorizer's clock. */
+  readonly now: () => number;
+}
 
-export const remoteJwks: JwksGetterFactory = (spec) => {
+/** Builds the key getter for an issuer's JWKS. The default is {@link remoteJwks}. */
+export type JwksGetterFactory = (spec: IssuerSpec, context?: JwksGetterContext) => JWTVerifyGetKey;
+
+/**
+ * A static JWKS as given, or the issuer's remote JWKS through `createJwksGetter` (jwks.ts): cache, single-flight
+ * fetches, the issuer's timeout, cooldown and max age, and stale-if-error. jose's own remote set throws once a
+ * reload fails, so a JWKS outage would refuse every user as soon as the cache passed its max age.
+ *
+ * Staleness bound: a set that cannot be re-read is used for at most `serviceSecrets.maxStaleSeconds` past
+ * `jwksCacheMaxAgeSeconds` (defaults 3600 s past 600 s), then requests fail closed (500). It reuses the bound the
+ * HS256 secrets of the same issuers already have rather than adding a setting: one answer to "how long do we
+ * trust key material we cannot re-read". It also bounds how long a key the issuer has withdrawn keeps verifying
+ * while its JWKS is unreachable. A caller that passes no context gets 3600 s.
+ */
+export const remoteJwks: JwksGetterFactory = (spec, context) => {
   if (spec.keys.jwks) return createLocalJWKSet(spec.keys.jwks);
   if (!spec.keys.jwksUrl) throw new Error(`issuer ${spec.id} has no JWKS`);
-  return createRemoteJWKSet(new URL(spec.keys.jwksUrl), {
-    timeoutDuration: spec.jwksTimeoutMs,
-    cooldownDuration: spec.jwksCooldownSeconds * 1000,
-    cacheMaxAge: spec.jwksCacheMaxAgeSeconds * 1000,
+  return createJwksGetter({
+    url: spec.keys.jwksUrl,
+    timeoutMs: spec.jwksTimeoutMs,
+    cooldownSeconds: spec.jwksCooldownSeconds,
+    cacheMaxAgeSeconds: spec.jwksCacheMaxAgeSeconds,
+    maxStaleSeconds: context?.maxStaleSeconds ?? 3600,
+    ...(context ? { now: context.now } : {}),
   });
 };
 
@@ -61,7 +84,7 @@ export class JwtVerifier {
   ) {
     for (const spec of specs) {
       const asymmetric = spec.algorithms.filter(isAsymmetric);
-      this.issuers.set(spec.issuer, { spec, asymmetric, ...(asymmetric.length ? { jwks: deps.jwks(spec) } : {}) });
+      this.issuers.set(spec.issuer, { spec, asymmetric, ...(asymmetric.length ? { jwks: deps.jwks(spec, { maxStaleSeconds: deps.maxStaleSeconds, now: deps.now }) } : {}) });
     }
   }
 
@@ -74,6 +97,9 @@ export class JwtVerifier {
     for (const name of FORBIDDEN_HEADERS) {
       if (Object.prototype.hasOwnProperty.call(header, name)) throw new AuthError('JWT_HEADER_FORBIDDEN', { header: name });
     }
+    // RFC 7797 `b64` changes what is signed; jose honours it only when it is listed in `crit`. A token that says
+    // its payload is not base64url is not a JWT we read, critical or not.
+    if (Object.prototype.hasOwnProperty.call(header, 'b64')) throw new AuthError('JWT_MALFORMED', { part: 'b64' });
     const iss = unverified.iss;
     const issuer = typeof iss === 'string' ? this.issuers.get(iss) : undefined;
     if (!issuer) throw new AuthError('JWT_ISSUER_UNKNOWN');
@@ -117,7 +143,7 @@ export class JwtVerifier {
     } catch (err) {
       throw new AuthError('JWT_SECRET_UNAVAILABLE', { issuer: spec.id }, { cause: err });
     }
-    if (!secret || secret.length < MIN_HS256_SECRET_BYTES) {
+    if (!secret || isWeakSecret(secret, MIN_HS256_SECRET_BYTES)) {
       // A short secret can be brute-forced offline from any one token: refuse to verify with it at all.
       throw new AuthError('JWT_SECRET_UNAVAILABLE', { issuer: spec.id, weak: true });
     }
@@ -187,7 +213,8 @@ function decodeSegment(seg: string): Record<string, unknown> {
 const CLAIM_REASONS: Record<string, ReasonCode> = {
   aud: 'JWT_AUDIENCE_MISMATCH',
   nbf: 'JWT_NOT_YET_VALID',
-  iat: 'JWT_TOO_OLD',
+  // A failed iat check here is an iat in the future (too old comes as ERR_JWT_EXPIRED on iat, above).
+  iat: 'JWT_NOT_YET_VALID',
 };
 
 /** jose errors carry a stable `code` (not a class hierarchy we can rely on: JWTExpired is not a claim error). */
@@ -201,8 +228,6 @@ function mapJoseError(err: unknown, spec: IssuerSpec): AuthError {
       return new AuthError(e.claim === 'iat' ? 'JWT_TOO_OLD' : 'JWT_EXPIRED', detail);
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
       if (e.reason === 'missing') return new AuthError('JWT_CLAIM_MISSING', { ...detail, claim: String(e.claim) });
-      // jose reports a malformed iat as an iat failure too; only a well-formed, too-old iat means "too old".
-      if (e.claim === 'iat' && e.reason === 'check_failed' && spec.maxTokenAgeSeconds > 0) return new AuthError('JWT_TOO_OLD', detail);
       return new AuthError(CLAIM_REASONS[e.claim ?? ''] && e.reason === 'check_failed' ? CLAIM_REASONS[e.claim!]! : 'JWT_CLAIM_INVALID', {
         ...detail,
         claim: String(e.claim),

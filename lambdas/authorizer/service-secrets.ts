@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AuthorizerConfig, ServiceConfig } from './config';
 import { AuthError } from './errors';
-import type { SecretStore, SecretVersions } from './secrets';
+import { type SecretStore, type SecretVersions, isWeakSecret } from './secrets';
 
 /** A calling service that proved possession of its secret. */
 export interface ServicePrincipal {
@@ -58,7 +58,7 @@ export class ServiceSecretVerifier {
     // Compare against every candidate, without an early exit, so timing does not reveal which version matched.
     let ok = false;
     for (const c of candidates) {
-      if (c !== undefined && c.length >= MIN_SERVICE_SECRET_BYTES && c.toString('utf8').trim().length >= MIN_SERVICE_SECRET_BYTES) {
+      if (c !== undefined && !isWeakSecret(c, MIN_SERVICE_SECRET_BYTES)) {
         ok = timingSafeEqual(sha256(c), presented) || ok;
       }
     }

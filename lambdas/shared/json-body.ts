@@ -44,13 +44,17 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, what: s
   throw new HttpError(400, 'bad_request', `invalid ${what}`, { reason: `${what.toUpperCase()}_INVALID`, details: { issues }, log: { issues } });
 }
 
-/** The first ten issues of a zod error as field paths and codes (field names cut to 64 characters). */
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9]{0,30}$/;
+
+/** The first ten issues of a zod error as field paths and codes (unknown keys named only when they look like field names). */
 export function validationIssues(error: z.ZodError): ValidationIssue[] {
   const out: ValidationIssue[] = [];
   for (const issue of error.issues) {
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ field: [path, key].filter(Boolean).join('.').slice(0, 64), problem: 'unknown_field' });
+      // An unknown key is client text: it is named back (and logged) only when it looks like a field name, so a
+      // credential pasted as a key (`gh_live_...`, a JWT, a secret) is never echoed or written to a log.
+      for (const key of issue.keys) out.push({ field: [path, FIELD_NAME.test(key) ? key : '(unnamed)'].filter(Boolean).join('.'), problem: 'unknown_field' });
     } else {
       // A custom refinement's message is ours (a code such as `no_field_to_change`), never the input.
       const problem = issue.code === 'custom' ? issue.message : issue.code;

@@ -4,7 +4,7 @@ import type { ProxyHandler } from './http-router';
 
 // The SDK default retries 3 times with no timeout; a handler should fail (500, client retries) well before
 // API Gateway's 29 s integration timeout instead of hanging on one slow connection.
-const DYNAMODB_OPTIONS = { maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } };
+const DYNAMODB_OPTIONS = { maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true } };
 
 let dynamodb: DynamoDBClient | undefined;
 

@@ -175,14 +175,14 @@ describe('JWKS issuers (Supabase signing keys, OIDC)', () => {
 
   it('refuses an algorithm the issuer does not pin', async () => {
     const es = await makeKey('ES256');
-    const token = await signWith(es, { iss: fx.oidcIssuer, sub: 'u1', aud: 'gatehouse-api', iat: nowSeconds(), org: 'acme' });
+    const token = await signWith(es, { iss: fx.oidcIssuer, sub: 'u1', aud: 'gatehouse-api', iat: nowSeconds(), exp: nowSeconds() + 300, org: 'acme' });
 
     expect((await decide(fx.authorizer(), bearer(token))).status).toBe(401);
     expect(fx.lastReason()).toBe('JWT_ALG_NOT_ALLOWED');
   });
 
   it('refuses an HS256 token for an asymmetric-only issuer, whatever the secret', async () => {
-    const token = await signHs256(JSON.stringify(fx.oidcKey.publicJwk), { iss: fx.oidcIssuer, sub: 'u1', aud: 'gatehouse-api', iat: nowSeconds() });
+    const token = await signHs256(JSON.stringify(fx.oidcKey.publicJwk), { iss: fx.oidcIssuer, sub: 'u1', aud: 'gatehouse-api', iat: nowSeconds(), exp: nowSeconds() + 300 });
 
     expect((await decide(fx.authorizer(), bearer(token))).status).toBe(401);
     expect(fx.lastReason()).toBe('JWT_ALG_NOT_ALLOWED');
@@ -191,7 +191,7 @@ describe('JWKS issuers (Supabase signing keys, OIDC)', () => {
   // jose measures the cooldown from the last fetch with its own clock: a 1 s cooldown and a real wait.
   const withCooldown = async () => {
     const authorize = fx.authorizer({ issuers: [{ ...fx.config.issuers![1]!, jwksCooldownSeconds: 1 }] });
-    const warm = await signWith(fx.oidcKey, { iss: fx.oidcIssuer, sub: 'u1', aud: 'gatehouse-api', iat: nowSeconds(), org: 'acme' });
+    const warm = await signWith(fx.oidcKey, { iss: fx.oidcIssuer, sub: 'u1', aud: 'gatehouse-api', iat: nowSeconds(), exp: nowSeconds() + 300, org: 'acme' });
     expect((await decide(authorize, bearer(warm))).status).toBe(200);
     await new Promise((r) => setTimeout(r, 1100));
     return authorize;
@@ -204,7 +204,7 @@ describe('JWKS issuers (Supabase signing keys, OIDC)', () => {
     const stranger = await makeKey('RS256');
     const storm = await Promise.all(
       Array.from({ length: 25 }, async (_, i) =>
-        decide(authorize, bearer(await signWith({ ...stranger, kid: `unknown-${i}` }, { iss: fx.oidcIssuer, sub: 'u1', aud: 'gatehouse-api', iat: nowSeconds() }))),
+        decide(authorize, bearer(await signWith({ ...stranger, kid: `unknown-${i}` }, { iss: fx.oidcIssuer, sub: 'u1', aud: 'gatehouse-api', iat: nowSeconds(), exp: nowSeconds() + 300 }))),
       ),
     );
 
@@ -218,7 +218,7 @@ describe('JWKS issuers (Supabase signing keys, OIDC)', () => {
     const next = await makeKey('RS256');
     fx.oidcJwks.setKeys([fx.oidcKey.publicJwk, next.publicJwk]);
     try {
-      const token = await signWith(next, { iss: fx.oidcIssuer, sub: 'u2', aud: 'gatehouse-api', iat: nowSeconds(), org: 'globex' });
+      const token = await signWith(next, { iss: fx.oidcIssuer, sub: 'u2', aud: 'gatehouse-api', iat: nowSeconds(), exp: nowSeconds() + 300, org: 'globex' });
       const { status, result } = await decide(authorize, bearer(token));
       expect(status).toBe(200);
       expect(result!.context).toMatchObject({ tenantId: 'globex', issuer: 'corp' });
@@ -229,7 +229,7 @@ describe('JWKS issuers (Supabase signing keys, OIDC)', () => {
 
   it('refuses an unknown issuer without fetching anything', async () => {
     const before = fx.oidcJwks.fetches() + fx.supabaseJwks.fetches();
-    const token = await signWith(fx.oidcKey, { iss: `${fx.oidcIssuer}evil`, sub: 'u1', aud: 'gatehouse-api', iat: nowSeconds() });
+    const token = await signWith(fx.oidcKey, { iss: `${fx.oidcIssuer}evil`, sub: 'u1', aud: 'gatehouse-api', iat: nowSeconds(), exp: nowSeconds() + 300 });
 
     expect((await decide(fx.authorizer(), bearer(token))).status).toBe(401);
     expect(fx.lastReason()).toBe('JWT_ISSUER_UNKNOWN');
@@ -239,7 +239,7 @@ describe('JWKS issuers (Supabase signing keys, OIDC)', () => {
   it('fails closed with a 500 when the JWKS endpoint is down and nothing is cached', async () => {
     fx.oidcJwks.setMode('error');
     try {
-      const token = await signWith(fx.oidcKey, { iss: fx.oidcIssuer, sub: 'u1', aud: 'gatehouse-api', iat: nowSeconds(), org: 'acme' });
+      const token = await signWith(fx.oidcKey, { iss: fx.oidcIssuer, sub: 'u1', aud: 'gatehouse-api', iat: nowSeconds(), exp: nowSeconds() + 300, org: 'acme' });
       expect((await decide(fx.authorizer(), bearer(token))).status).toBe(500);
       expect(fx.lastReason()).toBe('JWT_KEYS_UNAVAILABLE');
     } finally {
@@ -248,7 +248,7 @@ describe('JWKS issuers (Supabase signing keys, OIDC)', () => {
   });
 
   it('maps OIDC scopes and refuses a route whose scope the token lacks', async () => {
-    const claims = { iss: fx.oidcIssuer, sub: 'u1', aud: 'gatehouse-api', iat: nowSeconds(), org: 'acme', scope: 'customers:read' };
+    const claims = { iss: fx.oidcIssuer, sub: 'u1', aud: 'gatehouse-api', iat: nowSeconds(), exp: nowSeconds() + 300, org: 'acme', scope: 'customers:read' };
     const token = await signWith(fx.oidcKey, claims);
     const authorize = fx.authorizer();
 

@@ -1,0 +1,149 @@
+import { type JSONWebKeySet, type JWTVerifyGetKey, createLocalJWKSet, errors } from 'jose';
+
+export interface JwksGetterOptions {
+  /** The issuer's JWKS URL. */
+  readonly url: string;
+  /** Abort one fetch (headers and body) after this long. */
+  readonly timeoutMs: number;
+  /** At most one refetch per this long for unknown `kid`s; and while a stale set stands in, no retry this long after a failed fetch. */
+  readonly cooldownSeconds: number;
+  /** Refetch a set older than this before using it. */
+  readonly cacheMaxAgeSeconds: number;
+  /**
+   * When a refetch fails (timeout, network, non-200, not a JWKS), keep using the last good set for this long after
+   * it stopped being fresh (`cacheMaxAgeSeconds`), then fail. 0: no stale use at all.
+   */
+  readonly maxStaleSeconds: number;
+  /** Milliseconds since the epoch (default: Date.now). */
+  readonly now?: () => number;
+  /** The fetch to use (default: the global one). */
+  readonly fetch?: typeof fetch;
+}
+
+/** A key getter for jose's `jwtVerify`, plus what tests and diagnostics may read. */
+export interface JwksGetter extends JWTVerifyGetKey {
+  /** Fetches now (joining a fetch already in flight); rejects if it fails. */
+  reload(): Promise<void>;
+  /** When the set in use was fetched (ms since epoch), if any fetch ever succeeded. */
+  readonly fetchedAt: number | undefined;
+}
+
+interface KeySet {
+  readonly verify: JWTVerifyGetKey;
+  readonly fetchedAt: number;
+}
+
+/**
+ * A remote JWKS with a cache, single-flight fetches, a cooldown on refetches triggered by unknown `kid`s, and
+ * stale-if-error (RFC 5861 sense): jose's `createRemoteJWKSet` throws as soon as a reload fails, even with a set
+ * in hand, so an identity provider's JWKS outage would refuse every user once the cache aged past its max age.
+ *
+ * Errors keep jose's codes, which `jwt.ts` maps: `ERR_JWKS_NO_MATCHING_KEY` (unknown kid, 401),
+ * `ERR_JWKS_TIMEOUT`, `ERR_JWKS_INVALID` and `ERR_JOSE_GENERIC` (keys unavailable, 500).
+ */
+export function createJwksGetter(opts: JwksGetterOptions): JwksGetter {
+  const now = opts.now ?? Date.now;
+  const fetchImpl = opts.fetch ?? fetch;
+  const maxAgeMs = opts.cacheMaxAgeSeconds * 1000;
+  const cooldownMs = opts.cooldownSeconds * 1000;
+  // The stale window starts when the set stops being fresh, so a long max age never leaves it empty.
+  const usableMs = maxAgeMs + opts.maxStaleSeconds * 1000;
+
+  let good: KeySet | undefined;
+  let inflight: Promise<void> | undefined;
+  let lastAttemptAt: number | undefined;
+  /** The error of the last fetch, cleared by a successful one. */
+  let failure: unknown;
+
+  const fresh = (s: KeySet) => now() - s.fetchedAt < maxAgeMs;
+  const usable = (s: KeySet) => now() - s.fetchedAt < usableMs;
+  const coolingDown = () => lastAttemptAt !== undefined && now() - lastAttemptAt < cooldownMs;
+
+  const load = (): Promise<void> => {
+    if (!inflight) {
+      lastAttemptAt = now();
+      inflight = fetchJwks(opts.url, opts.timeoutMs, fetchImpl)
+        .then((json) => {
+          good = { verify: parseJwks(json), fetchedAt: now() };
+          failure = undefined;
+        })
+        .catch((err: unknown) => {
+          failure = err;
+          throw err;
+        })
+        .finally(() => {
+          inflight = undefined;
+        });
+    }
+    return inflight;
+  };
+
+  const getKey = async (...args: Parameters<JWTVerifyGetKey>) => {
+    if (!good || !fresh(good)) {
+      // A stale set stands in without another attempt while a failed fetch is cooling down: during an outage
+      // that hangs, only one request per cooldown waits for the timeout.
+      const standIn = good && failure !== undefined && coolingDown() && usable(good);
+      if (!standIn) {
+        try {
+          await load();
+        } catch (err) {
+          if (!good || !usable(good)) throw err;
+        }
+      }
+    }
+    const set = good!;
+    try {
+      return await set.verify(...args);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'ERR_JWKS_NO_MATCHING_KEY') throw err;
+      // The kid may be a key the issuer has just rotated in: refetch, but at most once per cooldown, so a storm
+      // of made-up kids costs one fetch.
+      if (inflight) await inflight.catch(() => undefined);
+      else if (!coolingDown()) await load().catch(() => undefined);
+      // The last fetch failed: whether the kid is real is unknown, and that is a dependency failure (500), not a
+      // bad credential (401, which would tell a client to drop a token that may be good).
+      if (failure !== undefined) throw failure;
+      if (good === set) throw err;
+      return good!.verify(...args);
+    }
+  };
+
+  return Object.defineProperties(getKey as JwksGetter, {
+    reload: { value: load },
+    fetchedAt: { get: () => good?.fetchedAt },
+  });
+}
+
+/** Accept header and no redirects, as jose sends: the JWKS URL is configuration, a redirect is not. */
+async function fetchJwks(url: string, timeoutMs: number, fetchImpl: typeof fetch): Promise<unknown> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  let response: Response;
+  try {
+    response = await fetchImpl(url, { method: 'GET', redirect: 'manual', signal, headers: { accept: 'application/json, application/jwk-set+json' } });
+  } catch (cause) {
+    if (signal.aborted) throw new errors.JWKSTimeout(undefined, { cause });
+    // fetch's TypeError may come from another realm (jest's vm), so `instanceof TypeError` is not a safe test later.
+    throw new errors.JOSEError('JWKS request failed', { cause });
+  }
+  if (response.status !== 200) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new errors.JOSEError(`JWKS endpoint answered HTTP ${response.status}`);
+  }
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (cause) {
+    if (signal.aborted) throw new errors.JWKSTimeout(undefined, { cause });
+    throw new errors.JOSEError('JWKS response could not be read', { cause });
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new errors.JWKSInvalid('JWKS response is not JSON');
+  }
+}
+
+/** jose's local set over the fetched JSON; throws ERR_JWKS_INVALID if it is not a key set. */
+function parseJwks(json: unknown): JWTVerifyGetKey {
+  return createLocalJWKSet(json as JSONWebKeySet);
+}
