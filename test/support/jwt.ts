@@ -33,7 +33,7 @@ export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /**
  * A JWKS endpoint on loopback. Counts fetches, and can be told to fail, hang or serve garbage, so tests exercise
- * the real jose remote key set over HTTP rather than a stub.
+ * the real remote key set (lambdas/authorizer/jwks.ts) over HTTP rather than a stub.
  */
 export interface JwksServer {
   readonly url: string;
