@@ -162,7 +162,8 @@ describe('API keys', () => {
       withChecksum(`gh_live_${'-_'.repeat(32)}`),
       withChecksum(`gh_live_${body.slice(0, 63)}g`),
       `gh_live_${Buffer.from(body, 'hex').toString('base64url')}${key.slice(-8)}`,
-    ];
+      // A checksum of digits only has no case to change: such a spelling is the key itself, not a case.
+    ].filter((value) => value !== key);
     for (const value of cases) {
       expect(refusal(await decide(authorize, bearer(value)))).toEqual({ status: 401, reason: 'CREDENTIAL_UNRECOGNIZED' });
     }
