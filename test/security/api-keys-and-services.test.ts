@@ -14,7 +14,7 @@ import { ServiceSecretVerifier } from '../../lambdas/authorizer/service-secrets'
 import { apiKeyItemKey } from '../../lambdas/shared/table';
 import { uniqueName } from '../support/aws';
 import { API_ARN_PREFIX, type Fixture, TEST_ROUTES, authorizerEvent, createFixture } from '../support/fixture';
-import { nowSeconds, signHs256, signWith } from '../support/jwt';
+import { nowSeconds, signWith } from '../support/jwt';
 
 /**
  * Attacks on API keys and service secrets, and the gateway semantics of the answer, each through the real
@@ -101,18 +101,7 @@ const checksum = (head: string) => (crc32(head) >>> 0).toString(16).padStart(8, 
 const withChecksum = (head: string) => head + checksum(head);
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
-function supabaseUser(claims: Record<string, unknown> = {}) {
-  return signHs256(fx.supabaseSecret, {
-    iss: `${fx.supabaseUrl}/auth/v1`,
-    sub: 'user-1',
-    aud: 'authenticated',
-    role: 'authenticated',
-    iat: nowSeconds(),
-    exp: nowSeconds() + 600,
-    app_metadata: { tenant_id: 'acme' },
-    ...claims,
-  });
-}
+const supabaseUser = (claims: Record<string, unknown> = {}) => fx.userToken(claims);
 
 describe('API keys', () => {
   it('refuses a key with another prefix without a lookup', async () => {

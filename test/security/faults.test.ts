@@ -11,7 +11,7 @@ import {
   throttlingDynamoDbServer,
   withEnv,
 } from '../support/faults';
-import { makeKey, nowSeconds, signHs256, signWith } from '../support/jwt';
+import { makeKey, nowSeconds, signWith } from '../support/jwt';
 
 /**
  * Fault injection: each dependency of the authorizer down, slow, throttled or answering garbage, with the promised
@@ -204,16 +204,7 @@ describe('JWKS endpoint faults', () => {
 describe('Secrets Manager unavailable', () => {
   /** The Supabase issuer with its HS256 secret only. */
   const supabase = (): Partial<AuthorizerConfigInput> => ({ issuers: [{ type: 'supabase', url: fx.supabaseUrl, hs256SecretId: fx.supabaseSecretId, jwks: false }] });
-  const user = (iat: number) =>
-    signHs256(fx.supabaseSecret, {
-      iss: `${fx.supabaseUrl}/auth/v1`,
-      sub: 'user-1',
-      aud: 'authenticated',
-      role: 'authenticated',
-      iat,
-      exp: iat + 7200,
-      app_metadata: { tenant_id: 'acme' },
-    });
+  const user = (iat: number) => fx.userToken({ iat, exp: iat + 7200 });
   const service = (secret = fx.serviceSecret) => bearer(secret, { 'X-Service-Name': fx.serviceName });
 
   it('keeps the last good HS256 secret working up to maxStaleSeconds, then fails closed (JWT_SECRET_UNAVAILABLE)', async () => {
@@ -310,16 +301,7 @@ async function neverAnswering(
 }
 
 describe('DynamoDB throttled or unavailable', () => {
-  const user = () =>
-    signHs256(fx.supabaseSecret, {
-      iss: `${fx.supabaseUrl}/auth/v1`,
-      sub: 'user-1',
-      aud: 'authenticated',
-      role: 'authenticated',
-      iat: nowSeconds(),
-      exp: nowSeconds() + 600,
-      app_metadata: { tenant_id: 'acme' },
-    });
+  const user = () => fx.userToken();
   const isTenantKey = (input: unknown) => String((input as { Key?: { pk?: { S?: string } } }).Key?.pk?.S).startsWith('TENANT#');
 
   it('refuses an API key (500 APIKEY_STORE_UNAVAILABLE) after two throttled attempts', async () => {
@@ -401,16 +383,7 @@ describe('DynamoDB throttled or unavailable', () => {
 
 describe('many concurrent cold invocations', () => {
   const oidcToken = (sub: string) => signWith(fx.oidcKey, { iss: fx.oidcIssuer, sub, aud: 'gatehouse-api', org: 'acme', iat: nowSeconds(), exp: nowSeconds() + 600 });
-  const hs256Token = (sub: string) =>
-    signHs256(fx.supabaseSecret, {
-      iss: `${fx.supabaseUrl}/auth/v1`,
-      sub,
-      aud: 'authenticated',
-      role: 'authenticated',
-      iat: nowSeconds(),
-      exp: nowSeconds() + 600,
-      app_metadata: { tenant_id: 'acme' },
-    });
+  const hs256Token = (sub: string) => fx.userToken({ sub });
 
   it('fetches a JWKS once for 50 concurrent first requests of its issuer (single flight)', async () => {
     const authorize = fx.authorizer();

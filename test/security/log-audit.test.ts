@@ -109,16 +109,7 @@ const bearer = (v: string, extra: Record<string, string> = {}) => ({ Authorizati
 const service = (secret: string, name = fx.serviceName) => bearer(secret, { 'X-Service-Name': name });
 const jobs = { method: 'POST', path: '/internal/jobs' };
 const seg = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-const userClaims = (o: Record<string, unknown> = {}) => ({
-  iss: `${fx.supabaseUrl}/auth/v1`,
-  sub: 'user-1',
-  aud: 'authenticated',
-  role: 'authenticated',
-  iat: nowSeconds(),
-  exp: nowSeconds() + 600,
-  app_metadata: { tenant_id: 'acme' },
-  ...o,
-});
+const userClaims = (o: Record<string, unknown> = {}) => fx.userClaims(o);
 /** Supabase HS256 session token (the real secret), registered in the vault. */
 const user = async (o: Record<string, unknown> = {}, header: Record<string, unknown> = {}) => vault.jwt(await signHs256(fx.supabaseSecret, userClaims(o), header));
 /** Supabase ES256 token (signing key from the JWKS). */

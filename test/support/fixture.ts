@@ -7,7 +7,7 @@ import { generateApiKey, hashApiKey } from '../../lambdas/authorizer/api-key';
 import type { AuthorizerConfigInput } from '../../lambdas/authorizer/config';
 import { type ApiKeyRecord, type TenantRecord, apiKeyItemKey, tenantItemKey } from '../../lambdas/shared/table';
 import { createTable, uniqueName } from './aws';
-import { type JwksServer, type TestKey, makeKey, startJwksServer } from './jwt';
+import { type JwksServer, type TestKey, makeKey, nowSeconds, signHs256, startJwksServer } from './jwt';
 
 export const API_ARN_PREFIX = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod';
 
@@ -88,6 +88,10 @@ export interface Fixture {
   authorizer(config?: Partial<AuthorizerConfigInput>, deps?: AuthorizerDeps): (e: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
   putTenant(t: Partial<TenantRecord> & { tenantId: string }): Promise<void>;
   putApiKey(r: Partial<ApiKeyRecord> & { tenantId: string }, key?: string): Promise<{ key: string; record: ApiKeyRecord }>;
+  /** Claims of a signed-in Supabase user of tenant `acme` (sub `user-1`, 10 minutes left), with overrides. */
+  userClaims(overrides?: Record<string, unknown>): Record<string, unknown>;
+  /** Those claims signed with the Supabase issuer's HS256 secret. */
+  userToken(overrides?: Record<string, unknown>): Promise<string>;
   /** The reason code of the last decision logged. */
   lastReason(): string | undefined;
   close(): Promise<void>;
@@ -146,6 +150,16 @@ export async function createFixture(): Promise<Fixture> {
     error: (message: string, f?: object) => logs.push({ level: 'ERROR', message, ...f }),
   };
 
+  const userClaims = (overrides: Record<string, unknown>) => ({
+    iss: `${supabaseUrl}/auth/v1`,
+    sub: 'user-1',
+    aud: 'authenticated',
+    role: 'authenticated',
+    iat: nowSeconds(),
+    exp: nowSeconds() + 600,
+    app_metadata: { tenant_id: 'acme' },
+    ...overrides,
+  });
   const ddb = new DynamoDBClient({});
   return {
     tableName,
@@ -206,6 +220,8 @@ export async function createFixture(): Promise<Fixture> {
       );
       return { key, record };
     },
+    userClaims: (overrides = {}) => userClaims(overrides),
+    userToken: (overrides = {}) => signHs256(supabaseSecret, userClaims(overrides)),
     lastReason: () => {
       const d = logs.filter((l) => l.message === 'decision');
       return d.length ? String(d[d.length - 1]!.reason) : undefined;

@@ -45,17 +45,7 @@ async function send(
 }
 
 const bearer = (v: string, extra: Record<string, string> = {}) => ({ Authorization: `Bearer ${v}`, ...extra });
-const user = (claims: Record<string, unknown> = {}) =>
-  signHs256(fx.supabaseSecret, {
-    iss: `${fx.supabaseUrl}/auth/v1`,
-    sub: 'user-1',
-    aud: 'authenticated',
-    role: 'authenticated',
-    iat: nowSeconds(),
-    exp: nowSeconds() + 600,
-    app_metadata: { tenant_id: 'acme' },
-    ...claims,
-  });
+const user = (claims: Record<string, unknown> = {}) => fx.userToken(claims);
 const seg = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
 const SCENARIOS: Record<ReasonCode, Scenario> = {
