@@ -1,9 +1,9 @@
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { exportJWK } from 'jose';
 import { randomBytes } from 'node:crypto';
-import { generateApiKey, hashApiKey } from '../../lambdas/authorizer/api-key';
+import { generateApiKey } from '../../lambdas/authorizer/api-key';
 import { createAuthorizer } from '../../lambdas/authorizer/authorizer';
 import type { AuthorizerConfigInput } from '../../lambdas/authorizer/config';
 import { REASONS, type ReasonCode } from '../../lambdas/authorizer/errors';
@@ -13,7 +13,6 @@ import { createHealthHandler } from '../../lambdas/handlers/health';
 import { createInternalJobsHandler } from '../../lambdas/handlers/internal-jobs';
 import { createMeHandler } from '../../lambdas/handlers/me';
 import { type LogFields, type Logger, jsonLogger } from '../../lambdas/shared/log';
-import { apiKeyItemKey } from '../../lambdas/shared/table';
 import { BEARER_TOKEN, apiKeyAuthorizer, lambdaContext, proxyEvent, serviceAuthorizer, userAuthorizer } from '../lambdas/proxy-event';
 import { uniqueName } from '../support/aws';
 import { DEAD_ENDPOINT, hangingServer, movableClock, switchableSecretsManager, throttlingDynamoDb, throttlingDynamoDbServer } from '../support/faults';
@@ -189,15 +188,7 @@ describe('log audit', () => {
       APIKEY_EXPIRED: async () => send(authz(), bearer(await newApiKey({ tenantId: 'acme', expiresAt: nowSeconds() - 5 }))),
       APIKEY_RECORD_INVALID: async () => {
         const key = vault.apiKey(generateApiKey('gh', 'live'));
-        const k = apiKeyItemKey(hashApiKey(key));
-        const ddb = new DynamoDBClient({});
-        await ddb.send(
-          new PutItemCommand({
-            TableName: fx.tableName,
-            Item: { pk: { S: k.pk }, sk: { S: k.sk }, keyId: { S: 'key_bad' }, tenantId: { S: 'acme' }, status: { S: 'maybe' }, environment: { S: 'live' } },
-          }),
-        );
-        ddb.destroy();
+        await fx.putInvalidApiKey(key);
         return send(authz(), bearer(key));
       },
       APIKEY_STORE_UNAVAILABLE: async () => send(authz({}, { dynamodb: unreachableDb() }), bearer(await newApiKey({ tenantId: 'acme' }))),

@@ -92,6 +92,8 @@ export interface Fixture {
   userClaims(overrides?: Record<string, unknown>): Record<string, unknown>;
   /** Those claims signed with the Supabase issuer's HS256 secret. */
   userToken(overrides?: Record<string, unknown>): Promise<string>;
+  /** Stores an API key record with an invalid status, as a corrupted or hand-edited item would look. */
+  putInvalidApiKey(key: string): Promise<void>;
   /** The reason code of the last decision logged. */
   lastReason(): string | undefined;
   close(): Promise<void>;
@@ -222,6 +224,15 @@ export async function createFixture(): Promise<Fixture> {
     },
     userClaims: (overrides = {}) => userClaims(overrides),
     userToken: (overrides = {}) => signHs256(supabaseSecret, userClaims(overrides)),
+    async putInvalidApiKey(key) {
+      const k = apiKeyItemKey(hashApiKey(key));
+      await ddb.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: { pk: { S: k.pk }, sk: { S: k.sk }, keyId: { S: 'key_bad' }, tenantId: { S: 'acme' }, status: { S: 'maybe' }, environment: { S: 'live' } },
+        }),
+      );
+    },
     lastReason: () => {
       const d = logs.filter((l) => l.message === 'decision');
       return d.length ? String(d[d.length - 1]!.reason) : undefined;

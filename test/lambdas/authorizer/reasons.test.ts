@@ -1,10 +1,9 @@
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
-import { generateApiKey, hashApiKey } from '../../../lambdas/authorizer/api-key';
+import { generateApiKey } from '../../../lambdas/authorizer/api-key';
 import { REASONS, type ReasonCode } from '../../../lambdas/authorizer/errors';
 import { evaluatePolicy, type PolicyDocument } from '../../../lambdas/authorizer/policy';
-import { apiKeyItemKey } from '../../../lambdas/shared/table';
 import { API_ARN_PREFIX, type Fixture, authorizerEvent, createFixture } from '../../support/fixture';
 import { makeKey, nowSeconds, signHs256, signWith } from '../../support/jwt';
 
@@ -95,15 +94,7 @@ const SCENARIOS: Record<ReasonCode, Scenario> = {
   APIKEY_RECORD_INVALID: {
     run: async () => {
       const key = generateApiKey('gh', 'live');
-      const k = apiKeyItemKey(hashApiKey(key));
-      const ddb = new DynamoDBClient({});
-      await ddb.send(
-        new PutItemCommand({
-          TableName: fx.tableName,
-          Item: { pk: { S: k.pk }, sk: { S: k.sk }, keyId: { S: 'key_bad' }, tenantId: { S: 'acme' }, status: { S: 'maybe' }, environment: { S: 'live' } },
-        }),
-      );
-      ddb.destroy();
+      await fx.putInvalidApiKey(key);
       return send(bearer(key));
     },
   },
