@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { TABLE_KEYS } from '../lambdas/shared/table';
+import { GSI1, TABLE_KEYS, TTL_ATTRIBUTE } from '../lambdas/shared/table';
 
 export interface GatehouseTableProps {
   /** @default true - the table cannot be deleted, and is retained if the stack is */
@@ -12,8 +12,9 @@ export interface GatehouseTableProps {
 }
 
 /**
- * The one table of API keys (by hash), tenants and tenant data: string keys `pk`/`sk`, on-demand capacity,
- * encryption at rest, point-in-time recovery, and a `ttl` attribute for records that expire on their own.
+ * The one table of API keys (by hash), tenants, members, revoked sessions and tenant data: string keys `pk`/`sk`,
+ * one index `gsi1` for listing, on-demand capacity, encryption at rest, point-in-time recovery, and a `ttl`
+ * attribute for records that expire on their own. Item shapes: lambdas/shared/table.ts.
  */
 export class GatehouseTable extends Construct {
   readonly table: Table;
@@ -30,8 +31,14 @@ export class GatehouseTable extends Construct {
         : { encryption: TableEncryption.AWS_MANAGED }),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: protect,
-      timeToLiveAttribute: 'ttl',
+      timeToLiveAttribute: TTL_ATTRIBUTE,
       removalPolicy: protect ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    // Listing (a tenant's API keys, all tenants, a user's memberships); the request path never queries it.
+    this.table.addGlobalSecondaryIndex({
+      indexName: GSI1.name,
+      partitionKey: { name: GSI1.partition, type: AttributeType.STRING },
+      sortKey: { name: GSI1.sort, type: AttributeType.STRING },
     });
   }
 }

@@ -1,8 +1,21 @@
 /**
- * The item shapes of Gatehouse's DynamoDB table (one table, string keys `pk` and `sk`), shared by the authorizer,
- * the handlers and the command-line tools so that they can never disagree on a name.
+ * The item shapes of Gatehouse's DynamoDB table (one table, string keys `pk` and `sk`, one generic index `gsi1`),
+ * shared by the authorizer, the handlers and the command-line tools so that they can never disagree on a name.
+ *
+ * | item            | pk                              | sk                       | gsi1pk                    | gsi1sk    |
+ * | --------------- | ------------------------------- | ------------------------ | ------------------------- | --------- |
+ * | API key         | APIKEY#<sha256 of the key>      | APIKEY                   | TENANT#<t>#APIKEYS        | <keyId>   |
+ * | tenant          | TENANT#<t>                      | TENANT                   | TENANTS                   | <t>       |
+ * | member          | TENANT#<t>                      | MEMBER#<issuer>#<sub>    | USER#<issuer>#<sub>       | <t>       |
+ * | revoked session | SESSION#<issuer>#<session id>   | REVOKED                  | -                         | -         |
+ *
+ * The authorizer only ever reads single items by key (GetItem); listing goes through `gsi1` or a Query on the
+ * tenant's partition, from management tools and the self-service handler.
  */
 export const TABLE_KEYS = { partition: 'pk', sort: 'sk' } as const;
+export const GSI1 = { name: 'gsi1', partition: 'gsi1pk', sort: 'gsi1sk' } as const;
+/** The table's TTL attribute (seconds since the epoch): DynamoDB deletes the item some time after it. */
+export const TTL_ATTRIBUTE = 'ttl';
 
 /** An API key, stored under the SHA-256 of the key; the key itself is never stored. */
 export interface ApiKeyRecord {
@@ -28,5 +41,28 @@ export interface TenantRecord {
   readonly usageKey?: string;
 }
 
+export const MEMBER_ROLES = ['admin', 'member'] as const;
+export type MemberRole = (typeof MEMBER_ROLES)[number];
+
+/** Membership mode: a user (by issuer id and `sub`) belongs to a tenant with a role. */
+export interface MemberRecord {
+  readonly tenantId: string;
+  /** The issuer's `id` in the authorizer configuration (e.g. `supabase`), so equal `sub`s of two issuers differ. */
+  readonly issuer: string;
+  readonly subject: string;
+  readonly role: MemberRole;
+  /** ISO-8601. */
+  readonly createdAt: string;
+}
+
 export const apiKeyItemKey = (hash: string) => ({ pk: `APIKEY#${hash}`, sk: 'APIKEY' });
+export const apiKeyIndexKey = (tenantId: string, keyId: string) => ({ gsi1pk: `TENANT#${tenantId}#APIKEYS`, gsi1sk: keyId });
 export const tenantItemKey = (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'TENANT' });
+export const tenantIndexKey = (tenantId: string) => ({ gsi1pk: 'TENANTS', gsi1sk: tenantId });
+export const MEMBER_SK_PREFIX = 'MEMBER#';
+export const memberItemKey = (tenantId: string, issuer: string, subject: string) => ({
+  pk: `TENANT#${tenantId}`,
+  sk: `${MEMBER_SK_PREFIX}${issuer}#${subject}`,
+});
+export const memberIndexKey = (tenantId: string, issuer: string, subject: string) => ({ gsi1pk: `USER#${issuer}#${subject}`, gsi1sk: tenantId });
+export const revokedSessionItemKey = (issuer: string, sessionId: string) => ({ pk: `SESSION#${issuer}#${sessionId}`, sk: 'REVOKED' });
