@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { type AuthorizerConfig, type AuthorizerConfigInput, parseConfig } from '../lambdas/authorizer/config';
 import { ConfigError } from '../lambdas/authorizer/errors';
+import { type RevocationBounds, revocationBoundSeconds } from '../lambdas/authorizer/revocation';
+
+/** API Gateway's authorizer result TTL unless `deployment.authorizerResultTtlSeconds` says otherwise. */
+export const DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS = 300;
 
 /**
  * The stack's configuration: the authorizer's own document (issuers, API keys, services, tenants, owner mode,
@@ -10,7 +14,7 @@ import { ConfigError } from '../lambdas/authorizer/errors';
 const deploymentSchema = z.strictObject({
   stageName: z.string().regex(/^[A-Za-z0-9_]{1,64}$/).default('prod'),
   /** API Gateway's authorizer result cache (0 turns it off; at most 3600). */
-  authorizerResultTtlSeconds: z.number().int().min(0).max(3600).default(300),
+  authorizerResultTtlSeconds: z.number().int().min(0).max(3600).default(DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS),
   /** X-Ray tracing on the stage and every function. */
   tracing: z.boolean().default(false),
   logRetentionDays: z
@@ -82,4 +86,13 @@ export function renderAuthorizerConfig(config: StackConfig, tableName: string, s
     tableName,
     services: (config.source.services ?? []).map((s) => ({ ...s, secretId: s.secretId ?? serviceSecretIds[s.name]! })),
   };
+}
+
+/**
+ * How long each kind of revocation (API key, tenant suspension, member removal, session) can take to take effect
+ * on the deployed stack: the authorizer's cache TTL for the record plus the stage's authorizer result TTL, or the
+ * former alone with a well-timed stage authorizer-cache flush (see lambdas/authorizer/revocation.ts).
+ */
+export function stackRevocationBounds(config: StackConfig): RevocationBounds {
+  return revocationBoundSeconds(config.authorizer, config.deployment.authorizerResultTtlSeconds);
 }

@@ -2,8 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { hashApiKey, parseApiKey } from './api-key';
-import { type Credential, classify } from './classify';
-import { parseConfig } from './config';
+import { type Credential, classify, singleHeader } from './classify';
+import { TENANT_ID_PATTERN, parseConfig } from './config';
 import { AuthError, type ReasonCode } from './errors';
 import { resolveIssuer } from './issuers';
 import { type JwksGetterFactory, JwtVerifier, type UserPrincipal, remoteJwks } from './jwt';
@@ -12,7 +12,7 @@ import { emfFields } from '../shared/metrics';
 import { type PolicyDocument, arnPrefix, buildPolicy, compileRoutes, evaluatePolicy, routeDecision } from './policy';
 import { SecretStore } from './secrets';
 import { ServicePrincipal, ServiceSecretVerifier } from './service-secrets';
-import { ApiKeyStore, RecordInvalidError, TenantStore } from './store';
+import { ApiKeyStore, MemberStore, RecordInvalidError, RevokedSessionStore, TenantStore } from './store';
 import type { TenantRecord } from '../shared/table';
 
 /** Collaborators the factory builds by default; tests and tools pass their own. */
@@ -59,8 +59,9 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
   const secretsManager = lazy(() => deps.secretsManager ?? new SecretsManagerClient(CLIENT_OPTIONS));
   const secrets = new SecretStore(secretsManager, now);
 
-  const jwt = config.issuers.length
-    ? new JwtVerifier(config.issuers.map(resolveIssuer), {
+  const issuerSpecs = config.issuers.map(resolveIssuer);
+  const jwt = issuerSpecs.length
+    ? new JwtVerifier(issuerSpecs, {
         jwks: deps.jwks ?? remoteJwks,
         secrets,
         now,
@@ -83,6 +84,21 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
           negativeTtlSeconds: Math.min(config.tenants.cacheTtlSeconds, 10),
         }, now)
       : undefined;
+  const members =
+    config.membership && config.tableName
+      ? new MemberStore(dynamodb, config.tableName, {
+          maxEntries: config.membership.cacheMaxEntries,
+          ttlSeconds: config.membership.cacheTtlSeconds,
+          negativeTtlSeconds: config.membership.negativeCacheTtlSeconds,
+        }, now)
+      : undefined;
+  // One deny list per issuer that asks for it, each with the issuer's own cache TTL (hits and misses alike).
+  const revokedSessions = new Map<string, RevokedSessionStore>();
+  for (const spec of issuerSpecs) {
+    if (!spec.revokedSessions || !config.tableName) continue;
+    const ttlSeconds = spec.sessionCacheTtlSeconds;
+    revokedSessions.set(spec.id, new RevokedSessionStore(dynamodb, config.tableName, spec.id, { maxEntries: 10_000, ttlSeconds, negativeTtlSeconds: ttlSeconds }, now));
+  }
   const services = new ServiceSecretVerifier(config.services, config.serviceSecrets, secrets, now);
   const routes = compileRoutes(config.routes);
   const servicesAccepted = routes.some((r) => r.accepts.has('service'));
@@ -117,6 +133,64 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
     if (record.expiresAt !== undefined && record.expiresAt * 1000 <= now()) throw new AuthError('APIKEY_EXPIRED', detail);
     if (record.environment !== parsed.key.environment) throw new AuthError('APIKEY_ENVIRONMENT_MISMATCH', detail);
     return { kind: 'apiKey', keyId: record.keyId, tenantId: record.tenantId, scopes: record.scopes };
+  }
+
+  /** Session deny list: a revoked session is refused until its item's `ttl` (absent: for good). */
+  async function checkSession(user: UserPrincipal): Promise<void> {
+    const store = revokedSessions.get(user.issuerId);
+    if (!store) return;
+    // Without a session id there is nothing to look up, and so no way to know it was not revoked: fail closed.
+    if (user.sessionId === undefined) throw new AuthError('SESSION_MISSING', { issuer: user.issuerId });
+    let revoked;
+    try {
+      revoked = await store.get(user.sessionId);
+    } catch (err) {
+      throw new AuthError('SESSION_STORE_UNAVAILABLE', { issuer: user.issuerId }, { cause: err });
+    }
+    if (revoked && (revoked.expiresAt === undefined || revoked.expiresAt * 1000 > now())) {
+      throw new AuthError('SESSION_REVOKED', { issuer: user.issuerId });
+    }
+  }
+
+  /**
+   * Membership mode, before the tenant check: a user's tenant is the one the request names in the tenant header
+   * (required); an API key may name only its own tenant; a service is unaffected. Roles are set by `member`.
+   */
+  function requestedTenant(principal: Principal, event: APIGatewayRequestAuthorizerEvent): Principal {
+    if (!config.membership || principal.kind === 'service') return principal;
+    let named: string | undefined;
+    try {
+      named = singleHeader(event, config.membership.header);
+    } catch {
+      throw new AuthError('TENANT_HEADER_INVALID', { multiple: true });
+    }
+    // API Gateway treats an empty identity source as a missing one.
+    if (named === '') named = undefined;
+    if (named !== undefined && !TENANT_ID_PATTERN.test(named)) throw new AuthError('TENANT_HEADER_INVALID');
+    if (principal.kind === 'apiKey') {
+      if (named !== undefined && named !== principal.tenantId) {
+        throw new AuthError('TENANT_MISMATCH', { tenantId: principal.tenantId, requestedTenantId: named });
+      }
+      return principal;
+    }
+    if (named === undefined) throw new AuthError('TENANT_HEADER_MISSING');
+    // Whatever tenant or roles the token claims, membership mode decides both.
+    return { ...principal, tenantId: named, roles: [], tenantRequired: true };
+  }
+
+  /** Membership mode: the user's member item in the tenant named; its role becomes the user's roles. */
+  async function member(user: UserPrincipal): Promise<UserPrincipal> {
+    if (!members) return user;
+    const tenantId = user.tenantId!;
+    let record;
+    try {
+      record = await members.get({ tenantId, issuer: user.issuerId, subject: user.subject });
+    } catch (err) {
+      if (err instanceof RecordInvalidError) throw new AuthError('MEMBERSHIP_RECORD_INVALID', { tenantId, field: err.field });
+      throw new AuthError('MEMBERSHIP_STORE_UNAVAILABLE', { tenantId }, { cause: err });
+    }
+    if (!record) throw new AuthError('MEMBERSHIP_NOT_FOUND', { tenantId });
+    return { ...user, roles: [record.role] };
   }
 
   async function tenantOf(principal: Principal): Promise<TenantRecord | undefined> {
@@ -160,10 +234,14 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
       fields.kind = credential.kind === 'jwt' ? 'user' : credential.kind;
       principal = await authenticate(credential);
       Object.assign(fields, principalFields(principal));
+      if (principal.kind === 'user') await checkSession(principal);
       if (principal.kind === 'user' && config.owner && principal.subject !== config.owner.subject) {
         throw new AuthError('OWNER_MISMATCH');
       }
+      principal = requestedTenant(principal, event);
+      Object.assign(fields, principalFields(principal));
       const tenant = await tenantOf(principal);
+      if (config.membership && principal.kind === 'user') principal = await member(principal);
       const decision = routeDecision(routes, { kind: principal.kind, scopes: principal.scopes, ...(principal.kind === 'service' ? { service: principal.service } : {}) });
       const policyDocument = buildPolicy(prefix, decision);
       const here = evaluatePolicy(policyDocument, event.methodArn);

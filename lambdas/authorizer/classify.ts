@@ -53,8 +53,13 @@ export function classify(req: RequestHeaders, opts: ClassifyOptions): Credential
 
 /**
  * The one value of a header, looked up case-insensitively across both of API Gateway's header maps. More than
- * one value (repeated header, or the same name in two casings) is refused rather than guessed at.
+ * one value (repeated header, or the same name in two casings) is refused (CREDENTIAL_MULTIPLE) rather than
+ * guessed at.
  */
+export function singleHeader(req: RequestHeaders, name: string): string | undefined {
+  return single(req, name.toLowerCase());
+}
+
 function single(req: RequestHeaders, name: string): string | undefined {
   const values = new Set<string>();
   let count = 0;

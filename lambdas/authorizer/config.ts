@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AUTHORIZATION_HEADER, SERVICE_NAME_HEADER, TENANT_HEADER } from '../../lib/identity-sources';
 import { ConfigError } from './errors';
 
 /**
@@ -23,6 +24,12 @@ const httpsUrl = z.url().refine(
   'must be https:// (plain http only on loopback, for local mode and tests)',
 );
 const secretId = z.string().min(1).max(2048);
+/**
+ * A tenant id a request may name in the membership header: lowercase letters, digits and dashes, 1-63, not starting
+ * with a dash. Strict on purpose: the value is part of API Gateway's cache key and of a DynamoDB key, and goes
+ * into logs and the handler's context.
+ */
+export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 const jwksOptions = {
   /** Abort a JWKS fetch after this long; the request fails closed (500) rather than waiting. */
@@ -43,6 +50,14 @@ const commonIssuerFields = {
   tenantRequired: z.boolean().default(true),
   /** Seconds an HS256 secret read from Secrets Manager is used before it is read again. */
   secretCacheTtlSeconds: seconds(86_400).default(300),
+  /**
+   * Session deny list: refuse (401) a token whose session id has a revoked-session item in the table (Supabase
+   * access tokens stay valid after sign-out until `exp`; this ends them early). A token without a session id is
+   * then refused too (fail closed). Supabase maps `session_id`, WorkOS `sid`; an oidc issuer needs `claims.session`.
+   */
+  revokedSessions: z.boolean().default(false),
+  /** How long one deny-list answer (revoked or not) is reused per session id. */
+  sessionCacheTtlSeconds: seconds(3600).default(30),
   ...jwksOptions,
 };
 
@@ -165,6 +180,23 @@ export const authorizerConfigSchema = z
         cacheTtlSeconds: seconds(3600).default(60),
       })
       .default({ verify: true, cacheTtlSeconds: 60 }),
+    /**
+     * Membership mode: a user's tenant is the one the request names in `header`, and the user must have a member
+     * item in it; the member's role becomes the user's `roles` (roles never come from the token then). Routes that
+     * accept users are keyed by Authorization and this header in API Gateway's result cache. API keys may send
+     * the header only with their own tenant; services ignore it.
+     */
+    membership: z
+      .strictObject({
+        header: z
+          .string()
+          .regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'a header name is 1-64 letters, digits and dashes, starting with a letter')
+          .default(TENANT_HEADER),
+        cacheTtlSeconds: seconds(3600).default(60),
+        negativeCacheTtlSeconds: seconds(3600).default(10),
+        cacheMaxEntries: z.number().int().min(1).max(1_000_000).default(10_000),
+      })
+      .optional(),
     /** Owner mode: only this user (`sub`) may call, for single-owner deployments. */
     owner: z.strictObject({ subject: z.string().min(1) }).optional(),
     routes: z.array(routeSchema).min(1),
@@ -188,6 +220,10 @@ export const authorizerConfigSchema = z
           if (iss[field]?.split('.')[0] === 'user_metadata') issue(['issuers', i, field], 'user_metadata is editable by the user; use app_metadata');
         }
       }
+      if (iss.revokedSessions && iss.type === 'oidc' && !iss.claims.session) {
+        issue(['issuers', i, 'revokedSessions'], 'needs claims.session: the claim that holds the session id');
+      }
+      if (iss.revokedSessions && !c.tableName) issue(['issuers', i, 'revokedSessions'], 'needs tableName: revoked sessions are items in the table');
       if (iss.type === 'oidc') {
         const hasHs = iss.algorithms.includes('HS256');
         const hasAsym = iss.algorithms.some((a) => ASYMMETRIC.has(a));
@@ -232,6 +268,14 @@ export const authorizerConfigSchema = z
       if (r.accepts.includes('apiKey') && !c.apiKeys) issue(['routes', i, 'accepts'], 'accepts apiKey but apiKeys is not configured');
       if (r.accepts.includes('service') && !c.services.length) issue(['routes', i, 'accepts'], 'accepts service but no services are configured');
     });
+    if (c.membership) {
+      const header = c.membership.header.toLowerCase();
+      if (header === AUTHORIZATION_HEADER.toLowerCase() || header === SERVICE_NAME_HEADER.toLowerCase()) {
+        issue(['membership', 'header'], 'must differ from Authorization and X-Service-Name');
+      }
+      if (!c.tableName) issue(['membership'], 'needs tableName: member items are in the table');
+      if (!c.issuers.length) issue(['membership'], 'membership applies to users, but no issuers are configured');
+    }
     if ((c.apiKeys || c.tenants.verify) && !c.tableName) {
       issue(['tableName'], 'required for API keys and tenant verification (or set tenants.verify: false and drop apiKeys)');
     }

@@ -51,6 +51,17 @@ export const REASONS = {
   TENANT_SUSPENDED: 'forbidden',
   TENANT_STORE_UNAVAILABLE: 'error',
   OWNER_MISMATCH: 'forbidden',
+  // Membership mode: the tenant the request names (header), and the user's member record in it.
+  TENANT_HEADER_MISSING: 'unauthorized',
+  TENANT_HEADER_INVALID: 'forbidden',
+  TENANT_MISMATCH: 'forbidden',
+  MEMBERSHIP_NOT_FOUND: 'forbidden',
+  MEMBERSHIP_RECORD_INVALID: 'error',
+  MEMBERSHIP_STORE_UNAVAILABLE: 'error',
+  // Session revocation (deny list of session ids, per issuer).
+  SESSION_MISSING: 'unauthorized',
+  SESSION_REVOKED: 'unauthorized',
+  SESSION_STORE_UNAVAILABLE: 'error',
   // Decision.
   NO_ROUTE_PERMITTED: 'forbidden',
   ROUTE_NOT_PERMITTED: 'forbidden',

@@ -35,6 +35,9 @@ export interface IssuerSpec {
   readonly jwksTimeoutMs: number;
   readonly jwksCooldownSeconds: number;
   readonly jwksCacheMaxAgeSeconds: number;
+  /** Check the session deny list (revoked-session items); a token without a session id is then refused. */
+  readonly revokedSessions: boolean;
+  readonly sessionCacheTtlSeconds: number;
 }
 
 export function resolveIssuer(iss: IssuerConfig): IssuerSpec {
@@ -49,6 +52,8 @@ export function resolveIssuer(iss: IssuerConfig): IssuerSpec {
     jwksTimeoutMs: iss.jwksTimeoutMs,
     jwksCooldownSeconds: iss.jwksCooldownSeconds,
     jwksCacheMaxAgeSeconds: iss.jwksCacheMaxAgeSeconds,
+    revokedSessions: iss.revokedSessions,
+    sessionCacheTtlSeconds: iss.sessionCacheTtlSeconds,
   };
   switch (iss.type) {
     case 'supabase': {

@@ -1,6 +1,16 @@
 import { type AttributeValue, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { LRUCache } from 'lru-cache';
-import { type ApiKeyRecord, type TenantRecord, apiKeyItemKey, tenantItemKey } from '../shared/table';
+import {
+  type ApiKeyRecord,
+  MEMBER_ROLES,
+  type MemberRecord,
+  type TenantRecord,
+  TTL_ATTRIBUTE,
+  apiKeyItemKey,
+  memberItemKey,
+  revokedSessionItemKey,
+  tenantItemKey,
+} from '../shared/table';
 
 type Item = Record<string, AttributeValue>;
 /** What a cache holds: the record, or `null` for "looked up, not there" (the negative cache). */
@@ -12,58 +22,111 @@ export interface CachedLookupOptions {
   readonly negativeTtlSeconds: number;
 }
 
+/** How a store reads one kind of item: its key, its cache key (ids only, never credential material), its decoder. */
+interface ItemShape<K, T> {
+  readonly key: (k: K) => { pk: string; sk: string };
+  readonly cacheKey: (k: K) => string;
+  /** Throws RecordInvalidError when the item does not have the shape Gatehouse writes. */
+  readonly decode: (item: Item, k: K) => T;
+}
+
 /**
  * One GetItem per cache miss, a bounded LRU with a short TTL for hits and a shorter one for misses. Cache keys
- * are hashes or ids, never credential material. Errors are not cached: the next request tries again.
+ * are hashes or ids, never credential material. Errors (and invalid records) are not cached: the next request
+ * tries again.
  */
-class CachedLookup<T> {
+class CachedLookup<K, T> {
   private readonly cache: LRUCache<string, Cached<T>>;
   private readonly inflight = new Map<string, Promise<T | null>>();
 
   constructor(
     private readonly client: () => DynamoDBClient,
     private readonly tableName: string,
-    private readonly key: (id: string) => Record<string, string>,
-    private readonly decode: (item: Item) => T,
+    private readonly shape: ItemShape<K, T>,
     private readonly opts: CachedLookupOptions,
     now: () => number,
   ) {
     this.cache = new LRUCache({ max: opts.maxEntries, ttl: Math.max(1, opts.ttlSeconds * 1000), ttlAutopurge: false, perf: { now } });
   }
 
-  async get(id: string): Promise<T | null> {
+  async get(k: K): Promise<T | null> {
+    const id = this.shape.cacheKey(k);
     const hit = this.cache.get(id);
     if (hit) return hit.value;
     const pending = this.inflight.get(id);
     if (pending) return pending;
-    const p = this.fetch(id).finally(() => this.inflight.delete(id));
+    const p = this.fetch(k, id).finally(() => this.inflight.delete(id));
     this.inflight.set(id, p);
     return p;
   }
 
-  private async fetch(id: string): Promise<T | null> {
-    const k = this.key(id);
-    const out = await this.client().send(
-      new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: k.pk! }, sk: { S: k.sk! } } }),
-    );
-    const value = out.Item ? this.decode(out.Item) : null;
+  private async fetch(k: K, id: string): Promise<T | null> {
+    const { pk, sk } = this.shape.key(k);
+    const out = await this.client().send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: pk }, sk: { S: sk } } }));
+    const value = out.Item ? this.shape.decode(out.Item, k) : null;
     const ttl = (value ? this.opts.ttlSeconds : this.opts.negativeTtlSeconds) * 1000;
     if (ttl > 0) this.cache.set(id, { value }, { ttl });
     return value;
   }
 }
 
+const byId = (id: string) => id;
+
 /** API key records by the SHA-256 of the key. */
-export class ApiKeyStore extends CachedLookup<ApiKeyRecord> {
+export class ApiKeyStore extends CachedLookup<string, ApiKeyRecord> {
   constructor(client: () => DynamoDBClient, tableName: string, opts: CachedLookupOptions, now: () => number) {
-    super(client, tableName, apiKeyItemKey, decodeApiKey, opts, now);
+    super(client, tableName, { key: apiKeyItemKey, cacheKey: byId, decode: decodeApiKey }, opts, now);
   }
 }
 
 /** Tenant records by tenant id. */
-export class TenantStore extends CachedLookup<TenantRecord> {
+export class TenantStore extends CachedLookup<string, TenantRecord> {
   constructor(client: () => DynamoDBClient, tableName: string, opts: CachedLookupOptions, now: () => number) {
-    super(client, tableName, tenantItemKey, decodeTenant, opts, now);
+    super(client, tableName, { key: tenantItemKey, cacheKey: byId, decode: decodeTenant }, opts, now);
+  }
+}
+
+/** Which member item to read: a user (issuer id and subject) in a tenant. */
+export interface MemberKey {
+  readonly tenantId: string;
+  readonly issuer: string;
+  readonly subject: string;
+}
+
+/**
+ * Member records (membership mode) by tenant, issuer id and subject. None of the three can hold a NUL (tenant ids
+ * match TENANT_ID_PATTERN, issuer ids a lowercase pattern, subjects the IDENTIFIER pattern), so the cache key is
+ * unambiguous.
+ */
+export class MemberStore extends CachedLookup<MemberKey, MemberRecord> {
+  constructor(client: () => DynamoDBClient, tableName: string, opts: CachedLookupOptions, now: () => number) {
+    super(
+      client,
+      tableName,
+      {
+        key: (k) => memberItemKey(k.tenantId, k.issuer, k.subject),
+        cacheKey: (k) => `${k.tenantId}\u0000${k.issuer}\u0000${k.subject}`,
+        decode: decodeMember,
+      },
+      opts,
+      now,
+    );
+  }
+}
+
+/** A revoked-session item: revoked until `expiresAt` (seconds since the epoch; absent = for good). */
+export interface RevokedSession {
+  readonly expiresAt?: number;
+}
+
+/**
+ * The session deny list of one issuer: a revoked-session item by session id, or null when there is none. Hits and
+ * misses are both cached for the issuer's `sessionCacheTtlSeconds`; the item's own `ttl` is checked by the caller
+ * at use time (DynamoDB deletes expired items lazily, so an expired item may still be read).
+ */
+export class RevokedSessionStore extends CachedLookup<string, RevokedSession> {
+  constructor(client: () => DynamoDBClient, tableName: string, issuer: string, opts: CachedLookupOptions, now: () => number) {
+    super(client, tableName, { key: (sessionId) => revokedSessionItemKey(issuer, sessionId), cacheKey: byId, decode: decodeRevokedSession }, opts, now);
   }
 }
 
@@ -116,4 +179,25 @@ function decodeTenant(item: Item): TenantRecord {
     tier: str(item, 'tier', true) ?? 'default',
     ...(usageKey ? { usageKey } : {}),
   };
+}
+
+function decodeMember(item: Item, k: MemberKey): MemberRecord {
+  // The item must be the one asked for: a record copied under another key is not trusted.
+  for (const [name, expected] of [['tenantId', k.tenantId], ['issuer', k.issuer], ['subject', k.subject]] as const) {
+    if (str(item, name) !== expected) throw new RecordInvalidError(name);
+  }
+  return {
+    tenantId: k.tenantId,
+    issuer: k.issuer,
+    subject: k.subject,
+    role: oneOf(item, 'role', MEMBER_ROLES),
+    createdAt: str(item, 'createdAt', true) ?? '',
+  };
+}
+
+function decodeRevokedSession(item: Item): RevokedSession {
+  const raw = item[TTL_ATTRIBUTE]?.N;
+  const expiresAt = raw === undefined ? undefined : Number(raw);
+  // A deny-list item with an unreadable ttl still denies: revoked for good rather than not at all (fail closed).
+  return expiresAt !== undefined && Number.isFinite(expiresAt) ? { expiresAt } : {};
 }

@@ -6,6 +6,7 @@ import { REASONS, type ReasonCode } from '../../../lambdas/authorizer/errors';
 import { evaluatePolicy, type PolicyDocument } from '../../../lambdas/authorizer/policy';
 import { API_ARN_PREFIX, type Fixture, authorizerEvent, createFixture } from '../../support/fixture';
 import { makeKey, nowSeconds, signHs256, signWith } from '../../support/jwt';
+import { putMember, revokeSession } from './records';
 
 /**
  * One scenario per reason code, each through the real handler with real AWS wire APIs, asserting both the status
@@ -16,6 +17,8 @@ beforeAll(async () => {
   fx = await createFixture();
   await fx.putTenant({ tenantId: 'acme' });
   await fx.putTenant({ tenantId: 'frozen', status: 'suspended' });
+  await putMember(fx.tableName, { tenantId: 'acme', issuer: 'supabase', subject: 'user-bad-role', role: 'owner' });
+  await revokeSession(fx.tableName, 'supabase', 'session-revoked');
 });
 afterAll(() => fx.close());
 
@@ -46,6 +49,10 @@ async function send(
 const bearer = (v: string, extra: Record<string, string> = {}) => ({ Authorization: `Bearer ${v}`, ...extra });
 const user = (claims: Record<string, unknown> = {}) => fx.userToken(claims);
 const seg = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+// Membership mode and the session deny list, on the fixture's own configuration.
+const members = (deps: Parameters<Fixture['authorizer']>[1] = {}, extra: Record<string, unknown> = {}) => fx.authorizer({ membership: {}, ...extra }, deps);
+const denyList = (deps: Parameters<Fixture['authorizer']>[1] = {}) =>
+  fx.authorizer({ issuers: [{ ...(fx.config.issuers![0] as object), revokedSessions: true } as never, fx.config.issuers![1]!] }, deps);
 
 const SCENARIOS: Record<ReasonCode, Scenario> = {
   CREDENTIAL_MISSING: { run: () => send({}) },
@@ -122,6 +129,20 @@ const SCENARIOS: Record<ReasonCode, Scenario> = {
   TENANT_SUSPENDED: { run: async () => send(bearer(await user({ app_metadata: { tenant_id: 'frozen' } }))) },
   TENANT_STORE_UNAVAILABLE: { run: async () => send(bearer(await user()), { authorizer: fx.authorizer({}, { dynamodb: unreachable() }) }) },
   OWNER_MISMATCH: { run: async () => send(bearer(await user()), { authorizer: fx.authorizer({ owner: { subject: 'the-owner' } }) }) },
+  TENANT_HEADER_MISSING: { run: async () => send(bearer(await user()), { authorizer: members() }) },
+  TENANT_HEADER_INVALID: { run: async () => send(bearer(await user(), { 'X-Tenant-Id': 'Acme' }), { authorizer: members() }) },
+  TENANT_MISMATCH: {
+    run: async () => send(bearer((await fx.putApiKey({ tenantId: 'acme' })).key, { 'X-Tenant-Id': 'globex' }), { authorizer: members() }),
+  },
+  MEMBERSHIP_NOT_FOUND: { run: async () => send(bearer(await user({ sub: 'user-not-a-member' }), { 'X-Tenant-Id': 'acme' }), { authorizer: members() }) },
+  MEMBERSHIP_RECORD_INVALID: { run: async () => send(bearer(await user({ sub: 'user-bad-role' }), { 'X-Tenant-Id': 'acme' }), { authorizer: members() }) },
+  MEMBERSHIP_STORE_UNAVAILABLE: {
+    // Tenant checks off, so the member lookup is the first DynamoDB call (the HS256 secret comes from Secrets Manager).
+    run: async () => send(bearer(await user(), { 'X-Tenant-Id': 'acme' }), { authorizer: members({ dynamodb: unreachable() }, { tenants: { verify: false } }) }),
+  },
+  SESSION_MISSING: { run: async () => send(bearer(await user()), { authorizer: denyList() }) },
+  SESSION_REVOKED: { run: async () => send(bearer(await user({ session_id: 'session-revoked' })), { authorizer: denyList() }) },
+  SESSION_STORE_UNAVAILABLE: { run: async () => send(bearer(await user({ session_id: 'session-1' })), { authorizer: denyList({ dynamodb: unreachable() }) }) },
   NO_ROUTE_PERMITTED: {
     run: async () => send(bearer(await user()), { authorizer: fx.authorizer({ routes: [{ method: 'GET', path: '/v1/me', accepts: ['apiKey'] }] }) }),
   },
