@@ -9,6 +9,7 @@ import { resolveIssuer } from './issuers';
 import { type JwksGetterFactory, JwtVerifier, type UserPrincipal, remoteJwks } from './jwt';
 import { type LogFields, type Logger, jsonLogger } from '../shared/log';
 import { emfFields } from '../shared/metrics';
+import { routeAuthorizer } from '../../lib/identity-sources';
 import { type PolicyDocument, arnPrefix, buildPolicy, compileRoutes, evaluatePolicy, routeDecision } from './policy';
 import { SecretStore } from './secrets';
 import { ServicePrincipal, ServiceSecretVerifier } from './service-secrets';
@@ -153,11 +154,30 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
   }
 
   /**
+   * Membership mode: whether API Gateway keys this request's answer by the tenant header too, i.e. whether the
+   * request's route accepts users (lib/identity-sources.ts, the same rule the stack and the local gateway use). An
+   * answer must not depend on a header its cache key leaves out, or a cached answer would be reused for requests
+   * that name other tenants. A request whose route is not in the table is treated as keyed (fail closed).
+   */
+  function tenantKeyed(event: APIGatewayRequestAuthorizerEvent): boolean {
+    const route =
+      config.routes.find((r) => r.path === event.resource && r.method === event.httpMethod) ??
+      config.routes.find((r) => r.path === event.resource && r.method === 'ANY');
+    return !route || routeAuthorizer(route, config.membership!.header)?.name === 'tenant';
+  }
+
+  /**
    * Membership mode, before the tenant check: a user's tenant is the one the request names in the tenant header
    * (required); an API key may name only its own tenant; a service is unaffected. Roles are set by `member`.
+   * On routes whose answer is keyed by Authorization alone (membership mode: routes that accept no users), the
+   * header is not read at all: API keys are decided without it, and users are refused (they may call none of them).
    */
   function requestedTenant(principal: Principal, event: APIGatewayRequestAuthorizerEvent): Principal {
     if (!config.membership || principal.kind === 'service') return principal;
+    if (!tenantKeyed(event)) {
+      if (principal.kind === 'user') throw new AuthError('ROUTE_NOT_PERMITTED', { routeAcceptsUsers: false });
+      return principal;
+    }
     let named: string | undefined;
     try {
       named = singleHeader(event, config.membership.header);

@@ -228,6 +228,26 @@ describe('membership mode: API keys and services', () => {
     expect(await decide(authorize, bearer(key, 'TENANT-A'))).toMatchObject({ status: 403, reason: 'TENANT_HEADER_INVALID' });
   });
 
+  it('does not read the header on a route that accepts no users (its answer is keyed by Authorization alone)', async () => {
+    const routes = [...(fx.config.routes ?? []), { method: 'GET' as const, path: '/v1/usage', accepts: ['apiKey' as const] }];
+    const authorize = members({ routes });
+    const { key } = await fx.putApiKey({ tenantId: 'tenant-a' });
+    const usage = (headers: Record<string, string>) => decide(authorize, headers, '/v1/usage');
+
+    // The same key gets the same answer whatever the header says: a cached answer is right for every request.
+    for (const tenant of [undefined, 'tenant-a', 'tenant-b', 'NOT valid!']) {
+      expect(await usage(bearer(key, tenant))).toMatchObject({ status: 200, reason: 'ALLOWED' });
+    }
+    // A user may call none of these routes: refused without reading the header or any member item.
+    fx.clients.reset();
+    for (const tenant of [undefined, 'tenant-a']) {
+      expect(await usage(bearer(await userAb(), tenant))).toMatchObject({ status: 403, reason: 'ROUTE_NOT_PERMITTED' });
+    }
+    expect(fx.clients.count('GetItemCommand')).toBe(0);
+    // On the route that accepts users, the header is an identity source and is read.
+    expect(await decide(authorize, bearer(key, 'tenant-b'))).toMatchObject({ status: 403, reason: 'TENANT_MISMATCH' });
+  });
+
   it('leaves services alone: any tenant header, or none, is ignored', async () => {
     const authorize = members();
     const service = (extra: Record<string, string>) =>
