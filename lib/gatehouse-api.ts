@@ -20,8 +20,9 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { RouteConfig } from '../lambdas/authorizer/config';
+import { DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS } from './config';
 import { GATEWAY_RESPONSES } from './gateway-responses';
-import { AUTHORIZATION_HEADER, SERVICE_NAME_HEADER } from './identity-sources';
+import { type RouteAuthorizer, routeAuthorizer } from './identity-sources';
 
 export interface GatehouseApiProps {
   /** The route table the authorizer reads: every route becomes a method, each with its handler. */
@@ -33,6 +34,13 @@ export interface GatehouseApiProps {
   readonly stageName?: string;
   /** @default 300 seconds - API Gateway reuses a decision for this long per identity-source value */
   readonly authorizerResultTtl?: Duration;
+  /**
+   * Membership mode: the tenant header (the authorizer configuration's `membership.header`). Routes that accept
+   * users then go through a third authorizer keyed by Authorization and this header, so that API Gateway's result
+   * cache never hands one tenant's answer to a request that names another.
+   * @default - no membership mode
+   */
+  readonly tenantHeader?: string;
   /** @default false */
   readonly tracing?: boolean;
   /** @default - one month */
@@ -45,9 +53,10 @@ export interface GatehouseApiProps {
  * The REST API: one method per route of the route table, guarded by the Gatehouse authorizer (public routes
  * excepted), with request validation, JSON access logs, and JSON gateway responses.
  *
- * Two REQUEST authorizers share the one function: API Gateway answers 401 without calling an authorizer when any
- * of its identity sources is missing, and caches its answer by their values. User and API-key routes are keyed
- * by `Authorization`; service routes by `Authorization` and `X-Service-Name` (which the decision reads).
+ * Up to three REQUEST authorizers share the one function: API Gateway answers 401 without calling an authorizer
+ * when any of its identity sources is missing, and caches its answer by their values. User and API-key routes are
+ * keyed by `Authorization`; service routes by `Authorization` and `X-Service-Name` (which the decision reads); in
+ * membership mode, routes that accept users by `Authorization` and the tenant header (lib/identity-sources.ts).
  */
 export class GatehouseApi extends Construct {
   readonly api: RestApi;
@@ -97,19 +106,22 @@ export class GatehouseApi extends Construct {
       reason: 'WAF is a per-deployment choice (cost, rules); the authorizer refuses bad credentials before any handler runs. Attach a WebACL to the stage where needed.',
     });
 
-    const ttl = props.authorizerResultTtl ?? Duration.seconds(300);
-    const authorizer = (name: string, headers: string[]) =>
-      new RequestAuthorizer(this, name, {
-        handler: props.authorizerFunction,
-        identitySources: headers.map((h) => IdentitySource.header(h)),
-        resultsCacheTtl: ttl,
-      });
-    const userAuthorizer = props.routes.some((r) => !r.public && !r.accepts.includes('service'))
-      ? authorizer('UserAuthorizer', [AUTHORIZATION_HEADER])
-      : undefined;
-    const serviceAuthorizer = props.routes.some((r) => r.accepts.includes('service'))
-      ? authorizer('ServiceAuthorizer', [AUTHORIZATION_HEADER, SERVICE_NAME_HEADER])
-      : undefined;
+    const ttl = props.authorizerResultTtl ?? Duration.seconds(DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS);
+    const authorizers = new Map<RouteAuthorizer['name'], RequestAuthorizer>();
+    const ids = { user: 'UserAuthorizer', service: 'ServiceAuthorizer', tenant: 'TenantAuthorizer' } as const;
+    // Built on first use, so a route table without service routes (or without membership) gets no unused authorizer.
+    const authorizerFor = (spec: RouteAuthorizer) => {
+      let a = authorizers.get(spec.name);
+      if (!a) {
+        a = new RequestAuthorizer(this, ids[spec.name], {
+          handler: props.authorizerFunction,
+          identitySources: spec.headers.map((h) => IdentitySource.header(h)),
+          resultsCacheTtl: ttl,
+        });
+        authorizers.set(spec.name, a);
+      }
+      return a;
+    };
 
     const validator = new RequestValidator(this, 'Validator', { restApi: this.api, validateRequestBody: true, validateRequestParameters: true });
     const jsonObject = this.api.addModel('JsonObject', {
@@ -136,15 +148,12 @@ export class GatehouseApi extends Construct {
         Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason });
         return method;
       }
-      const forServices = route.accepts.includes('service');
+      const spec = routeAuthorizer(route, props.tenantHeader)!;
       const method = resource.addMethod(route.method, integration, {
         authorizationType: AuthorizationType.CUSTOM,
-        authorizer: forServices ? serviceAuthorizer! : userAuthorizer!,
+        authorizer: authorizerFor(spec),
         requestValidator: validator,
-        requestParameters: {
-          [`method.request.header.${AUTHORIZATION_HEADER}`]: true,
-          ...(forServices ? { [`method.request.header.${SERVICE_NAME_HEADER}`]: true } : {}),
-        },
+        requestParameters: Object.fromEntries(spec.headers.map((h) => [`method.request.header.${h}`, true])),
         ...(['POST', 'PUT', 'PATCH'].includes(route.method) ? { requestModels: { 'application/json': jsonObject } } : {}),
       });
       Validations.of(method).acknowledge({
