@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import type { RouteConfig } from '../lambdas/authorizer/config';
 import { type PolicyDocument, evaluatePolicy } from '../lambdas/authorizer/policy';
 import { GATEWAY_RESPONSES, type GatewayResponseSpec } from '../lib/gateway-responses';
-import { AUTHORIZATION_HEADER, SERVICE_NAME_HEADER } from '../lib/identity-sources';
+import { routeAuthorizer } from '../lib/identity-sources';
+import { type ControlPlane, createControlPlane } from './control-plane';
 import { matchRoute } from './route-match';
 import { UsagePlans } from './usage-plans';
 
@@ -23,6 +24,16 @@ export interface LocalGatewayOptions {
   readonly resultTtlSeconds: number;
   /** @default 'local' */
   readonly stageName?: string;
+  /** The REST API id in method ARNs and on the control plane. @default 'local' */
+  readonly restApiId?: string;
+  /**
+   * Membership mode: the tenant header (the authorizer configuration's `membership.header`). Routes that accept
+   * users are then keyed by Authorization and this header, as in the stack (lib/identity-sources.ts).
+   * @default - no membership mode
+   */
+  readonly tenantHeader?: string;
+  /** Port of the control plane (FlushStageAuthorizersCache), always on loopback. @default 0 (any free port) */
+  readonly controlPlanePort?: number;
   /** Usage plans by usage key; keys without a plan are not limited. */
   readonly usagePlans?: UsagePlans;
   /** Extra GET paths answered directly (e.g. the local issuer's JWKS). */
@@ -33,8 +44,17 @@ export interface LocalGatewayOptions {
 
 export interface LocalGateway {
   readonly server: Server;
+  readonly restApiId: string;
+  readonly stageName: string;
+  /**
+   * The control plane's URL once `listen` has resolved: give it as `endpoint` to an APIGatewayClient, and
+   * `FlushStageAuthorizersCache` for this gateway's rest API id and stage empties the authorizer result cache.
+   */
+  readonly controlPlaneUrl: string | undefined;
   /** Authorizer invocations so far (cache hits do not count). */
   authorizerCalls(): number;
+  /** Empties the authorizer result cache (what the control plane's flush does). */
+  flushAuthorizerCache(): void;
   listen(port?: number, host?: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -46,7 +66,6 @@ interface CachedDecision {
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
-const API_ID = 'local';
 const MAX_BODY_BYTES = 10 * 1024 * 1024; // API Gateway's payload limit
 
 /**
@@ -56,8 +75,10 @@ const MAX_BODY_BYTES = 10 * 1024 * 1024; // API Gateway's payload limit
 export function createLocalGateway(opts: LocalGatewayOptions): LocalGateway {
   const now = opts.now ?? Date.now;
   const stage = opts.stageName ?? 'local';
+  const apiId = opts.restApiId ?? 'local';
   const cache = new Map<string, CachedDecision>();
   let calls = 0;
+  const controlPlane: ControlPlane = createControlPlane({ restApiId: apiId, stageName: stage, flushAuthorizersCache: () => cache.clear() });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
@@ -98,10 +119,10 @@ export function createLocalGateway(opts: LocalGatewayOptions): LocalGateway {
       pathParameters: match.pathParameters,
       stageVariables: null,
     };
-    const methodArn = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}/${stage}/${method}${path}`;
+    const methodArn = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${apiId}/${stage}/${method}${path}`;
     const requestContext = {
       accountId: ACCOUNT,
-      apiId: API_ID,
+      apiId,
       stage,
       requestId,
       httpMethod: method,
@@ -114,15 +135,15 @@ export function createLocalGateway(opts: LocalGatewayOptions): LocalGateway {
     };
 
     let authorizer: Record<string, unknown> | undefined;
-    if (!match.route.public) {
+    const guard = routeAuthorizer(match.route, opts.tenantHeader);
+    if (guard) {
       // Which authorizer guards the route decides the identity sources (as in lib/gatehouse-api.ts).
-      const forServices = match.route.accepts.includes('service');
-      const sources = forServices ? [AUTHORIZATION_HEADER, SERVICE_NAME_HEADER] : [AUTHORIZATION_HEADER];
-      const values = sources.map((h) => headerValue(headers, h));
+      const values = guard.headers.map((h) => headerValue(headers, h));
       // Any identity source missing or empty: 401 without calling the authorizer.
       if (values.some((v) => v === undefined || v === '')) return gatewayResponse('UNAUTHORIZED');
 
-      const key = `${forServices ? 'service' : 'user'}\u0000${values.join('\u0000')}`;
+      // One cache per authorizer, keyed by its identity-source values (header values cannot hold a NUL).
+      const key = `${guard.name}\u0000${values.join('\u0000')}`;
       const t = now();
       let result = opts.resultTtlSeconds > 0 ? cache.get(key) : undefined;
       if (result && result.expiresAt <= t) result = undefined;
@@ -191,18 +212,39 @@ export function createLocalGateway(opts: LocalGatewayOptions): LocalGateway {
 
   return {
     server,
+    restApiId: apiId,
+    stageName: stage,
+    get controlPlaneUrl() {
+      return controlPlane.url;
+    },
     authorizerCalls: () => calls,
-    listen: (port = 0, host = '127.0.0.1') =>
-      new Promise((resolve, reject) => {
+    flushAuthorizerCache: () => cache.clear(),
+    async listen(port = 0, host = '127.0.0.1') {
+      const url = await new Promise<string>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => resolve(`http://${host}:${(server.address() as AddressInfo).port}`));
-      }),
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+      });
+      // The control plane stays on loopback whatever the gateway listens on: its flush takes no credentials.
+      try {
+        await controlPlane.listen(opts.controlPlanePort ?? 0, '127.0.0.1');
+      } catch (err) {
+        await closeServer(server);
+        throw err;
+      }
+      return url;
+    },
+    async close() {
+      await Promise.all([closeServer(server), controlPlane.close()]);
+    },
   };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
 }
 
 /**
