@@ -39,6 +39,8 @@ export class GatehouseStack extends Stack {
       create: config.createdServiceSecrets,
       existing: existingServiceSecrets,
       namePrefix: `${this.stackName}/services/`,
+      logRetention,
+      tracing: deployment.tracing,
     });
     const issuerSecrets: ISecret[] = [];
     config.authorizer.issuers.forEach((iss, i) => {

@@ -1,41 +1,103 @@
-import { Validations } from 'aws-cdk-lib';
-import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnRotationSchedule, type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { GatehouseFunction } from './gatehouse-function';
 
 export interface ServiceSecretsProps {
-  /** Services whose secret this construct creates. */
+  /** Services whose secret this construct creates (and rotates). */
   readonly create: readonly string[];
-  /** Services whose secret already exists: name or full ARN. @default - none */
+  /** Services whose secret already exists: name or full ARN. Their owners rotate them. @default - none */
   readonly existing?: Readonly<Record<string, string>>;
   /** Name prefix of created secrets. @default 'gatehouse/services/' */
   readonly namePrefix?: string;
+  /** Days between automatic rotations of created secrets (1-1000). @default 30 */
+  readonly rotationDays?: number;
+  /** Log retention of the rotation function. @default - one month */
+  readonly logRetention?: RetentionDays;
+  /** X-Ray tracing of the rotation function. @default false */
+  readonly tracing?: boolean;
 }
 
 /**
- * One Secrets Manager secret per calling service. Created secrets start with a random 48-character value that
- * the operator hands to the service (`aws secretsmanager get-secret-value`); the authorizer only ever reads them.
+ * One Secrets Manager secret per calling service. Created secrets start with a random 48-character value and are
+ * rotated every `rotationDays` by one rotation function (lambdas/rotation); calling services read AWSCURRENT. The
+ * authorizer accepts AWSCURRENT, AWSPENDING and (for its grace period) AWSPREVIOUS, so a rotation fails no request.
  */
 export class ServiceSecrets extends Construct {
   readonly secrets: Readonly<Record<string, ISecret>>;
+  /** The rotation function of the created secrets; undefined when this construct creates none. */
+  readonly rotationFunction?: LambdaFunction;
 
   constructor(scope: Construct, id: string, props: ServiceSecretsProps) {
     super(scope, id);
+    const rotationDays = props.rotationDays ?? 30;
+    if (!Number.isInteger(rotationDays) || rotationDays < 1 || rotationDays > 1000) {
+      throw new Error(`ServiceSecrets: rotationDays must be a whole number of days from 1 to 1000, got ${rotationDays}`);
+    }
     const secrets: Record<string, ISecret> = {};
+    const created: Secret[] = [];
     for (const name of props.create) {
       const secret = new Secret(this, name, {
         secretName: `${props.namePrefix ?? 'gatehouse/services/'}${name}`,
         description: `Gatehouse: shared secret of the calling service "${name}" (sent as a bearer with X-Service-Name)`,
         generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
       });
-      Validations.of(secret).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason:
-          'Rotation is an operator action until the rotation Lambda lands; the authorizer already accepts AWSCURRENT, AWSPENDING and (for a grace period) AWSPREVIOUS, so a manual rotation fails no request.',
-      });
+      created.push(secret);
       secrets[name] = secret;
     }
+    if (created.length > 0) this.rotationFunction = this.rotate(created, rotationDays, props);
     for (const [name, ref] of Object.entries(props.existing ?? {})) secrets[name] = importSecret(this, `Existing-${name}`, ref);
     this.secrets = secrets;
+  }
+
+  private rotate(secrets: readonly Secret[], rotationDays: number, props: ServiceSecretsProps): LambdaFunction {
+    const rotation = new GatehouseFunction(this, 'Rotation', {
+      entry: 'lambdas/rotation/index.ts',
+      description: 'Gatehouse: rotates the shared secrets of calling services (Secrets Manager rotation steps)',
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      tracing: props.tracing ?? false,
+    });
+    const fn = rotation.function;
+    // Exactly what the four steps call, on exactly these secrets. (secret.addRotationSchedule would also grant
+    // secretsmanager:GetRandomPassword on "*", which this function never calls: it draws its own random bytes.)
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: [
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:UpdateSecretVersionStage',
+          'secretsmanager:ListSecretVersionIds',
+        ],
+        resources: secrets.map((s) => s.secretArn),
+      }),
+    );
+    // Secrets Manager of this account only (aws:SourceAccount, as AWS recommends against the confused deputy; a
+    // SourceArn would tie the function to one secret).
+    fn.addPermission('InvokedBySecretsManager', {
+      principal: new ServicePrincipal('secretsmanager.amazonaws.com'),
+      action: 'lambda:InvokeFunction',
+      sourceAccount: Stack.of(this).account,
+    });
+    for (const secret of secrets) {
+      const schedule = new CfnRotationSchedule(secret, 'RotationSchedule', {
+        secretId: secret.secretArn,
+        rotationLambdaArn: fn.functionArn,
+        rotationRules: { scheduleExpression: `rate(${rotationDays} ${rotationDays === 1 ? 'day' : 'days'})` },
+        // Not on every deployment that adds or changes the schedule: the first rotation comes `rotationDays` later.
+        // Secrets Manager still checks the set-up at once, by running testSecret on a temporary AWSPENDING version.
+        rotateImmediatelyOnUpdate: false,
+      });
+      // That check invokes the function: its role, policy and invoke permission must exist first.
+      schedule.node.addDependency(rotation);
+    }
+    return fn;
   }
 }
 

@@ -1,0 +1,4 @@
+import { createRotationHandler } from './rotation';
+
+/** The deployed rotation function of service secrets: Secrets Manager invokes it once per step. */
+export const handler = createRotationHandler();
