@@ -41,7 +41,7 @@ export async function deleteMember(tableName: string, m: Omit<MemberItem, 'role'
 
 /** Puts a session on an issuer's deny list, until `ttl` (seconds since the epoch) or for good; `ttl` may be raw. */
 export async function revokeSession(tableName: string, issuer: string, sessionId: string, ttl?: number | AttributeValue): Promise<void> {
-  const ttlAttr = ttl === undefined ? {} : { [TTL_ATTRIBUTE]: typeof ttl === 'number' ? { N: String(ttl) } : ttl };
+  const ttlAttr: Item = ttl === undefined ? {} : { [TTL_ATTRIBUTE]: typeof ttl === 'number' ? { N: String(ttl) } : ttl };
   await send((db) =>
     db.send(new PutItemCommand({ TableName: tableName, Item: { ...s(revokedSessionItemKey(issuer, sessionId)), revokedAt: { S: new Date().toISOString() }, ...ttlAttr } })),
   );
