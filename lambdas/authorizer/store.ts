@@ -46,7 +46,9 @@ class CachedLookup<K, T> {
     private readonly opts: CachedLookupOptions,
     now: () => number,
   ) {
-    this.cache = new LRUCache({ max: opts.maxEntries, ttl: Math.max(1, opts.ttlSeconds * 1000), ttlAutopurge: false, perf: { now } });
+    // ttlResolution 0: read the clock on every access. lru-cache otherwise reuses one reading until a 1 ms timer
+    // fires, so with an injected clock (tests) an entry could outlive its TTL when the timer runs late.
+    this.cache = new LRUCache({ max: opts.maxEntries, ttl: Math.max(1, opts.ttlSeconds * 1000), ttlAutopurge: false, ttlResolution: 0, perf: { now } });
   }
 
   async get(k: K): Promise<T | null> {
