@@ -12,12 +12,14 @@ import { pathToFileURL } from 'node:url';
 import type { Logger } from '../lambdas/shared/log';
 import { type LocalState, provisionLocal } from '../local/provision';
 import { requestExamples } from '../local/examples';
+import { LOCAL_TARGET_FILE, type LocalTargetFile } from './cli/target';
 
 // Set by scripts/run.mjs, which bundles this file (so __dirname is not the source folder).
 const ROOT = process.env.GATEHOUSE_ROOT ?? process.cwd();
 const LOCAL_DIR = path.join(ROOT, '.local');
 const STATE_FILE = path.join(LOCAL_DIR, 'state.json');
 const CREDENTIALS_FILE = path.join(LOCAL_DIR, 'demo-credentials.json');
+const CLI_TARGET_FILE = path.join(ROOT, LOCAL_TARGET_FILE);
 
 const HELP = `Usage: npm start -- [options]
 
@@ -77,6 +79,8 @@ async function main(): Promise<void> {
 
   mkdirSync(LOCAL_DIR, { recursive: true });
   writeFileSync(CREDENTIALS_FILE, `${JSON.stringify(env.credentials, null, 2)}\n`, { mode: 0o600 });
+  const cliTarget: LocalTargetFile = { ...env.cliTarget, pid: process.pid, sdkEnv: { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' } };
+  writeFileSync(CLI_TARGET_FILE, `${JSON.stringify(cliTarget, null, 2)}\n`, { mode: 0o600 });
   process.stdout.write(requestExamples(env.credentials, path.relative(process.cwd(), CREDENTIALS_FILE) || CREDENTIALS_FILE));
   process.stdout.write(`\nServing ${env.credentials.baseUrl} (emulator ${moto.endpoint}). ${values.keep ? 'Data is kept (--keep). ' : ''}Ctrl-C stops.\n`);
 
@@ -88,6 +92,7 @@ async function main(): Promise<void> {
     try {
       if (values.keep) writeFileSync(STATE_FILE, JSON.stringify(await env.snapshot()), { mode: 0o600 });
       else rmSync(STATE_FILE, { force: true });
+      rmSync(CLI_TARGET_FILE, { force: true });
     } finally {
       await env.close();
       await moto.stop();

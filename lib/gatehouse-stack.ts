@@ -62,6 +62,7 @@ export class GatehouseStack extends Stack {
     const handlers = new HandlerFunctions(this, 'Handlers', {
       names: config.authorizer.routes.map((r) => r.handler!),
       table: this.table.table,
+      deployment: { environment: config.authorizer.environment, ...(config.authorizer.apiKeys ? { apiKeyPrefix: config.authorizer.apiKeys.prefix } : {}) },
       logRetention,
       tracing: deployment.tracing,
     });
@@ -85,6 +86,7 @@ export class GatehouseStack extends Stack {
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the API stage' });
+    new CfnOutput(this, 'RestApiId', { value: this.api.api.restApiId, description: 'REST API id (gatehouse --rest-api-id, for --flush)' });
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName, description: 'DynamoDB table of API keys, tenants and data' });
     for (const [name, secret] of Object.entries(services.secrets)) {
       new CfnOutput(this, `ServiceSecret-${name}`, { value: secret.secretArn, description: `Secret of the calling service ${name}` });

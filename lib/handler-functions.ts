@@ -3,6 +3,7 @@ import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { GSI1 } from '../lambdas/shared/table';
 import { GatehouseFunction } from './gatehouse-function';
 
 /** What a handler needs besides its code. */
@@ -11,6 +12,14 @@ interface HandlerSpec {
   readonly description: string;
   /** Grants on the table; none if the handler does not touch it. */
   readonly table?: (fn: LambdaFunction, table: ITable) => void;
+  /** Environment beyond TABLE_NAME, from what the deployment knows. */
+  readonly environment?: (d: HandlerDeployment) => Record<string, string>;
+}
+
+/** What handlers may need to know about the deployment. */
+export interface HandlerDeployment {
+  readonly apiKeyPrefix?: string;
+  readonly environment: 'live' | 'test';
 }
 
 /**
@@ -36,6 +45,35 @@ export const HANDLERS: Readonly<Record<string, HandlerSpec>> = {
       );
     },
   },
+  'api-keys': {
+    entry: 'lambdas/handlers/api-keys.ts',
+    description: "Gatehouse: tenant admins manage their tenant's API keys",
+    environment: (d) => {
+      if (!d.apiKeyPrefix) throw new Error('the api-keys handler needs apiKeys.prefix in the configuration');
+      return { API_KEY_PREFIX: d.apiKeyPrefix, API_KEY_ENVIRONMENT: d.environment };
+    },
+    table: (fn, table) => {
+      // Key records only (APIKEY#<hash>): create and revoke. The tenant's record is only condition-checked (it
+      // must exist and be active), and the listing reads the index. Customer data and members stay out of reach.
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          resources: [table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['APIKEY#*'] } },
+        }),
+      );
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem'],
+          resources: [table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*'] } },
+        }),
+      );
+      fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/${GSI1.name}`] }));
+    },
+  },
   'internal-jobs': { entry: 'lambdas/handlers/internal-jobs.ts', description: 'Gatehouse: internal jobs (services only)' },
 };
 
@@ -43,6 +81,7 @@ export interface HandlerFunctionsProps {
   /** Handler names to build (keys of {@link HANDLERS}). */
   readonly names: readonly string[];
   readonly table: ITable;
+  readonly deployment: HandlerDeployment;
   /** @default - one month */
   readonly logRetention?: RetentionDays;
   /** @default false */
@@ -64,7 +103,7 @@ export class HandlerFunctions extends Construct {
       const fn = new GatehouseFunction(this, name, {
         entry: spec.entry,
         description: spec.description,
-        environment: spec.table ? { TABLE_NAME: props.table.tableName } : {},
+        environment: { ...(spec.table ? { TABLE_NAME: props.table.tableName } : {}), ...spec.environment?.(props.deployment) },
         ...(props.logRetention ? { logRetention: props.logRetention } : {}),
         tracing: props.tracing ?? false,
       });

@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { createApiKeysHandler } from '../lambdas/handlers/api-keys';
 import { createCustomersHandler } from '../lambdas/handlers/customers';
 import { createHealthHandler } from '../lambdas/handlers/health';
 import { createInternalJobsHandler } from '../lambdas/handlers/internal-jobs';
@@ -13,12 +14,19 @@ export type ProxyLambda = LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyRes
  * The handlers the stack deploys (lib/handler-functions.ts HANDLERS, same names), built from their factories with
  * the local table and client instead of the deployed environment.
  */
-export function localHandlers(deps: { dynamodb: DynamoDBClient; tableName: string; logger?: Logger }): Record<string, ProxyLambda> {
+export function localHandlers(deps: {
+  dynamodb: DynamoDBClient;
+  tableName: string;
+  apiKeyPrefix: string;
+  environment: 'live' | 'test';
+  logger?: Logger;
+}): Record<string, ProxyLambda> {
   const log = deps.logger ? { logger: deps.logger } : {};
   return {
     health: createHealthHandler(log) as ProxyLambda,
     me: createMeHandler(log) as ProxyLambda,
     customers: createCustomersHandler({ dynamodb: deps.dynamodb, tableName: deps.tableName, ...log }) as ProxyLambda,
+    'api-keys': createApiKeysHandler({ dynamodb: deps.dynamodb, tableName: deps.tableName, prefix: deps.apiKeyPrefix, environment: deps.environment, ...log }) as ProxyLambda,
     'internal-jobs': createInternalJobsHandler(log) as ProxyLambda,
   };
 }

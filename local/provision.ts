@@ -1,14 +1,15 @@
-import { CreateTableCommand, DynamoDBClient, PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type JWK, SignJWT, exportJWK, generateKeyPair, importJWK } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { createAuthorizer } from '../lambdas/authorizer/authorizer';
-import { generateApiKey, hashApiKey } from '../lambdas/authorizer/api-key';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import type { AuthorizerConfigInput } from '../lambdas/authorizer/config';
 import { parseConfig } from '../lambdas/authorizer/config';
 import type { Logger } from '../lambdas/shared/log';
-import { apiKeyItemKey, tenantItemKey } from '../lambdas/shared/table';
+import { Directory } from '../lambdas/shared/directory/directory';
+import { createGatehouseTable } from './create-table';
+import { type LocalTargetFile, revocationBounds } from '../bin/cli/target';
 import { type LambdaHandler, type LocalGateway, createLocalGateway } from './gateway';
 import { localHandlers } from './handlers';
 import { UsagePlans } from './usage-plans';
@@ -52,6 +53,8 @@ export interface LocalEnvironment {
   readonly gateway: LocalGateway;
   readonly credentials: DemoCredentials;
   readonly tableName: string;
+  /** What the command-line tool needs to act on this environment (`gatehouse --local`), less the process id. */
+  readonly cliTarget: Omit<LocalTargetFile, 'pid' | 'sdkEnv'>;
   /** What --keep saves: the secrets, the signing key and the table's items. */
   snapshot(): Promise<LocalState>;
   close(): Promise<void>;
@@ -59,6 +62,10 @@ export interface LocalEnvironment {
 
 export const DEMO_TENANT = 'demo';
 export const OTHER_TENANT = 'globex';
+export const DEMO_USER = 'demo-user';
+export const OTHER_USER = 'other-user';
+/** The local issuer's id in the authorizer configuration (members and revoked sessions are keyed by it). */
+export const LOCAL_ISSUER_ID = 'local';
 const DEFAULT_PLAN = { rateLimit: 100 / 60, burstLimit: 200 };
 
 /**
@@ -76,87 +83,68 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
   const services = ((opts.stackConfig.services as { name: string; scopes?: string[] }[] | undefined) ?? []).map((s) => ({ name: s.name, scopes: s.scopes ?? [] }));
 
   const signing = opts.state?.signingKey ?? (await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey));
-  const state: Omit<LocalState, 'items'> = {
+  const state: { -readonly [K in keyof Omit<LocalState, 'items'>]: LocalState[K] } = {
     supabaseSecret: opts.state?.supabaseSecret ?? randomBytes(32).toString('base64'),
     signingKey: { ...signing, kid: signing.kid ?? `local-${suffix}`, alg: 'ES256' },
     serviceSecrets: Object.fromEntries(services.map((s) => [s.name, opts.state?.serviceSecrets[s.name] ?? randomBytes(32).toString('base64url')])),
-    apiKeys: opts.state?.apiKeys ?? { read: generateApiKey(prefix, 'test'), write: generateApiKey(prefix, 'test') },
+    // Replaced by the keys the directory creates, unless a kept state brings its own (with its table items).
+    apiKeys: opts.state?.apiKeys ?? { read: '', write: '' },
   };
   const { d: _private, ...publicJwk } = state.signingKey;
 
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-    }),
-  );
+  await createGatehouseTable(dynamodb, tableName);
   const secretId = (name: string) => `gatehouse-local-${suffix}/${name}`;
   await secretsManager.send(new CreateSecretCommand({ Name: secretId('supabase-jwt-secret'), SecretString: state.supabaseSecret }));
   for (const [name, value] of Object.entries(state.serviceSecrets)) {
     await secretsManager.send(new CreateSecretCommand({ Name: secretId(`services/${name}`), SecretString: value }));
   }
-  const put = (item: Record<string, AttributeValue>) => dynamodb.send(new PutItemCommand({ TableName: tableName, Item: item }));
   if (opts.state?.items.length) {
-    for (const item of opts.state.items) await put(item);
+    for (const item of opts.state.items) await dynamodb.send(new PutItemCommand({ TableName: tableName, Item: item }));
   } else {
+    // Seeded through the same directory code as the command-line tool and the self-service API.
+    const directory = new Directory(dynamodb, tableName);
     for (const tenantId of [DEMO_TENANT, OTHER_TENANT]) {
-      const k = tenantItemKey(tenantId);
-      await put({ pk: { S: k.pk }, sk: { S: k.sk }, tenantId: { S: tenantId }, status: { S: 'active' }, tier: { S: 'default' }, usageKey: { S: `local-usage-${tenantId}` } });
+      await directory.createTenant({ tenantId, tier: 'default', usageKey: `local-usage-${tenantId}` });
     }
-    const keys: [string, string, string[]][] = [
-      [state.apiKeys.read, 'demo read-only key', ['customers:read']],
-      [state.apiKeys.write, 'demo read-write key', ['customers:read', 'customers:write']],
-    ];
-    for (const [key, name, scopes] of keys) {
-      const k = apiKeyItemKey(hashApiKey(key));
-      await put({
-        pk: { S: k.pk },
-        sk: { S: k.sk },
-        keyId: { S: `key_${hashApiKey(key).slice(0, 16)}` },
-        tenantId: { S: DEMO_TENANT },
-        name: { S: name },
-        scopes: { L: scopes.map((s) => ({ S: s })) },
-        status: { S: 'active' },
-        environment: { S: 'test' },
-        createdAt: { S: new Date().toISOString() },
-      });
-    }
+    const read = await directory.createApiKey({ tenantId: DEMO_TENANT, name: 'demo read-only key', scopes: ['customers:read'], prefix, environment: 'test' });
+    const write = await directory.createApiKey({ tenantId: DEMO_TENANT, name: 'demo read-write key', scopes: ['customers:read', 'customers:write'], prefix, environment: 'test' });
+    state.apiKeys = { read: read.key, write: write.key };
+    // The demo user administers the demo tenant (membership mode reads this; claim mode reads app_metadata.roles).
+    await directory.addMember(DEMO_TENANT, LOCAL_ISSUER_ID, DEMO_USER, 'admin');
+    await directory.addMember(OTHER_TENANT, LOCAL_ISSUER_ID, OTHER_USER, 'admin');
   }
 
+  // The stack configuration's own settings (cache TTLs, tenants, membership, owner, routes) apply locally too; the
+  // issuers, services and table are local ones, and API keys are `test` keys.
+  const { deployment, issuers: _issuers, services: _services, environment: _environment, ...settings } = opts.stackConfig as Record<string, unknown>;
   const configFor = (baseUrl: string): AuthorizerConfigInput => ({
+    ...(settings as Partial<AuthorizerConfigInput>),
     environment: 'test',
     tableName,
     issuers: [
       {
         type: 'supabase',
-        id: 'local',
+        id: LOCAL_ISSUER_ID,
         url: baseUrl,
         hs256SecretId: secretId('supabase-jwt-secret'),
         jwks: true,
         scopesClaim: 'app_metadata.scopes',
       },
     ],
-    apiKeys: { prefix },
+    apiKeys: { ...(settings.apiKeys as AuthorizerConfigInput['apiKeys']), prefix },
     services: services.map((s) => ({ name: s.name, secretId: secretId(`services/${s.name}`), scopes: s.scopes })),
     routes: (opts.stackConfig.routes as AuthorizerConfigInput['routes']) ?? [],
   });
 
+  const resultTtlSeconds = opts.resultTtlSeconds ?? (deployment as { authorizerResultTtlSeconds?: number } | undefined)?.authorizerResultTtlSeconds ?? 300;
   // The local issuer's URL is the gateway's own, known once it listens; the route table does not depend on it.
   let authorize: LambdaHandler<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult> | undefined;
   const usagePlan = opts.usagePlan ?? DEFAULT_PLAN;
   const gateway = createLocalGateway({
     routes: parseConfig(configFor('http://127.0.0.1')).routes,
     authorizer: (event, context) => authorize!(event, context),
-    handlers: localHandlers({ dynamodb, tableName, ...(opts.logger ? { logger: opts.logger } : {}) }),
-    resultTtlSeconds: opts.resultTtlSeconds ?? 300,
+    handlers: localHandlers({ dynamodb, tableName, apiKeyPrefix: prefix, environment: 'test', ...(opts.logger ? { logger: opts.logger } : {}) }),
+    resultTtlSeconds,
     usagePlans: new UsagePlans((key) => (key.startsWith('local-usage-') ? { name: 'default', throttle: usagePlan } : undefined)),
     staticRoutes: { '/auth/v1/.well-known/jwks.json': () => ({ status: 200, body: { keys: [publicJwk] } }) },
   });
@@ -173,7 +161,7 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
       email: `${sub}@example.com`,
       session_id: randomBytes(8).toString('hex'),
       is_anonymous: false,
-      app_metadata: { tenant_id: tenantId, scopes: ['customers:read', 'customers:write'] },
+      app_metadata: { tenant_id: tenantId, scopes: ['customers:read', 'customers:write'], roles: ['admin'] },
       user_metadata: {},
     })
       .setIssuer(`${baseUrl}/auth/v1`)
@@ -188,9 +176,9 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
   const credentials: DemoCredentials = {
     baseUrl,
     tenantId: DEMO_TENANT,
-    userTokenHs256: await token('HS256', DEMO_TENANT, 'demo-user'),
-    userTokenEs256: await token('ES256', DEMO_TENANT, 'demo-user'),
-    otherTenantToken: await token('HS256', OTHER_TENANT, 'other-user'),
+    userTokenHs256: await token('HS256', DEMO_TENANT, DEMO_USER),
+    userTokenEs256: await token('ES256', DEMO_TENANT, DEMO_USER),
+    otherTenantToken: await token('HS256', OTHER_TENANT, OTHER_USER),
     apiKeyRead: state.apiKeys.read,
     apiKeyWrite: state.apiKeys.write,
     serviceName,
@@ -198,10 +186,23 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
     usagePlan,
   };
 
+  const parsed = parseConfig(configFor(baseUrl));
+  const cliTarget: LocalEnvironment['cliTarget'] = {
+    kind: 'local',
+    tableName,
+    apiKeyPrefix: prefix,
+    environment: 'test',
+    services: Object.fromEntries(parsed.services.map((s) => [s.name, s.secretId])),
+    issuerIds: [LOCAL_ISSUER_ID],
+    revocation: revocationBounds(parsed, resultTtlSeconds),
+    localIssuer: { id: LOCAL_ISSUER_ID, issuer: `${baseUrl}/auth/v1`, hs256SecretId: secretId('supabase-jwt-secret'), audience: 'authenticated' },
+  };
+
   return {
     gateway,
     credentials,
     tableName,
+    cliTarget,
     async snapshot() {
       const items: Record<string, AttributeValue>[] = [];
       let start: Record<string, AttributeValue> | undefined;

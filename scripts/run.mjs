@@ -1,6 +1,7 @@
 // node scripts/run.mjs <entry.ts> [args...]: installs what is missing, bundles a TypeScript entry point with esbuild
 // and runs it. Bundling (rather than a TypeScript loader) is what lets CommonJS project code use the ESM-only
 // packages (@middy/core, jose) on Node 20, the same way the Lambda bundles do.
+import { renameSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ensureDeps } from './ensure-deps.mjs';
@@ -14,9 +15,11 @@ if (!entry) {
 ensureDeps();
 const { build } = await import('esbuild');
 const outfile = path.join(REPO, '.local', 'build', `${path.basename(entry, '.ts')}.mjs`);
+// Built to a private file and renamed into place, so two commands started at once never read a half-written bundle.
+const building = `${outfile}.${process.pid}.tmp`;
 await build({
   entryPoints: [path.resolve(REPO, entry)],
-  outfile,
+  outfile: building,
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -26,7 +29,8 @@ await build({
   // Bundled CommonJS code calls require() for Node built-ins; ESM output has none of its own.
   banner: { js: "import { createRequire as __gatehouseRequire } from 'node:module'; const require = __gatehouseRequire(import.meta.url);" },
 });
-process.env.GATEHOUSE_ROOT = REPO;
+renameSync(building, outfile);
+process.env.GATEHOUSE_ROOT ??= REPO;
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.argv = [process.argv[0], outfile, ...args];
 await import(pathToFileURL(outfile).href);

@@ -46,7 +46,7 @@ describe('local mode', () => {
   });
 
   it('builds the same handlers the stack deploys', () => {
-    expect(Object.keys(localHandlers({ dynamodb: {} as never, tableName: 't' })).sort()).toEqual(Object.keys(HANDLERS).sort());
+    expect(Object.keys(localHandlers({ dynamodb: {} as never, tableName: 't', apiKeyPrefix: 'gh', environment: 'test' })).sort()).toEqual(Object.keys(HANDLERS).sort());
   });
 });
 
@@ -125,7 +125,7 @@ describe('local gateway: the authorizer result cache', () => {
         calls.push(event.methodArn);
         return { principalId: 'p', policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: ['*'] }] }, context: { kind: 'user', principalId: 'p', tenantId: 't', scopes: '', issuer: 'x', subject: 'p', roles: '' } };
       },
-      handlers: localHandlers({ dynamodb: {} as never, tableName: 'unused' }),
+      handlers: localHandlers({ dynamodb: {} as never, tableName: 'unused', apiKeyPrefix: 'gh', environment: 'test' }),
       resultTtlSeconds: 300,
       now: () => t,
     });
@@ -152,7 +152,7 @@ describe('local gateway: the authorizer result cache', () => {
         policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: ['*'] }] },
         context: { nested: { tenant: 'x' } as never },
       }),
-      handlers: localHandlers({ dynamodb: {} as never, tableName: 'unused' }),
+      handlers: localHandlers({ dynamodb: {} as never, tableName: 'unused', apiKeyPrefix: 'gh', environment: 'test' }),
       resultTtlSeconds: 0,
     });
     const base = await gateway.listen();

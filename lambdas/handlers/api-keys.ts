@@ -1,0 +1,117 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { Directory } from '../shared/directory/directory';
+import { DIRECTORY_ERRORS, DirectoryError } from '../shared/directory/errors';
+import { type AuthedHttpRequest, httpHandler } from '../shared/http-handler';
+import { HttpError } from '../shared/http-errors';
+import { type HttpResponse, json } from '../shared/http-response';
+import { type ProxyHandler, httpRouter } from '../shared/http-router';
+import { validate } from '../shared/json-body';
+import { type Logger, jsonLogger } from '../shared/log';
+import { lazyHandler, requiredEnv, sharedDynamoClient } from '../shared/runtime';
+
+export interface ApiKeysDeps {
+  readonly dynamodb: DynamoDBClient;
+  readonly tableName: string;
+  /** The deployment's API key prefix and environment (the authorizer's `apiKeys.prefix` and `environment`). */
+  readonly prefix: string;
+  readonly environment: 'live' | 'test';
+  readonly logger?: Logger;
+  readonly now?: () => number;
+}
+
+/** The role a user needs in the tenant to manage its keys (membership record, or the issuer's roles claim). */
+export const ADMIN_ROLE = 'admin';
+
+const createBody = z.strictObject({
+  name: z.string().trim().min(1).max(128),
+  scopes: z.array(z.string().regex(/^[A-Za-z0-9:._\-/*]{1,128}$/)).max(64).default([]),
+  expiresInDays: z.number().int().min(1).max(3660).optional(),
+});
+const pathParams = z.object({ keyId: z.string().regex(/^key_[0-9a-f]{16}$/) });
+
+/**
+ * Self-service API keys for tenant admins: GET/POST /v1/api-keys and DELETE /v1/api-keys/{keyId}. The tenant is
+ * always the caller's own (from the authorizer context, never from the request), so an admin of one tenant can
+ * neither see, create nor revoke another tenant's keys: another tenant's key id is a 404, like an unknown one.
+ * A key may carry only scopes the admin holds (no escalation through a key). The key is in the 201 body once.
+ */
+export function createApiKeysHandler(deps: ApiKeysDeps): ProxyHandler {
+  const logger = deps.logger ?? jsonLogger('gatehouse-api-keys');
+  const directory = new Directory(deps.dynamodb, deps.tableName, deps.now);
+  const route = (fn: (r: AuthedHttpRequest & { tenantId: string }) => Promise<HttpResponse>) =>
+    httpHandler(
+      async (r) => {
+        if (r.auth.kind !== 'user' || !r.auth.roles.includes(ADMIN_ROLE)) {
+          throw new HttpError(403, 'forbidden', `managing API keys needs the ${ADMIN_ROLE} role in the tenant`, { reason: 'ADMIN_REQUIRED' });
+        }
+        if (!r.auth.tenantId) throw new HttpError(403, 'forbidden', 'a tenant is required', { reason: 'TENANT_REQUIRED' });
+        try {
+          return await fn({ ...r, tenantId: r.auth.tenantId });
+        } catch (err) {
+          throw err instanceof DirectoryError ? asHttp(err) : err;
+        }
+      },
+      { logger, kinds: ['user'] },
+    );
+
+  async function list({ tenantId }: AuthedHttpRequest & { tenantId: string }) {
+    return json(200, { items: await directory.listApiKeys(tenantId) });
+  }
+
+  async function create({ tenantId, auth, body }: AuthedHttpRequest & { tenantId: string }) {
+    const input = validate(createBody, body, 'body');
+    const beyond = input.scopes.filter((s) => !auth.scopes.includes(s));
+    if (beyond.length) {
+      throw new HttpError(403, 'forbidden', 'a key may carry only scopes you hold yourself', { reason: 'SCOPE_ESCALATION', details: { scopes: beyond } });
+    }
+    const { key, record } = await directory.createApiKey({
+      tenantId,
+      name: input.name,
+      scopes: input.scopes,
+      prefix: deps.prefix,
+      environment: deps.environment,
+      ...(input.expiresInDays ? { expiresInSeconds: input.expiresInDays * 86_400 } : {}),
+    });
+    logger.info('api key created', { tenantId, keyId: record.keyId, by: auth.principalId });
+    return json(201, { key, ...record });
+  }
+
+  async function revoke({ tenantId, auth, event }: AuthedHttpRequest & { tenantId: string }) {
+    const { keyId } = validate(pathParams, event.pathParameters ?? {}, 'path');
+    const record = await directory.revokeApiKey(tenantId, keyId);
+    logger.info('api key revoked', { tenantId, keyId, by: auth.principalId });
+    return json(200, record);
+  }
+
+  return httpRouter(
+    {
+      'GET /v1/api-keys': route(list),
+      'POST /v1/api-keys': route(create),
+      'DELETE /v1/api-keys/{keyId}': route(revoke),
+    },
+    { logger },
+  );
+}
+
+function asHttp(err: DirectoryError): HttpError {
+  const status = DIRECTORY_ERRORS[err.code].status;
+  // Messages name ids the caller sent or owns (their tenant, the key id), never another tenant's data.
+  return new HttpError(status, status === 404 ? 'not_found' : status === 409 ? 'conflict' : 'bad_request', err.message, { reason: err.code });
+}
+
+/** The deployed entry point: table, prefix and environment from the function's environment. */
+export const handler = lazyHandler(() =>
+  createApiKeysHandler({
+    dynamodb: sharedDynamoClient(),
+    tableName: requiredEnv('TABLE_NAME'),
+    prefix: requiredEnv('API_KEY_PREFIX'),
+    environment: keyEnvironment(requiredEnv('API_KEY_ENVIRONMENT')),
+    logger: jsonLogger('gatehouse-api-keys'),
+  }),
+);
+
+function keyEnvironment(value: string): 'live' | 'test' {
+  if (value !== 'live' && value !== 'test') throw new Error('environment variable API_KEY_ENVIRONMENT must be live or test');
+  return value;
+}
