@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { type LocalWithCli, bearer, call, exampleConfig, startLocalWithCli, waitForStatus } from '../support/local';
 
 /**
@@ -140,5 +142,22 @@ describe('members, sessions and development tokens', () => {
     const r = await local.cli('--json', 'sessions', 'revoke', 'c0ffee00-session', '--ttl', '1h');
     expect(r.code).toBe(0);
     expect(r.json()).toMatchObject({ issuer: 'local', sessionId: 'c0ffee00-session' });
+  });
+});
+
+describe('the npm bin', () => {
+  it('`gatehouse --local --json tenants list` runs as its own process (bundled like `npx gatehouse`) and its output parses', () => {
+    const bin = path.resolve(__dirname, '../../scripts/gatehouse.mjs');
+    const r = spawnSync(process.execPath, [bin, '--local', '--json', 'tenants', 'list'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, GATEHOUSE_ROOT: local.root },
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(0);
+    const tenants = JSON.parse(r.stdout) as { tenantId: string }[];
+    expect(tenants.map((t) => t.tenantId)).toEqual(expect.arrayContaining(['demo', 'globex']));
+    const refused = spawnSync(process.execPath, [bin, 'tenants', 'list'], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME }, timeout: 60_000 });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('no target: pass --local');
   });
 });
