@@ -22,7 +22,7 @@ import { Construct } from 'constructs';
 import type { RouteConfig } from '../lambdas/authorizer/config';
 import { DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS } from './config';
 import { GATEWAY_RESPONSES } from './gateway-responses';
-import { type RouteAuthorizer, routeAuthorizer } from './identity-sources';
+import { AUTHORIZATION_HEADER, type RouteAuthorizer, SERVICE_NAME_HEADER, routeAuthorizer } from './identity-sources';
 
 export interface GatehouseApiProps {
   /** The route table the authorizer reads: every route becomes a method, each with its handler. */
@@ -106,6 +106,10 @@ export class GatehouseApi extends Construct {
       reason: 'WAF is a per-deployment choice (cost, rules); the authorizer refuses bad credentials before any handler runs. Attach a WebACL to the stage where needed.',
     });
 
+    const tenantHeader = props.tenantHeader?.toLowerCase();
+    if (tenantHeader === AUTHORIZATION_HEADER.toLowerCase() || tenantHeader === SERVICE_NAME_HEADER.toLowerCase()) {
+      throw new Error(`GatehouseApi: tenantHeader must differ from ${AUTHORIZATION_HEADER} and ${SERVICE_NAME_HEADER}`);
+    }
     const ttl = props.authorizerResultTtl ?? Duration.seconds(DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS);
     const authorizers = new Map<RouteAuthorizer['name'], RequestAuthorizer>();
     const ids = { user: 'UserAuthorizer', service: 'ServiceAuthorizer', tenant: 'TenantAuthorizer' } as const;

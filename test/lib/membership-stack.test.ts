@@ -110,6 +110,11 @@ describe('GatehouseApi in membership mode', () => {
     expect(methodIdentitySources(template)).toEqual(expected);
   });
 
+  it('refuses a tenant header that is already an identity source', () => {
+    expect(() => synth('authorization')).toThrow(/tenantHeader must differ/);
+    expect(() => synth('X-Service-Name')).toThrow(/tenantHeader must differ/);
+  });
+
   it('passes cdk-nag AwsSolutions', () => {
     const result = new AwsSolutionsChecks(app).validateScope(app);
     expect(result.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.resourceLogicalId).join(',')}`)).toEqual([]);
