@@ -14,6 +14,8 @@ export interface SecretVersions {
   readonly currentCreatedAt?: number;
   /** When this copy was read (ms since epoch). */
   readonly loadedAt: number;
+  /** Which versions carried which labels when read: a different key means the secret was rotated (a step ran). */
+  readonly versionKey?: string;
 }
 
 export interface SecretReadOptions {
@@ -54,6 +56,9 @@ export class SecretStore {
   /**
    * Reads again if the last forced read was more than `cooldownSeconds` ago (a rotation may just have finished);
    * otherwise returns undefined. A mismatch storm therefore costs at most one read per cooldown per secret.
+   * Only a read that found the same versions as before starts the cooldown: one that found a rotation step was not
+   * spent on a wrong secret, and holding the next read back would fail the new value of a second rotation (or of a
+   * step that raced the read) until the cooldown ended. Rotations, not callers, bound those extra reads.
    */
   async refresh(secretId: string, opts: SecretReadOptions, cooldownSeconds: number): Promise<SecretVersions | undefined> {
     const entry = this.entry(secretId, opts.stages);
@@ -61,7 +66,10 @@ export class SecretStore {
     if (entry.inflight) return entry.inflight;
     if (entry.lastForcedAt !== undefined && t - entry.lastForcedAt < cooldownSeconds * 1000) return undefined;
     entry.lastForcedAt = t;
-    return this.load(secretId, entry, opts);
+    const before = entry.value?.versionKey;
+    const value = await this.load(secretId, entry, opts);
+    if (value.versionKey !== before && entry.lastForcedAt === t) entry.lastForcedAt = undefined;
+    return value;
   }
 
   private entry(secretId: string, stages: SecretReadOptions['stages']): Entry {
@@ -93,7 +101,7 @@ export class SecretStore {
 
   private async readCurrent(secretId: string): Promise<SecretVersions> {
     const out = await this.client().send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }));
-    return { current: secretBytes(out), ...createdAt(out.CreatedDate), loadedAt: this.now() };
+    return { current: secretBytes(out), ...createdAt(out.CreatedDate), loadedAt: this.now(), ...(out.VersionId ? { versionKey: out.VersionId } : {}) };
   }
 
   private async readRotation(secretId: string): Promise<SecretVersions> {
@@ -109,17 +117,27 @@ export class SecretStore {
     const read = async (stage: string) => {
       const v = byStage.get(stage);
       if (!v) return undefined;
-      const out = await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: v.id }));
-      return secretBytes(out);
+      try {
+        return await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: v.id }));
+      } catch (err) {
+        // RotateSecret stages AWSPENDING on a version with no value until createSecret puts one, and a failed rotation
+        // can leave it so: GetSecretValue answers ResourceNotFoundException. Nothing to accept yet, not an outage.
+        if (stage === 'AWSPENDING' && (err as { name?: string }).name === 'ResourceNotFoundException') return undefined;
+        throw err;
+      }
     };
-    const [current, pending, previous] = await Promise.all([read('AWSCURRENT'), read('AWSPENDING'), read('AWSPREVIOUS')]);
+    const [currentOut, pendingOut, previousOut] = await Promise.all([read('AWSCURRENT'), read('AWSPENDING'), read('AWSPREVIOUS')]);
+    const [current, pending, previous] = [currentOut, pendingOut, previousOut].map((out) => (out ? secretBytes(out) : undefined));
     // AWSPENDING can sit on the AWSCURRENT version itself (after finishSecret, before cleanup): not a new value.
     return {
       ...(current ? { current } : {}),
       ...(pending && byStage.get('AWSPENDING')?.id !== byStage.get('AWSCURRENT')?.id ? { pending } : {}),
       ...(previous ? { previous } : {}),
-      ...createdAt(byStage.get('AWSCURRENT')?.created),
+      // The version's own CreatedDate from GetSecretValue: the grace period of AWSPREVIOUS counts from it. (Moto's
+      // ListSecretVersionIds reports the time of the call instead, which would restart the grace on every read.)
+      ...createdAt(currentOut?.CreatedDate ?? byStage.get('AWSCURRENT')?.created),
       loadedAt,
+      versionKey: ['AWSCURRENT', 'AWSPENDING', 'AWSPREVIOUS'].map((stage) => `${stage}=${byStage.get(stage)?.id ?? ''}`).join(','),
     };
   }
 }
