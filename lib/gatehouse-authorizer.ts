@@ -1,3 +1,4 @@
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
@@ -46,7 +47,8 @@ export class GatehouseAuthorizer extends Construct {
     });
     this.function = fn.function;
     this.logGroupName = fn.logGroup.logGroupName;
-    props.table.grant(this.function, 'dynamodb:GetItem');
+    // The table itself only: `table.grant` would add its indexes (index/*), which the request path never reads.
+    this.function.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:GetItem'], resources: [props.table.tableArn] }));
     for (const secret of props.issuerSecrets) secret.grantRead(this.function);
     for (const secret of props.serviceSecrets) {
       // The authorizer lists a secret's versions to find AWSPENDING/AWSPREVIOUS during a rotation.
