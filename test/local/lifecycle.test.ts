@@ -1,3 +1,4 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { type LocalWithCli, bearer, call, exampleConfig, startLocalWithCli, waitForStatus } from '../support/local';
@@ -115,6 +116,35 @@ describe('bad input gets a clear answer and an exit code', () => {
       expect({ cmd, code: r.code }).toEqual({ cmd, code: 0 });
       expect(r.stdout).toMatch(/^Usage: gatehouse/);
     }
+  });
+});
+
+describe('services', () => {
+  it('rotates a service secret now while a client keeps calling: no failed request, both secrets work afterwards', async () => {
+    const { serviceName, serviceSecret } = local.env.credentials;
+    const job = (secret: string) => call(base, 'POST', '/internal/jobs', bearer(secret, { 'X-Service-Name': serviceName }), { job: 'x' }).then((r) => r.status);
+    let calling = true;
+    const statuses: number[] = [];
+    const client = (async () => {
+      while (calling) statuses.push(await job(serviceSecret));
+    })();
+    const rotated = await local.cli('--json', 'services', 'rotate', serviceName);
+    calling = false;
+    await client;
+    expect(rotated.code).toBe(0);
+    expect(rotated.json()).toMatchObject({ name: serviceName, mode: 'in-process', versionId: expect.any(String) });
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s !== 202)).toEqual([]);
+
+    const secrets = new SecretsManagerClient({});
+    const current = await secrets.send(new GetSecretValueCommand({ SecretId: local.env.cliTarget.services[serviceName]!, VersionStage: 'AWSCURRENT' }));
+    secrets.destroy();
+    expect(current.SecretString).not.toBe(serviceSecret);
+    expect(await job(current.SecretString!)).toBe(202);
+    expect(await job(serviceSecret)).toBe(202); // AWSPREVIOUS, within serviceSecrets.previousGraceSeconds
+
+    const listed = (await local.cli('--json', 'services', 'list')).json();
+    expect(listed).toEqual([expect.objectContaining({ name: serviceName, rotationInFlight: false })]);
   });
 });
 
