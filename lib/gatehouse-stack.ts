@@ -72,6 +72,7 @@ export class GatehouseStack extends Stack {
       authorizerFunction: this.authorizer.function,
       handlers: handlers.functions,
       stageName: deployment.stageName,
+      ...(config.authorizer.membership ? { tenantHeader: config.authorizer.membership.header } : {}),
       authorizerResultTtl: Duration.seconds(deployment.authorizerResultTtlSeconds),
       tracing: deployment.tracing,
       logRetention,

@@ -9,7 +9,7 @@ import { parseConfig } from '../lambdas/authorizer/config';
 import type { Logger } from '../lambdas/shared/log';
 import { Directory } from '../lambdas/shared/directory/directory';
 import { createGatehouseTable } from './create-table';
-import { type LocalTargetFile, revocationBounds } from '../bin/cli/target';
+import { type LocalTargetFile, revocationOf } from '../bin/cli/target';
 import { type LambdaHandler, type LocalGateway, createLocalGateway } from './gateway';
 import { localHandlers } from './handlers';
 import { UsagePlans } from './usage-plans';
@@ -129,6 +129,9 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
         hs256SecretId: secretId('supabase-jwt-secret'),
         jwks: true,
         scopesClaim: 'app_metadata.scopes',
+        // Signed-out sessions can be denied locally: `gatehouse --local sessions revoke <session_id>`.
+        revokedSessions: true,
+        sessionCacheTtlSeconds: 5,
       },
     ],
     apiKeys: { ...(settings.apiKeys as AuthorizerConfigInput['apiKeys']), prefix },
@@ -140,8 +143,11 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
   // The local issuer's URL is the gateway's own, known once it listens; the route table does not depend on it.
   let authorize: LambdaHandler<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult> | undefined;
   const usagePlan = opts.usagePlan ?? DEFAULT_PLAN;
+  const shape = parseConfig(configFor('http://127.0.0.1'));
   const gateway = createLocalGateway({
-    routes: parseConfig(configFor('http://127.0.0.1')).routes,
+    routes: shape.routes,
+    // Membership mode: user routes are keyed by the tenant header too, exactly as the stack's third authorizer.
+    ...(shape.membership ? { tenantHeader: shape.membership.header } : {}),
     authorizer: (event, context) => authorize!(event, context),
     handlers: localHandlers({ dynamodb, tableName, apiKeyPrefix: prefix, environment: 'test', ...(opts.logger ? { logger: opts.logger } : {}) }),
     resultTtlSeconds,
@@ -194,7 +200,8 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
     environment: 'test',
     services: Object.fromEntries(parsed.services.map((s) => [s.name, s.secretId])),
     issuerIds: [LOCAL_ISSUER_ID],
-    revocation: revocationBounds(parsed, resultTtlSeconds),
+    revocation: revocationOf(parsed, resultTtlSeconds),
+    stage: { restApiId: gateway.restApiId, stageName: gateway.stageName, endpoint: gateway.controlPlaneUrl! },
     localIssuer: { id: LOCAL_ISSUER_ID, issuer: `${baseUrl}/auth/v1`, hs256SecretId: secretId('supabase-jwt-secret'), audience: 'authenticated' },
   };
 

@@ -1,4 +1,4 @@
-import { APIGatewayClient, FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateSecretCommand,
@@ -15,6 +15,9 @@ import { Directory } from '../../lambdas/shared/directory/directory';
 import { DIRECTORY_ERRORS, DirectoryError } from '../../lambdas/shared/directory/errors';
 import { rotateNow } from '../../lambdas/rotation/driver';
 import { MEMBER_ROLES } from '../../lambdas/shared/table';
+import type { RevocationBounds } from '../../lambdas/authorizer/revocation';
+import { flushStageAuthorizersCache } from '../../lib/authorizer-cache';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Io, Printer, isoSeconds, table } from './output';
 import { type Target, type TargetOptions, UsageError, parseDuration, resolveTarget } from './target';
 
@@ -74,25 +77,40 @@ from .local/cli-target.json, which \`npm start\` writes.`,
     async (...args: A) => {
       await fn(...args);
     };
-  const flushOption = () => new Option('--flush', "also empty the stage's authorizer cache, so only the authorizer's own cache delays it");
+  const flushOption = () =>
+    new Option('--flush', "also empty the stage's authorizer cache (now, and again once the authorizer's own cache has expired); waits until then");
 
-  /** Says when a revocation takes effect, and flushes the stage's cache when asked. */
-  async function revoked(c: ReturnType<typeof context>, cacheSeconds: number, flush: boolean | undefined) {
-    const r = c.t.revocation;
+  /**
+   * Says when a revocation takes effect and, with --flush, empties the stage's authorizer cache twice: now (ending
+   * what API Gateway cached before the change) and again once the authorizer's own cache of the record has expired
+   * (ending what was decided from a stale record in between). See lambdas/authorizer/revocation.ts.
+   */
+  async function revoked(c: ReturnType<typeof context>, kind: keyof RevocationBounds, what: string, flush: boolean | undefined) {
+    const bound = c.t.revocation.bounds[kind];
+    if (!bound) {
+      c.out.note(`Warning: this configuration does not check ${what} on requests, so this change has no effect on them.`);
+      return { effectiveWithinSeconds: null, flushed: false, text: '' };
+    }
     if (flush) {
       const stage = c.t.stage;
       if (!stage) throw new UsageError('--flush: needs --rest-api-id or GATEHOUSE_REST_API_ID (or --local)');
       const api = new APIGatewayClient({ ...c.sdk, ...(stage.endpoint ? { endpoint: stage.endpoint } : {}) });
       clients.push(api);
-      await api.send(new FlushStageAuthorizersCacheCommand({ restApiId: stage.restApiId, stageName: stage.stageName }));
+      await flushStageAuthorizersCache(api, stage.restApiId, stage.stageName);
+      if (bound.flushAfterSeconds > 0) {
+        c.out.note(`Flushed the stage's authorizer cache; flushing again in ${bound.flushAfterSeconds} s, when the authorizer's own cache has expired...`);
+        await sleep(bound.flushAfterSeconds * 1000);
+        await flushStageAuthorizersCache(api, stage.restApiId, stage.stageName);
+      }
     }
-    const within = flush ? cacheSeconds : cacheSeconds + r.resultTtlSeconds;
+    const within = flush ? bound.withFlushSeconds : bound.seconds;
+    const cache = bound.withFlushSeconds;
     return {
       effectiveWithinSeconds: within,
       flushed: flush === true,
       text: flush
-        ? `Takes effect within ${within} s (the authorizer's cache; the stage's authorizer cache was flushed).`
-        : `Takes effect within ${within} s (authorizer cache ${cacheSeconds} s + API Gateway result cache ${r.resultTtlSeconds} s; --flush shortens it to ${cacheSeconds} s).`,
+        ? `In effect now: the stage's authorizer cache was flushed after the authorizer's own ${cache} s cache expired.`
+        : `Takes effect within ${within} s (authorizer cache ${cache} s + API Gateway result cache ${c.t.revocation.resultTtlSeconds} s; --flush waits ${cache} s and makes it take effect then).`,
     };
   }
 
@@ -154,7 +172,7 @@ from .local/cli-target.json, which \`npm start\` writes.`,
         action(async (tenantId: string, o: { flush?: boolean }, cmd: Command) => {
           const c = context(cmd);
           const t = publicTenant(await c.dir.setTenantStatus(tenantId, status));
-          const bound = verb === 'suspend' ? await revoked(c, c.t.revocation.tenantCacheSeconds, o.flush) : undefined;
+          const bound = verb === 'suspend' ? await revoked(c, 'tenantSuspended', 'tenants', o.flush) : undefined;
           c.out.result({ ...t, ...(bound ? { effectiveWithinSeconds: bound.effectiveWithinSeconds, flushed: bound.flushed } : {}) }, () =>
             [`Tenant ${t.tenantId} is ${t.status}.`, ...(bound ? [bound.text] : [])].join(' '),
           );
@@ -206,7 +224,7 @@ from .local/cli-target.json, which \`npm start\` writes.`,
       action(async (keyId: string, o: { tenant: string; flush?: boolean }, cmd: Command) => {
         const c = context(cmd);
         const r = keyView(await c.dir.revokeApiKey(o.tenant, keyId));
-        const bound = await revoked(c, c.t.revocation.apiKeyCacheSeconds, o.flush);
+        const bound = await revoked(c, 'apiKeyRevoked', 'API keys', o.flush);
         c.out.result({ ...r, effectiveWithinSeconds: bound.effectiveWithinSeconds, flushed: bound.flushed }, () => `Revoked ${r.keyId}. ${bound.text}`);
       }),
     );
@@ -330,7 +348,7 @@ from .local/cli-target.json, which \`npm start\` writes.`,
         const c = context(cmd);
         const issuer = issuerOf(c, o.issuer);
         await c.dir.removeMember(o.tenant, issuer, o.user);
-        const bound = await revoked(c, c.t.revocation.memberCacheSeconds, o.flush);
+        const bound = await revoked(c, 'memberRemoved', 'memberships (membership mode is off)', o.flush);
         c.out.result({ tenantId: o.tenant, issuer, subject: o.user, removed: true, effectiveWithinSeconds: bound.effectiveWithinSeconds, flushed: bound.flushed }, () => `Removed ${issuer}:${o.user} from ${o.tenant}. ${bound.text}`);
       }),
     );
@@ -359,7 +377,7 @@ from .local/cli-target.json, which \`npm start\` writes.`,
       action(async (sessionId: string, o: { issuer?: string; ttl: string; flush?: boolean }, cmd: Command) => {
         const c = context(cmd);
         const r = await c.dir.revokeSession(issuerOf(c, o.issuer), sessionId, parseDuration(o.ttl, '--ttl'));
-        const bound = await revoked(c, c.t.revocation.sessionCacheSeconds, o.flush);
+        const bound = await revoked(c, 'sessionRevoked', 'revoked sessions (no issuer has revokedSessions on)', o.flush);
         c.out.result({ ...r, effectiveWithinSeconds: bound.effectiveWithinSeconds, flushed: bound.flushed }, () => `Session ${r.sessionId} of ${r.issuer} is denied until ${isoSeconds(r.until)}. ${bound.text}`);
       }),
     );

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AuthorizerConfig } from '../../lambdas/authorizer/config';
+import { type RevocationBounds, revocationBoundSeconds } from '../../lambdas/authorizer/revocation';
 import { parseStackConfig } from '../../lib/config';
 
 /**
@@ -17,22 +18,14 @@ export interface Target {
   readonly services: Readonly<Record<string, string>>;
   /** Issuer ids the authorizer knows (for members and sessions). */
   readonly issuerIds: readonly string[];
-  /** Seconds until a revocation takes effect, without and with a stage cache flush. */
-  readonly revocation: RevocationBounds;
+  /** API Gateway's authorizer result TTL and, per kind of revocation, when it takes effect (lambdas/authorizer/revocation.ts). */
+  readonly revocation: { readonly resultTtlSeconds: number; readonly bounds: RevocationBounds };
   /** The stage whose authorizer cache `--flush` empties. */
   readonly stage?: { readonly restApiId: string; readonly stageName: string; readonly endpoint?: string };
   /** Local mode only: the local issuer, for `tokens mint`. */
   readonly localIssuer?: LocalIssuer;
   /** Local mode only: the SDK environment of the emulator. */
   readonly sdkEnv?: Readonly<Record<string, string>>;
-}
-
-export interface RevocationBounds {
-  readonly resultTtlSeconds: number;
-  readonly apiKeyCacheSeconds: number;
-  readonly tenantCacheSeconds: number;
-  readonly memberCacheSeconds: number;
-  readonly sessionCacheSeconds: number;
 }
 
 export interface LocalIssuer {
@@ -92,7 +85,7 @@ export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv, root:
       (config.source.services ?? []).map((s) => [s.name, s.secretId ?? `gatehouse/services/${s.name}`]),
     ),
     issuerIds: a.issuers.map((i) => i.id ?? i.type),
-    revocation: revocationBounds(a, config.deployment.authorizerResultTtlSeconds),
+    revocation: revocationOf(a, config.deployment.authorizerResultTtlSeconds),
     ...(restApiId ? { stage: { restApiId, stageName: config.deployment.stageName } } : {}),
   };
 }
@@ -113,17 +106,9 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Seconds each kind of revocation may take to reach every request, from the authorizer configuration. */
-export function revocationBounds(a: AuthorizerConfig, resultTtlSeconds: number): RevocationBounds {
-  const m = (a as { membership?: { cacheTtlSeconds?: number } }).membership;
-  const sessions = a.issuers.map((i) => (i as { sessionCacheTtlSeconds?: number }).sessionCacheTtlSeconds ?? 0);
-  return {
-    resultTtlSeconds,
-    apiKeyCacheSeconds: a.apiKeys?.cacheTtlSeconds ?? 0,
-    tenantCacheSeconds: a.tenants.cacheTtlSeconds,
-    memberCacheSeconds: m?.cacheTtlSeconds ?? 0,
-    sessionCacheSeconds: Math.max(0, ...sessions),
-  };
+/** The revocation bounds the tool reports, from the authorizer configuration and the stage's result TTL. */
+export function revocationOf(a: AuthorizerConfig, resultTtlSeconds: number): Target['revocation'] {
+  return { resultTtlSeconds, bounds: revocationBoundSeconds(a, resultTtlSeconds) };
 }
 
 /** Parses `90d`, `24h`, `15m`, `30s` or a number of seconds. */

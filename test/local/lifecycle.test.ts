@@ -168,11 +168,18 @@ describe('members, sessions and development tokens', () => {
     expect((await local.cli('--json', 'members', 'remove', '--tenant', 'demo', '--user', 'dev-2')).code).toBe(3);
   });
 
-  it('revokes a session', async () => {
-    const r = await local.cli('--json', 'sessions', 'revoke', 'c0ffee00-session', '--ttl', '1h');
+  it("revokes a signed-out session: the session's token stops working within the bound, another session's does not", async () => {
+    const mint = async () => (await local.cli('--json', 'tokens', 'mint', '--sub', 'dev-3', '--tenant', 'demo', '--ttl', '10m')).json();
+    const [a, b] = [await mint(), await mint()];
+    const me = (token: string) => call(base, 'GET', '/v1/me', bearer(token)).then((r) => r.status);
+    expect([await me(a.token), await me(b.token)]).toEqual([200, 200]);
+    const r = await local.cli('--json', 'sessions', 'revoke', a.sessionId, '--ttl', '1h');
     expect(r.code).toBe(0);
-    expect(r.json()).toMatchObject({ issuer: 'local', sessionId: 'c0ffee00-session' });
-  });
+    expect(r.json()).toMatchObject({ issuer: 'local', sessionId: a.sessionId, effectiveWithinSeconds: expect.any(Number) });
+    const within = r.json().effectiveWithinSeconds as number;
+    expect((await waitForStatus(() => me(a.token), 401, (within + 1) * 1000)).status).toBe(401);
+    expect(await me(b.token)).toBe(200);
+  }, 20_000);
 });
 
 describe('the npm bin', () => {
@@ -189,5 +196,37 @@ describe('the npm bin', () => {
     const refused = spawnSync(process.execPath, [bin, 'tenants', 'list'], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME }, timeout: 60_000 });
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain('no target: pass --local');
+  });
+});
+
+describe('--flush against a long result cache', () => {
+  let slow: LocalWithCli;
+  beforeAll(async () => {
+    const example = exampleConfig();
+    slow = await startLocalWithCli({
+      ...example,
+      apiKeys: { prefix: 'gh', cacheTtlSeconds: 1 },
+      deployment: { ...(example.deployment as object), authorizerResultTtlSeconds: 300 },
+    });
+  });
+  afterAll(() => slow.close());
+
+  it('a revoked key keeps working from the result cache without --flush, and stops as soon as `keys revoke --flush` returns', async () => {
+    const sbase = slow.env.credentials.baseUrl;
+    const get = (key: string) => call(sbase, 'GET', '/v1/customers', bearer(key)).then((r) => r.status);
+    const a = (await slow.cli('--json', 'keys', 'create', '--tenant', 'demo', '--name', 'a', '--scope', 'customers:read')).json();
+    const b = (await slow.cli('--json', 'keys', 'create', '--tenant', 'demo', '--name', 'b', '--scope', 'customers:read')).json();
+    expect([await get(a.key), await get(b.key)]).toEqual([200, 200]);
+
+    const plain = await slow.cli('--json', 'keys', 'revoke', a.keyId, '--tenant', 'demo');
+    expect(plain.json()).toMatchObject({ effectiveWithinSeconds: 301, flushed: false });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await get(a.key)).toBe(200); // API Gateway's cached Allow, as documented
+
+    const flushed = await slow.cli('--json', 'keys', 'revoke', b.keyId, '--tenant', 'demo', '--flush');
+    expect(flushed.code).toBe(0);
+    expect(flushed.json()).toMatchObject({ effectiveWithinSeconds: 1, flushed: true });
+    expect(await get(b.key)).toBe(401);
+    expect(await get(a.key)).toBe(401); // the flush empties the whole stage's cache
   });
 });

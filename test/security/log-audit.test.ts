@@ -19,6 +19,7 @@ import { DEAD_ENDPOINT, hangingServer, movableClock, switchableSecretsManager, t
 import { API_ARN_PREFIX, type Fixture, authorizerEvent, createFixture } from '../support/fixture';
 import { makeKey, nowSeconds, signHs256, signWith } from '../support/jwt';
 import { type Captured, SecretVault, captureOutput } from '../support/leak-audit';
+import { putMember, revokeSession } from '../lambdas/authorizer/records';
 
 /**
  * Log audit. "Logs never contain a token, key or secret, nor enough of one to replay it." A realistic run (every
@@ -146,6 +147,9 @@ describe('log audit', () => {
   it('every reason code, each with a credential of its kind', async () => {
     const unreachableDb = () => new DynamoDBClient({ endpoint: DEAD_ENDPOINT, maxAttempts: 1 });
     const unreachableSm = () => new SecretsManagerClient({ endpoint: DEAD_ENDPOINT, maxAttempts: 1 });
+    const members = (config: Partial<AuthorizerConfigInput> = {}, deps: Parameters<Fixture['authorizer']>[1] = {}) => authz({ membership: {}, ...config }, deps);
+    const denyList = (deps: Parameters<Fixture['authorizer']>[1] = {}) =>
+      authz({ issuers: [{ ...(fx.config.issuers![0] as object), revokedSessions: true } as never, fx.config.issuers![1]!] }, deps);
     const stranger = await makeKey('ES256');
     vault.secret('stranger private key', String((await exportJWK(stranger.privateKey)).d));
     const scenarios: Record<ReasonCode, () => Promise<Status>> = {
@@ -201,6 +205,22 @@ describe('log audit', () => {
       TENANT_SUSPENDED: async () => send(authz(), bearer(await user({ app_metadata: { tenant_id: 'frozen' } }))),
       TENANT_STORE_UNAVAILABLE: async () => send(authz({}, { dynamodb: unreachableDb() }), bearer(await user())),
       OWNER_MISMATCH: async () => send(authz({ owner: { subject: 'the-owner' } }), bearer(await user())),
+      TENANT_HEADER_MISSING: async () => send(members(), bearer(await user())),
+      TENANT_HEADER_INVALID: async () => send(members(), bearer(await user(), { 'X-Tenant-Id': 'Acme' })),
+      TENANT_MISMATCH: async () => send(members(), bearer(await newApiKey({ tenantId: 'acme' }), { 'X-Tenant-Id': 'globex' })),
+      MEMBERSHIP_NOT_FOUND: async () => send(members(), bearer(await user({ sub: 'not-a-member' }), { 'X-Tenant-Id': 'acme' })),
+      MEMBERSHIP_RECORD_INVALID: async () => {
+        await putMember(fx.tableName, { tenantId: 'acme', issuer: 'supabase', subject: 'user-bad-role', role: 'owner' });
+        return send(members(), bearer(await user({ sub: 'user-bad-role' }), { 'X-Tenant-Id': 'acme' }));
+      },
+      MEMBERSHIP_STORE_UNAVAILABLE: async () =>
+        send(members({ tenants: { verify: false } }, { dynamodb: unreachableDb() }), bearer(await user(), { 'X-Tenant-Id': 'acme' })),
+      SESSION_MISSING: async () => send(denyList(), bearer(await user())),
+      SESSION_REVOKED: async () => {
+        await revokeSession(fx.tableName, 'supabase', 'session-revoked');
+        return send(denyList(), bearer(await user({ session_id: 'session-revoked' })));
+      },
+      SESSION_STORE_UNAVAILABLE: async () => send(denyList({ dynamodb: unreachableDb() }), bearer(await user({ session_id: 'session-1' }))),
       NO_ROUTE_PERMITTED: async () => send(authz({ routes: [{ method: 'GET', path: '/v1/me', accepts: ['apiKey'] }] }), bearer(await user())),
       ROUTE_NOT_PERMITTED: async () => send(authz(), bearer(await newApiKey({ tenantId: 'acme' })), { method: 'DELETE', path: '/v1/customers/1' }),
       INTERNAL_ERROR: async () => send(authz(), bearer(await user()), { methodArn: 'not-an-arn' }),
