@@ -43,6 +43,8 @@ export function demoRequests(c: DemoCredentials): RequestExample[] {
       headers: { ...bearer(c.serviceSecret), 'X-Service-Name': c.serviceName, 'Content-Type': 'application/json' },
       body: { job: 'nightly-report' },
     },
+    { title: "A tenant admin lists its own tenant's API keys (self-service; never the keys themselves)", expect: 200, method: 'GET', path: '/v1/api-keys', headers: bearer(c.userTokenHs256) },
+    { title: 'An API key may not manage API keys', expect: 403, method: 'GET', path: '/v1/api-keys', headers: bearer(c.apiKeyWrite) },
     { title: 'No credential', expect: 401, method: 'GET', path: '/v1/me', headers: {} },
     { title: 'A user token on the service-only route (no X-Service-Name)', expect: 401, method: 'POST', path: '/internal/jobs', headers: bearer(c.userTokenHs256) },
     { title: 'A route that does not exist', expect: 404, method: 'GET', path: '/v1/nothing-here', headers: bearer(c.userTokenHs256) },
@@ -67,6 +69,12 @@ export function requestExamples(c: DemoCredentials, credentialsFile: string): st
   lines.push(
     `# Usage plan of every tenant: bursts to ${burst}, then ${Math.round(c.usagePlan.rateLimit * 60)} a minute. ${burst + 50} requests -> some 429s:`,
     `for i in $(seq ${burst + 50}); do curl -s -o /dev/null -w '%{http_code}\\n' -H ${shellQuote(`Authorization: Bearer ${c.apiKeyRead}`)} ${shellQuote(`${c.baseUrl}/v1/me`)}; done | sort | uniq -c`,
+    '',
+    '# Manage tenants, keys, members, sessions and service secrets from another terminal (npx gatehouse --help):',
+    'npx gatehouse --local keys create --tenant demo --name my-server --scope customers:read',
+    'npx gatehouse --local keys list --tenant demo',
+    'npx gatehouse --local tenants create acme --tier default',
+    'npx gatehouse --local tokens mint --sub me --tenant demo --scope customers:read --role admin',
     '',
   );
   return lines.join('\n');
