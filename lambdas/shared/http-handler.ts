@@ -5,6 +5,7 @@ import { httpErrors } from './http-errors';
 import { type HttpResponse, toProxyResult } from './http-response';
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from './json-body';
 import type { Logger } from './log';
+import { type RateLimitOptions, rateLimit } from './rate-limit/middleware';
 
 /** What a public route receives. */
 export interface HttpRequest {
@@ -36,12 +37,18 @@ export interface HttpHandlerOptions extends PublicHttpHandlerOptions {
   readonly scopes?: readonly string[];
   /** Credential kinds accepted (403 otherwise). @default - every kind */
   readonly kinds?: readonly AuthKind[];
+  /**
+   * Per-tenant rate limit, checked after the caller, its kind and its scopes (a refused caller spends nothing) and
+   * before the body is read: 429 with Retry-After beyond the tier's limit, RateLimit-* fields on the response.
+   * `logger` defaults to the handler's. @default - not limited here (API Gateway usage plans still apply)
+   */
+  readonly rateLimit?: Omit<RateLimitOptions, 'logger'> & { readonly logger?: Logger };
 }
 
 /**
- * A handler behind the authorizer: httpErrors (outermost), authContext, then requireKinds and requireScopes when
- * given, then the route with the parsed body; the route's response is serialized as JSON. The body is parsed only
- * after the caller is checked, so an unauthorized caller learns nothing about body validation.
+ * A handler behind the authorizer: httpErrors (outermost), authContext, then requireKinds, requireScopes and
+ * rateLimit when given, then the route with the parsed body; the route's response is serialized as JSON. The body is
+ * parsed only after the caller is checked, so an unauthorized caller learns nothing about body validation.
  */
 export function httpHandler(route: Route<AuthedHttpRequest>, options: HttpHandlerOptions): HttpLambda {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -52,6 +59,7 @@ export function httpHandler(route: Route<AuthedHttpRequest>, options: HttpHandle
     .use(authContext());
   if (options.kinds?.length) handler.use(requireKinds(...options.kinds));
   if (options.scopes?.length) handler.use(requireScopes(...options.scopes));
+  if (options.rateLimit) handler.use(rateLimit({ ...options.rateLimit, logger: options.rateLimit.logger ?? options.logger }));
   return handler;
 }
 
