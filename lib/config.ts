@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type AuthorizerConfig, type AuthorizerConfigInput, parseConfig } from '../lambdas/authorizer/config';
+import { type AuthorizerConfig, type AuthorizerConfigInput, type RouteConfig, parseConfig } from '../lambdas/authorizer/config';
 import { ConfigError } from '../lambdas/authorizer/errors';
 import { type RevocationBounds, revocationBoundSeconds } from '../lambdas/authorizer/revocation';
 
@@ -83,9 +83,21 @@ export function parseStackConfig(raw: unknown, origin = 'configuration'): StackC
 export function renderAuthorizerConfig(config: StackConfig, tableName: string, serviceSecretIds: Readonly<Record<string, string>>): AuthorizerConfigInput {
   return {
     ...config.source,
+    // The stack puts usage plans on the API: a tenant without a usage-plan key is refused with a reason.
+    ...(config.authorizer.tenants.verify ? { tenants: { ...config.source.tenants, requireUsageKey: true } } : {}),
     tableName,
     services: (config.source.services ?? []).map((s) => ({ ...s, secretId: s.secretId ?? serviceSecretIds[s.name]! })),
   };
+}
+
+/**
+ * Whether a route counts against usage plans (`apiKeyRequired`): only where every caller has a tenant, and so a
+ * usage-plan key from the tenant record. Service routes have no tenant; a user of an issuer with
+ * `tenantRequired: false` may have none; without `tenants.verify` no record (and no key) is read.
+ */
+export function usagePlanKeyed(config: AuthorizerConfig, route: RouteConfig): boolean {
+  if (route.public || !route.accepts.length || route.accepts.includes('service') || !config.tenants.verify) return false;
+  return !route.accepts.includes('user') || config.issuers.every((i) => i.tenantRequired);
 }
 
 /**
@@ -95,4 +107,19 @@ export function renderAuthorizerConfig(config: StackConfig, tableName: string, s
  */
 export function stackRevocationBounds(config: StackConfig): RevocationBounds {
   return revocationBoundSeconds(config.authorizer, config.deployment.authorizerResultTtlSeconds);
+}
+
+/** The name of a tier's usage plan; the command-line tool finds a tier's plan by it (and by the API's stage). */
+export const usagePlanName = (prefix: string, tier: string) => `${prefix}-tier-${tier}`;
+
+/** A tier's usage plan: API Gateway's backstop at `headroom` times the tier's rate, burst and monthly quota. */
+export function usagePlanLimits(
+  tier: { readonly requestsPerMinute: number; readonly burst: number; readonly monthlyQuota?: number },
+  headroom: number,
+): { throttle: { rateLimit: number; burstLimit: number }; quota?: { limit: number; period: 'MONTH' } } {
+  return {
+    // API Gateway throttles in requests per second (a double); two decimals, rounded up.
+    throttle: { rateLimit: Math.ceil((tier.requestsPerMinute / 60) * headroom * 100) / 100, burstLimit: Math.ceil(tier.burst * headroom) },
+    ...(tier.monthlyQuota ? { quota: { limit: Math.ceil(tier.monthlyQuota * headroom), period: 'MONTH' as const } } : {}),
+  };
 }

@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   ApiKeySourceType,
@@ -11,6 +11,7 @@ import {
   LogGroupLogDestination,
   type Method,
   MethodLoggingLevel,
+  Period,
   RequestAuthorizer,
   RequestValidator,
   ResponseType,
@@ -20,7 +21,8 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { RouteConfig } from '../lambdas/authorizer/config';
-import { DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS } from './config';
+import type { RateLimitTier } from '../lambdas/shared/rate-limit/tiers';
+import { DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS, usagePlanLimits, usagePlanName } from './config';
 import { GATEWAY_RESPONSES } from './gateway-responses';
 import { AUTHORIZATION_HEADER, type RouteAuthorizer, SERVICE_NAME_HEADER, routeAuthorizer } from './identity-sources';
 
@@ -41,11 +43,26 @@ export interface GatehouseApiProps {
    * @default - no membership mode
    */
   readonly tenantHeader?: string;
+  /**
+   * API Gateway's backstop to the handlers' exact limiter: one usage plan per tier, at `headroom` times the tier's
+   * rate, burst and monthly quota, and `apiKeyRequired` on the routes for which `keyed` is true (those whose every
+   * caller has a tenant, and so a usage-plan key the authorizer returns as `usageIdentifierKey`).
+   * @default - no usage plans
+   */
+  readonly usagePlans?: {
+    readonly tiers: Readonly<Record<string, RateLimitTier>>;
+    readonly headroom: number;
+    readonly keyed: (route: RouteConfig) => boolean;
+  };
   /** @default false */
   readonly tracing?: boolean;
   /** @default - one month */
   readonly logRetention?: RetentionDays;
 }
+
+/** API Gateway allows this many usage plans per account and Region. */
+export const MAX_USAGE_PLANS = 300;
+
 
 
 
@@ -154,6 +171,8 @@ export class GatehouseApi extends Construct {
       }
       const spec = routeAuthorizer(route, props.tenantHeader)!;
       const method = resource.addMethod(route.method, integration, {
+        // API Gateway counts the request against the usage plan of the key the authorizer returned.
+        ...(props.usagePlans?.keyed(route) ? { apiKeyRequired: true } : {}),
         authorizationType: AuthorizationType.CUSTOM,
         authorizer: authorizerFor(spec),
         requestValidator: validator,
@@ -167,7 +186,25 @@ export class GatehouseApi extends Construct {
       return method;
     });
 
+    if (props.usagePlans) this.addUsagePlans(props.usagePlans);
     this.addGatewayResponses();
+  }
+
+  private addUsagePlans(plans: NonNullable<GatehouseApiProps['usagePlans']>): void {
+    const tiers = Object.entries(plans.tiers);
+    if (tiers.length > MAX_USAGE_PLANS) {
+      throw new Error(`GatehouseApi: ${tiers.length} tiers, but API Gateway allows ${MAX_USAGE_PLANS} usage plans per account and Region`);
+    }
+    for (const [tier, t] of tiers) {
+      const limits = usagePlanLimits(t, plans.headroom);
+      this.api.addUsagePlan(`UsagePlan-${tier}`, {
+        name: usagePlanName(Stack.of(this).stackName, tier),
+        description: `Gatehouse tier ${tier}: backstop at ${plans.headroom}x ${t.requestsPerMinute}/min, burst ${t.burst}; the handlers' limiter enforces the exact limits`,
+        throttle: limits.throttle,
+        ...(limits.quota ? { quota: { limit: limits.quota.limit, period: Period.MONTH } } : {}),
+        apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+      });
+    }
   }
 
   private addGatewayResponses(): void {

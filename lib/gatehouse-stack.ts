@@ -2,7 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { type StackConfig, renderAuthorizerConfig } from './config';
+import { type StackConfig, renderAuthorizerConfig, usagePlanKeyed } from './config';
 import { GatehouseApi } from './gatehouse-api';
 import { GatehouseAuthorizer } from './gatehouse-authorizer';
 import { GatehouseTable } from './gatehouse-table';
@@ -73,6 +73,11 @@ export class GatehouseStack extends Stack {
       handlers: handlers.functions,
       stageName: deployment.stageName,
       ...(config.authorizer.membership ? { tenantHeader: config.authorizer.membership.header } : {}),
+      usagePlans: {
+        tiers: config.authorizer.rateLimits.tiers,
+        headroom: config.authorizer.rateLimits.usagePlanHeadroom,
+        keyed: (route) => usagePlanKeyed(config.authorizer, route),
+      },
       authorizerResultTtl: Duration.seconds(deployment.authorizerResultTtlSeconds),
       tracing: deployment.tracing,
       logRetention,

@@ -5,7 +5,7 @@
  */
 export interface GatewayResponseSpec {
   /** API Gateway's response type. */
-  readonly type: 'UNAUTHORIZED' | 'ACCESS_DENIED' | 'THROTTLED' | 'QUOTA_EXCEEDED' | 'MISSING_AUTHENTICATION_TOKEN' | 'DEFAULT_4XX' | 'DEFAULT_5XX';
+  readonly type: 'UNAUTHORIZED' | 'ACCESS_DENIED' | 'INVALID_API_KEY' | 'THROTTLED' | 'QUOTA_EXCEEDED' | 'MISSING_AUTHENTICATION_TOKEN' | 'DEFAULT_4XX' | 'DEFAULT_5XX';
   /** Construct id in the stack (a contract: changing it replaces the resource). */
   readonly id: string;
   /** Omitted for the DEFAULT_* types, which keep the status of the error they stand for. */
@@ -30,6 +30,14 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
     statusCode: 403,
     headers: JSON_TYPE,
     body: { error: 'forbidden', message: 'This credential may not perform this request.', requestId: '$context.requestId' },
+  },
+  {
+    // A method that requires a usage-plan key, and the tenant's key is in no usage plan of the stage.
+    type: 'INVALID_API_KEY',
+    id: 'NoUsagePlan',
+    statusCode: 403,
+    headers: JSON_TYPE,
+    body: { error: 'forbidden', message: "The tenant has no usage plan on this API.", requestId: '$context.requestId' },
   },
   {
     type: 'THROTTLED',

@@ -65,10 +65,10 @@ export function curlOf(c: DemoCredentials, r: RequestExample): string {
 export function requestExamples(c: DemoCredentials, credentialsFile: string): string {
   const lines = ['', `Gatehouse is running locally. Demo credentials (tenant "${c.tenantId}"): ${credentialsFile}`, ''];
   for (const r of demoRequests(c)) lines.push(`# ${r.title} -> ${r.expect}`, curlOf(c, r), '');
-  const burst = c.usagePlan.burstLimit;
+  const { requestsPerMinute, burst } = c.rateLimit;
   lines.push(
-    `# Usage plan of every tenant: bursts to ${burst}, then ${Math.round(c.usagePlan.rateLimit * 60)} a minute. ${burst + 50} requests -> some 429s:`,
-    `for i in $(seq ${burst + 50}); do curl -s -o /dev/null -w '%{http_code}\\n' -H ${shellQuote(`Authorization: Bearer ${c.apiKeyRead}`)} ${shellQuote(`${c.baseUrl}/v1/me`)}; done | sort | uniq -c`,
+    `# Rate limit of the default tier: ${requestsPerMinute} a minute, bursts to ${burst}. ${burst + 50} requests -> about 50 429s with Retry-After:`,
+    `for i in $(seq ${burst + 50}); do curl -s -o /dev/null -w '%{http_code}\\n' -H ${shellQuote(`Authorization: Bearer ${c.apiKeyRead}`)} ${shellQuote(`${c.baseUrl}/v1/customers`)}; done | sort | uniq -c`,
     '',
     '# Manage tenants, keys, members, sessions and service secrets from another terminal (npx gatehouse --help):',
     'npx gatehouse --local keys create --tenant demo --name my-server --scope customers:read',

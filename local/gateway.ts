@@ -34,8 +34,10 @@ export interface LocalGatewayOptions {
   readonly tenantHeader?: string;
   /** Port of the control plane (FlushStageAuthorizersCache), always on loopback. @default 0 (any free port) */
   readonly controlPlanePort?: number;
-  /** Usage plans by usage key; keys without a plan are not limited. */
+  /** Usage plans by usage key. */
   readonly usagePlans?: UsagePlans;
+  /** Which routes require a usage-plan key (`apiKeyRequired`; the stack's usagePlanKeyed). @default none */
+  readonly apiKeyRequired?: (route: RouteConfig) => boolean;
   /** Extra GET paths answered directly (e.g. the local issuer's JWKS). */
   readonly staticRoutes?: Readonly<Record<string, () => { status: number; body: unknown }>>;
   /** @default Date.now */
@@ -170,8 +172,11 @@ export function createLocalGateway(opts: LocalGatewayOptions): LocalGateway {
       }
       // A cached policy is evaluated against this request's method ARN, as API Gateway does.
       if (evaluatePolicy(decision.policyDocument as PolicyDocument, methodArn) !== 'Allow') return gatewayResponse('ACCESS_DENIED');
-      if (decision.usageIdentifierKey && opts.usagePlans) {
-        const verdict = opts.usagePlans.take(decision.usageIdentifierKey);
+      // Usage plans apply to methods that require an API key, as in API Gateway; the key is the authorizer's
+      // usageIdentifierKey (API key source AUTHORIZER), and a key in no plan of the stage is a 403.
+      if (opts.usagePlans && opts.apiKeyRequired?.(match.route)) {
+        const verdict = decision.usageIdentifierKey ? await opts.usagePlans.take(decision.usageIdentifierKey) : 'NO_PLAN';
+        if (verdict === 'NO_PLAN') return gatewayResponse('INVALID_API_KEY');
         if (verdict !== 'ok') return gatewayResponse(verdict);
       }
       authorizer = { ...decision.context, principalId: decision.principalId, integrationLatency: 0 };

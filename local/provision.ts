@@ -12,7 +12,10 @@ import { createGatehouseTable } from './create-table';
 import { type LocalTargetFile, revocationOf } from '../bin/cli/target';
 import { type LambdaHandler, type LocalGateway, createLocalGateway } from './gateway';
 import { localHandlers } from './handlers';
-import { UsagePlans } from './usage-plans';
+import { UsagePlans, usagePlansOf } from './usage-plans';
+import { APIGatewayClient, CreateRestApiCommand, CreateUsagePlanCommand } from '@aws-sdk/client-api-gateway';
+import { UsageKeys } from '../bin/cli/usage-keys';
+import { usagePlanKeyed, usagePlanLimits, usagePlanName } from '../lib/config';
 
 /** Everything a local run needs to recreate the same demo credentials (kept with --keep). */
 export interface LocalState {
@@ -33,7 +36,8 @@ export interface DemoCredentials {
   readonly apiKeyWrite: string;
   readonly serviceName: string;
   readonly serviceSecret: string;
-  readonly usagePlan: { readonly rateLimit: number; readonly burstLimit: number };
+  /** The default tier's limits (config rateLimits.tiers.default). */
+  readonly rateLimit: { readonly requestsPerMinute: number; readonly burst: number };
 }
 
 export interface ProvisionOptions {
@@ -45,8 +49,6 @@ export interface ProvisionOptions {
   readonly state?: LocalState;
   readonly resultTtlSeconds?: number;
   readonly logger?: Logger;
-  /** Usage plan of every tenant (the default tier: 100 requests a minute, bursts to 200). */
-  readonly usagePlan?: { readonly rateLimit: number; readonly burstLimit: number };
 }
 
 export interface LocalEnvironment {
@@ -66,7 +68,7 @@ export const DEMO_USER = 'demo-user';
 export const OTHER_USER = 'other-user';
 /** The local issuer's id in the authorizer configuration (members and revoked sessions are keyed by it). */
 export const LOCAL_ISSUER_ID = 'local';
-const DEFAULT_PLAN = { rateLimit: 100 / 60, burstLimit: 200 };
+const LOCAL_STAGE = 'local';
 
 /**
  * Builds the whole API on this machine against the AWS endpoints of the environment (the emulator): a table and
@@ -98,27 +100,13 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
   for (const [name, value] of Object.entries(state.serviceSecrets)) {
     await secretsManager.send(new CreateSecretCommand({ Name: secretId(`services/${name}`), SecretString: value }));
   }
-  if (opts.state?.items.length) {
-    for (const item of opts.state.items) await dynamodb.send(new PutItemCommand({ TableName: tableName, Item: item }));
-  } else {
-    // Seeded through the same directory code as the command-line tool and the self-service API.
-    const directory = new Directory(dynamodb, tableName);
-    for (const tenantId of [DEMO_TENANT, OTHER_TENANT]) {
-      await directory.createTenant({ tenantId, tier: 'default', usageKey: `local-usage-${tenantId}` });
-    }
-    const read = await directory.createApiKey({ tenantId: DEMO_TENANT, name: 'demo read-only key', scopes: ['customers:read'], prefix, environment: 'test' });
-    const write = await directory.createApiKey({ tenantId: DEMO_TENANT, name: 'demo read-write key', scopes: ['customers:read', 'customers:write'], prefix, environment: 'test' });
-    state.apiKeys = { read: read.key, write: write.key };
-    // The demo user administers the demo tenant (membership mode reads this; claim mode reads app_metadata.roles).
-    await directory.addMember(DEMO_TENANT, LOCAL_ISSUER_ID, DEMO_USER, 'admin');
-    await directory.addMember(OTHER_TENANT, LOCAL_ISSUER_ID, OTHER_USER, 'admin');
-  }
-
   // The stack configuration's own settings (cache TTLs, tenants, membership, owner, routes) apply locally too; the
   // issuers, services and table are local ones, and API keys are `test` keys.
   const { deployment, issuers: _issuers, services: _services, environment: _environment, ...settings } = opts.stackConfig as Record<string, unknown>;
   const configFor = (baseUrl: string): AuthorizerConfigInput => ({
     ...(settings as Partial<AuthorizerConfigInput>),
+    // As the stack renders it: every tenant has a usage-plan key, and one without is refused with a reason.
+    ...((settings.tenants as { verify?: boolean } | undefined)?.verify === false ? {} : { tenants: { ...(settings.tenants as object), requireUsageKey: true } }),
     environment: 'test',
     tableName,
     issuers: [
@@ -139,11 +127,52 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
     routes: (opts.stackConfig.routes as AuthorizerConfigInput['routes']) ?? [],
   });
 
+  const shape = parseConfig(configFor('http://127.0.0.1'));
+
+  // API Gateway's side of rate limiting, on the emulator: a REST API whose stage carries one usage plan per tier,
+  // as the stack deploys them. Tenants get their usage-plan keys through the command-line tool's own code.
+  const apigateway = new APIGatewayClient({});
+  const restApi = await apigateway.send(new CreateRestApiCommand({ name: `gatehouse-local-${suffix}`, description: 'Gatehouse local mode' }));
+  const restApiId = restApi.id!;
+  for (const [tier, limits] of Object.entries(shape.rateLimits.tiers)) {
+    const plan = usagePlanLimits(limits, shape.rateLimits.usagePlanHeadroom);
+    await apigateway.send(
+      new CreateUsagePlanCommand({
+        name: usagePlanName(`gatehouse-local-${suffix}`, tier),
+        throttle: plan.throttle,
+        ...(plan.quota ? { quota: plan.quota } : {}),
+        apiStages: [{ apiId: restApiId, stage: LOCAL_STAGE }],
+      }),
+    );
+  }
+  const usageKeys = new UsageKeys(apigateway, restApiId, LOCAL_STAGE);
+
+  if (opts.state?.items.length) {
+    for (const item of opts.state.items) {
+      // A kept tenant's usage-plan key lived in the previous emulator: make it again, with the same value.
+      if (item.sk?.S === 'TENANT' && item.usageKey?.S) {
+        const again = await usageKeys.create(item.tenantId!.S!, item.tier?.S ?? 'default', item.usageKey.S);
+        item.usageKeyId = { S: again.usageKeyId };
+      }
+      await dynamodb.send(new PutItemCommand({ TableName: tableName, Item: item }));
+    }
+  } else {
+    // Seeded through the same directory code as the command-line tool and the self-service API.
+    const directory = new Directory(dynamodb, tableName);
+    for (const tenantId of [DEMO_TENANT, OTHER_TENANT]) {
+      await directory.createTenant({ tenantId, tier: 'default', ...(await usageKeys.create(tenantId, 'default')) });
+    }
+    const read = await directory.createApiKey({ tenantId: DEMO_TENANT, name: 'demo read-only key', scopes: ['customers:read'], prefix, environment: 'test' });
+    const write = await directory.createApiKey({ tenantId: DEMO_TENANT, name: 'demo read-write key', scopes: ['customers:read', 'customers:write'], prefix, environment: 'test' });
+    state.apiKeys = { read: read.key, write: write.key };
+    // The demo user administers the demo tenant (membership mode reads this; claim mode reads app_metadata.roles).
+    await directory.addMember(DEMO_TENANT, LOCAL_ISSUER_ID, DEMO_USER, 'admin');
+    await directory.addMember(OTHER_TENANT, LOCAL_ISSUER_ID, OTHER_USER, 'admin');
+  }
+
   const resultTtlSeconds = opts.resultTtlSeconds ?? (deployment as { authorizerResultTtlSeconds?: number } | undefined)?.authorizerResultTtlSeconds ?? 300;
   // The local issuer's URL is the gateway's own, known once it listens; the route table does not depend on it.
   let authorize: LambdaHandler<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult> | undefined;
-  const usagePlan = opts.usagePlan ?? DEFAULT_PLAN;
-  const shape = parseConfig(configFor('http://127.0.0.1'));
   const gateway = createLocalGateway({
     routes: shape.routes,
     // Membership mode: user routes are keyed by the tenant header too, exactly as the stack's third authorizer.
@@ -151,7 +180,10 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
     authorizer: (event, context) => authorize!(event, context),
     handlers: localHandlers({ dynamodb, tableName, apiKeyPrefix: prefix, environment: 'test', ...(opts.logger ? { logger: opts.logger } : {}) }),
     resultTtlSeconds,
-    usagePlans: new UsagePlans((key) => (key.startsWith('local-usage-') ? { name: 'default', throttle: usagePlan } : undefined)),
+    restApiId,
+    stageName: LOCAL_STAGE,
+    usagePlans: new UsagePlans(usagePlansOf(apigateway, restApiId, LOCAL_STAGE)),
+    apiKeyRequired: (route) => usagePlanKeyed(shape, route),
     staticRoutes: { '/auth/v1/.well-known/jwks.json': () => ({ status: 200, body: { keys: [publicJwk] } }) },
   });
   const baseUrl = await gateway.listen(opts.port, host);
@@ -189,7 +221,7 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
     apiKeyWrite: state.apiKeys.write,
     serviceName,
     serviceSecret: state.serviceSecrets[serviceName] ?? '',
-    usagePlan,
+    rateLimit: { requestsPerMinute: shape.rateLimits.tiers.default.requestsPerMinute, burst: shape.rateLimits.tiers.default.burst },
   };
 
   const parsed = parseConfig(configFor(baseUrl));

@@ -1,3 +1,5 @@
+import { type APIGatewayClient, GetApiKeysCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
+
 /**
  * API Gateway usage plans, emulated: a token bucket per API key (steady rate per second, burst capacity) and an
  * optional quota per day, week or month. API Gateway applies them to the key the authorizer returns as
@@ -9,7 +11,8 @@ export interface UsagePlan {
   readonly quota?: { readonly limit: number; readonly period: 'DAY' | 'WEEK' | 'MONTH' };
 }
 
-export type UsageVerdict = 'ok' | 'THROTTLED' | 'QUOTA_EXCEEDED';
+/** `NO_PLAN`: the key is in no usage plan of the stage (API Gateway answers 403 on methods that require a key). */
+export type UsageVerdict = 'ok' | 'THROTTLED' | 'QUOTA_EXCEEDED' | 'NO_PLAN';
 
 interface KeyState {
   tokens: number;
@@ -23,16 +26,16 @@ const PERIOD_MS = { DAY: 86_400_000, WEEK: 7 * 86_400_000, MONTH: 30 * 86_400_00
 export class UsagePlans {
   private readonly state = new Map<string, KeyState>();
 
-  /** @param planOf the plan a usage key belongs to (undefined: no plan, not limited). */
+  /** @param planOf the plan a usage key belongs to (undefined: in no plan). */
   constructor(
-    private readonly planOf: (usageKey: string) => UsagePlan | undefined,
+    private readonly planOf: (usageKey: string) => UsagePlan | undefined | Promise<UsagePlan | undefined>,
     private readonly now: () => number = Date.now,
   ) {}
 
   /** Counts one request against the key's plan. */
-  take(usageKey: string): UsageVerdict {
-    const plan = this.planOf(usageKey);
-    if (!plan) return 'ok';
+  async take(usageKey: string): Promise<UsageVerdict> {
+    const plan = await this.planOf(usageKey);
+    if (!plan) return 'NO_PLAN';
     const t = this.now();
     let s = this.state.get(usageKey);
     if (!s) this.state.set(usageKey, (s = { tokens: plan.throttle?.burstLimit ?? 0, refilledAt: t, periodStart: t, used: 0 }));
@@ -50,4 +53,34 @@ export class UsagePlans {
     s.used += 1;
     return 'ok';
   }
+}
+
+/**
+ * The plan of a usage key as API Gateway's control plane stores it (GetApiKeys, GetUsagePlans), on the emulator in
+ * local mode: the same keys and plans the command-line tool creates at onboarding. Cached briefly per key.
+ */
+export function usagePlansOf(client: APIGatewayClient, restApiId: string, stageName: string, cacheMs = 2000): (usageKey: string) => Promise<UsagePlan | undefined> {
+  const cache = new Map<string, { plan: UsagePlan | undefined; at: number }>();
+  return async (usageKey) => {
+    const hit = cache.get(usageKey);
+    if (hit && Date.now() - hit.at < cacheMs) return hit.plan;
+    const keys = await client.send(new GetApiKeysCommand({ includeValues: true, limit: 500 }));
+    const key = keys.items?.find((k) => k.value === usageKey && k.enabled !== false);
+    let plan: UsagePlan | undefined;
+    if (key?.id) {
+      const plans = await client.send(new GetUsagePlansCommand({ keyId: key.id, limit: 500 }));
+      const p = plans.items?.find((u) => u.apiStages?.some((s) => s.apiId === restApiId && s.stage === stageName));
+      if (p) {
+        plan = {
+          name: p.name ?? p.id ?? 'plan',
+          ...(p.throttle?.rateLimit !== undefined && p.throttle.burstLimit !== undefined
+            ? { throttle: { rateLimit: p.throttle.rateLimit, burstLimit: p.throttle.burstLimit } }
+            : {}),
+          ...(p.quota?.limit !== undefined && p.quota.period ? { quota: { limit: p.quota.limit, period: p.quota.period as 'DAY' | 'WEEK' | 'MONTH' } } : {}),
+        };
+      }
+    }
+    cache.set(usageKey, { plan, at: Date.now() });
+    return plan;
+  };
 }

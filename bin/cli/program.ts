@@ -19,6 +19,7 @@ import type { RevocationBounds } from '../../lambdas/authorizer/revocation';
 import { flushStageAuthorizersCache } from '../../lib/authorizer-cache';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Io, Printer, isoSeconds, table } from './output';
+import { UsageKeys } from './usage-keys';
 import { type Target, type TargetOptions, UsageError, parseDuration, resolveTarget } from './target';
 
 /** Exit codes: what a script can branch on. */
@@ -80,6 +81,14 @@ from .local/cli-target.json, which \`npm start\` writes.`,
   const flushOption = () =>
     new Option('--flush', "also empty the stage's authorizer cache (now, and again once the authorizer's own cache has expired); waits until then");
 
+  const usageKeys = (c: ReturnType<typeof context>) => {
+    const stage = c.t.stage;
+    if (!stage) throw new UsageError('tenants: needs --rest-api-id or GATEHOUSE_REST_API_ID (the usage plans are on its stage), or --local');
+    const api = new APIGatewayClient(c.sdk);
+    clients.push(api);
+    return new UsageKeys(api, stage.restApiId, stage.stageName);
+  };
+
   /**
    * Says when a revocation takes effect and, with --flush, empties the stage's authorizer cache twice: now (ending
    * what API Gateway cached before the change) and again once the authorizer's own cache of the record has expired
@@ -118,15 +127,40 @@ from .local/cli-target.json, which \`npm start\` writes.`,
   const tenants = program.command('tenants').description('create, list, show, suspend and resume tenants');
   tenants
     .command('create <tenant>')
-    .description('onboard a tenant (ids: 1-63 of a-z 0-9 -)')
-    .option('--tier <tier>', 'rate-limit tier', 'default')
+    .description("onboard a tenant (ids: 1-63 of a-z 0-9 -) with its own usage-plan key in its tier's plan")
+    .option('--tier <tier>', 'rate-limit tier (config rateLimits.tiers)', 'default')
     .option('--name <name>', 'display name')
     .action(
       action(async (tenantId: string, o: { tier: string; name?: string }, cmd: Command) => {
         const c = context(cmd);
-        const usageKey = c.t.kind === 'local' ? `local-usage-${tenantId}` : undefined;
-        const t = await c.dir.createTenant({ tenantId, tier: o.tier, ...(o.name ? { name: o.name } : {}), ...(usageKey ? { usageKey } : {}) });
-        c.out.result(publicTenant(t), () => `Created tenant ${t.tenantId} (tier ${t.tier}).`);
+        // Refuse what would fail anyway before creating anything in API Gateway.
+        const exists = await c.dir.getTenant(tenantId).then(
+          () => true,
+          (err: unknown) => (err instanceof DirectoryError && err.code === 'TENANT_NOT_FOUND' ? false : Promise.reject(err)),
+        );
+        if (exists) throw new DirectoryError('TENANT_EXISTS', `tenant ${tenantId} already exists`);
+        const keys = usageKeys(c);
+        const { usageKey, usageKeyId } = await keys.create(tenantId, o.tier);
+        try {
+          const t = await c.dir.createTenant({ tenantId, tier: o.tier, usageKey, usageKeyId, ...(o.name ? { name: o.name } : {}) });
+          c.out.result(publicTenant(t), () => `Created tenant ${t.tenantId} (tier ${t.tier}, usage-plan key ${usageKeyId}).`);
+        } catch (err) {
+          await keys.remove(usageKeyId);
+          throw err;
+        }
+      }),
+    );
+  tenants
+    .command('set-tier <tenant> <tier>')
+    .description("move a tenant to another tier (its usage-plan key moves to that tier's plan)")
+    .action(
+      action(async (tenantId: string, tier: string, _o: object, cmd: Command) => {
+        const c = context(cmd);
+        const before = await c.dir.getTenant(tenantId);
+        if (!before.usageKeyId) throw new DirectoryError('TENANT_NOT_FOUND', `tenant ${tenantId} has no usage-plan key: it was not onboarded with this tool`);
+        await usageKeys(c).move(before.usageKeyId, before.tier, tier);
+        const t = publicTenant(await c.dir.setTenantTier(tenantId, tier));
+        c.out.result(t, () => `Tenant ${t.tenantId} is on tier ${t.tier} (was ${before.tier}).`);
       }),
     );
   tenants
@@ -470,10 +504,10 @@ function credentialHint(name: string | undefined): string {
   }
 }
 
-function publicTenant(t: { tenantId: string; status: string; tier: string; name?: string; createdAt: string; updatedAt?: string; usageKey?: string }) {
-  // The usage key's value is an API Gateway API key: say whether there is one, never print it.
-  const { usageKey, ...rest } = t;
-  return { ...rest, usagePlanKey: usageKey !== undefined };
+function publicTenant(t: { tenantId: string; status: string; tier: string; name?: string; createdAt: string; updatedAt?: string; usageKey?: string; usageKeyId?: string }) {
+  // The usage key's value is an API Gateway API key: print its id, never its value.
+  const { usageKey: _value, ...rest } = t;
+  return rest;
 }
 
 function keyView<K extends { expiresAt?: number }>(k: K) {

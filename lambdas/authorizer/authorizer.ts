@@ -230,6 +230,7 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
     }
     if (!tenant) throw new AuthError('TENANT_UNKNOWN', { tenantId });
     if (tenant.status !== 'active') throw new AuthError('TENANT_SUSPENDED', { tenantId });
+    if (config.tenants.requireUsageKey && !tenant.usageKey) throw new AuthError('TENANT_NOT_ONBOARDED', { tenantId });
     return tenant;
   }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AUTHORIZATION_HEADER, SERVICE_NAME_HEADER, TENANT_HEADER } from '../../lib/identity-sources';
 import { ConfigError } from './errors';
+import { rateLimitTiersSchema } from '../shared/rate-limit/tiers';
 
 /**
  * The authorizer's whole configuration: one typed document, validated once at cold start. The stack renders it
@@ -178,8 +179,23 @@ export const authorizerConfigSchema = z
         /** Look every tenant up: unknown -> 403, suspended -> 403, and its usage-plan key is returned. */
         verify: z.boolean().default(true),
         cacheTtlSeconds: seconds(3600).default(60),
+        /**
+         * Refuse (403) a tenant with no usage-plan key: where the stack puts usage plans on the API, API Gateway
+         * would refuse it anyway, with a bare 403 and no reason in the log. The stack turns this on.
+         */
+        requireUsageKey: z.boolean().default(false),
       })
-      .default({ verify: true, cacheTtlSeconds: 60 }),
+      .default({ verify: true, cacheTtlSeconds: 60, requireUsageKey: false }),
+    /**
+     * Per-tenant rate limits by tier (the tenant record's `tier`): the exact limiter in the handlers, and API
+     * Gateway usage plans as a backstop at `usagePlanHeadroom` times each tier's rate and burst.
+     */
+    rateLimits: z
+      .strictObject({
+        tiers: rateLimitTiersSchema.prefault({}),
+        usagePlanHeadroom: z.number().min(1).max(100).default(2),
+      })
+      .prefault({}),
     /**
      * Membership mode: a user's tenant is the one the request names in `header`, and the user must have a member
      * item in it; the member's role becomes the user's `roles` (roles never come from the token then). Routes that

@@ -49,6 +49,7 @@ export const REASONS = {
   TENANT_MISSING: 'forbidden',
   TENANT_UNKNOWN: 'forbidden',
   TENANT_SUSPENDED: 'forbidden',
+  TENANT_NOT_ONBOARDED: 'forbidden',
   TENANT_STORE_UNAVAILABLE: 'error',
   OWNER_MISMATCH: 'forbidden',
   // Membership mode: the tenant the request names (header), and the user's member record in it.

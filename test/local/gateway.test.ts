@@ -1,4 +1,6 @@
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { readFileSync } from 'node:fs';
+import { Directory } from '../../lambdas/shared/directory/directory';
 import path from 'node:path';
 import { demoRequests } from '../../local/examples';
 import { createLocalGateway } from '../../local/gateway';
@@ -167,7 +169,9 @@ describe('local gateway: the authorizer result cache', () => {
 
 describe('local gateway: usage plans', () => {
   it('throttles one tenant past its burst with 429 and Retry-After, and not another tenant', async () => {
-    const small = await provisionLocal({ stackConfig: example, port: 0, logger: quiet, usagePlan: { rateLimit: 0.001, burstLimit: 5 } });
+    // Usage plans at 1x the tier (no headroom), so API Gateway's backstop answers before the handlers' limiter.
+    const tiny = { ...example, rateLimits: { tiers: { default: { requestsPerMinute: 1, burst: 5 } }, usagePlanHeadroom: 1 } };
+    const small = await provisionLocal({ stackConfig: tiny, port: 0, logger: quiet });
     try {
       const c = small.credentials;
       const statuses: number[] = [];
@@ -187,14 +191,36 @@ describe('local gateway: usage plans', () => {
     }
   });
 
-  it('counts a quota and refuses past it', () => {
+  it('counts a quota and refuses past it; a key in no plan is NO_PLAN', async () => {
     let t = 0;
-    const plans = new UsagePlans(() => ({ name: 'q', quota: { limit: 2, period: 'DAY' } }), () => t);
+    const plans = new UsagePlans((key) => (key === 'k' ? { name: 'q', quota: { limit: 2, period: 'DAY' } } : undefined), () => t);
 
-    const verdicts = [plans.take('k'), plans.take('k'), plans.take('k')];
+    const verdicts = [await plans.take('k'), await plans.take('k'), await plans.take('k')];
     t += 86_400_000;
 
     expect(verdicts).toEqual(['ok', 'ok', 'QUOTA_EXCEEDED']);
-    expect(plans.take('k')).toBe('ok');
+    expect(await plans.take('k')).toBe('ok');
+    expect(await plans.take('unknown')).toBe('NO_PLAN');
+  });
+
+  it("answers 403 on a method that requires a usage-plan key when the tenant's key is in no plan, as API Gateway does", async () => {
+    const db = new DynamoDBClient({});
+    try {
+      // A tenant whose usage key exists nowhere in API Gateway (not onboarded through the tool).
+      await db.send(
+        new PutItemCommand({
+          TableName: env.tableName,
+          Item: { pk: { S: 'TENANT#stray' }, sk: { S: 'TENANT' }, tenantId: { S: 'stray' }, status: { S: 'active' }, tier: { S: 'default' }, usageKey: { S: 'not-a-real-usage-key-000000' } },
+        }),
+      );
+      const { key } = await new Directory(db, env.tableName).createApiKey({ tenantId: 'stray', name: 'k', scopes: ['customers:read'], prefix: 'gh', environment: 'test' });
+      const res = await call('GET', '/v1/customers', bearer(key));
+      expect(res.status).toBe(403);
+      expect(res.body).toMatchObject({ error: 'forbidden', message: 'The tenant has no usage plan on this API.' });
+      // The same key of an onboarded tenant passes: only the usage plan is missing.
+      expect((await call('GET', '/v1/customers', bearer(env.credentials.apiKeyRead))).status).toBe(200);
+    } finally {
+      db.destroy();
+    }
   });
 });

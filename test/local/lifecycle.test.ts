@@ -30,7 +30,8 @@ describe('a script of CLI calls', () => {
   it('tenant create, key create, a request with the key, key revoke, the request again after the bound', async () => {
     const tenant = await local.cli('--json', 'tenants', 'create', 'acme', '--tier', 'default', '--name', 'Acme Inc');
     expect(tenant.code).toBe(0);
-    expect(tenant.json()).toMatchObject({ tenantId: 'acme', status: 'active', tier: 'default', usagePlanKey: true });
+    expect(tenant.json()).toMatchObject({ tenantId: 'acme', status: 'active', tier: 'default', usageKeyId: expect.any(String) });
+    expect(tenant.json()).not.toHaveProperty('usageKey');
 
     const created = await local.cli('--json', 'keys', 'create', '--tenant', 'acme', '--name', 'billing server', '--scope', 'customers:read');
     expect(created.code).toBe(0);

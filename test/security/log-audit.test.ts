@@ -51,6 +51,7 @@ beforeAll(async () => {
   fx = await createFixture();
   await fx.putTenant({ tenantId: 'acme', usageKey: `usage-${randomBytes(12).toString('hex')}` });
   await fx.putTenant({ tenantId: 'frozen', status: 'suspended' });
+  await fx.putTenant({ tenantId: 'bare' }); // no usage-plan key
   vault.secret('supabase HS256 secret', fx.supabaseSecret);
   vault.secret('service secret', fx.serviceSecret);
   for (const key of [fx.supabaseKey, fx.oidcKey]) vault.secret(`private key ${key.kid}`, String((await exportJWK(key.privateKey)).d));
@@ -203,6 +204,7 @@ describe('log audit', () => {
       TENANT_MISSING: async () => send(authz(), bearer(await user({ app_metadata: {} }))),
       TENANT_UNKNOWN: async () => send(authz(), bearer(await newApiKey({ tenantId: 'nobody' }))),
       TENANT_SUSPENDED: async () => send(authz(), bearer(await user({ app_metadata: { tenant_id: 'frozen' } }))),
+      TENANT_NOT_ONBOARDED: async () => send(authz({ tenants: { requireUsageKey: true } }), bearer(await user({ app_metadata: { tenant_id: 'bare' } }))),
       TENANT_STORE_UNAVAILABLE: async () => send(authz({}, { dynamodb: unreachableDb() }), bearer(await user())),
       OWNER_MISMATCH: async () => send(authz({ owner: { subject: 'the-owner' } }), bearer(await user())),
       TENANT_HEADER_MISSING: async () => send(members(), bearer(await user())),

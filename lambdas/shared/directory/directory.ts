@@ -40,6 +40,8 @@ type Item = Record<string, AttributeValue>;
 export type ApiKeyInfo = ApiKeyRecord & { readonly revokedAt?: string; readonly replacedBy?: string };
 
 export interface TenantInfo extends TenantRecord {
+  /** The id of the tenant's API Gateway API key (its value is `usageKey`), for moving it between usage plans. */
+  readonly usageKeyId?: string;
   readonly name?: string;
   readonly createdAt: string;
   readonly updatedAt?: string;
@@ -68,6 +70,7 @@ export interface CreateTenantInput {
   readonly name?: string;
   /** The tenant's API Gateway usage key (its value), returned by the authorizer as `usageIdentifierKey`. */
   readonly usageKey?: string;
+  readonly usageKeyId?: string;
 }
 
 /**
@@ -89,7 +92,15 @@ export class Directory {
     const tier = v.check(v.tier, input.tier, 'tier');
     const name = input.name === undefined ? undefined : v.check(v.keyName, input.name, 'name');
     const createdAt = this.iso();
-    const tenant: TenantInfo = { tenantId, status: 'active', tier, createdAt, ...(name ? { name } : {}), ...(input.usageKey ? { usageKey: input.usageKey } : {}) };
+    const tenant: TenantInfo = {
+      tenantId,
+      status: 'active',
+      tier,
+      createdAt,
+      ...(name ? { name } : {}),
+      ...(input.usageKey ? { usageKey: input.usageKey } : {}),
+      ...(input.usageKeyId ? { usageKeyId: input.usageKeyId } : {}),
+    };
     try {
       await this.db.send(
         new PutItemCommand({
@@ -120,6 +131,28 @@ export class Directory {
       ExpressionAttributeValues: { ':p': { S: tenantIndexKey('').gsi1pk } },
     });
     return items.map(tenantFromItem);
+  }
+
+  /** Changes a tenant's tier (the caller moves its usage-plan key to the tier's plan first). */
+  async setTenantTier(id: string, newTier: string): Promise<TenantInfo> {
+    const tenantId = v.check(v.tenantId, id, 'tenant');
+    const t = v.check(v.tier, newTier, 'tier');
+    try {
+      const out = await this.db.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: keyAttrs(tenantItemKey(tenantId)),
+          UpdateExpression: 'SET tier = :t, updatedAt = :u',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':t': { S: t }, ':u': { S: this.iso() } },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return tenantFromItem(out.Attributes!);
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw new DirectoryError('TENANT_NOT_FOUND', `no tenant ${tenantId}`);
+      throw err;
+    }
   }
 
   /** Suspends or resumes a tenant. Idempotent: suspending a suspended tenant changes nothing but `updatedAt`. */
@@ -422,6 +455,7 @@ function tenantToItem(t: TenantInfo): Item {
     createdAt: t.createdAt,
     ...(t.name ? { name: t.name } : {}),
     ...(t.usageKey ? { usageKey: t.usageKey } : {}),
+    ...(t.usageKeyId ? { usageKeyId: t.usageKeyId } : {}),
   });
 }
 
@@ -434,6 +468,7 @@ function tenantFromItem(item: Item): TenantInfo {
     createdAt: s('createdAt') ?? '',
     ...(s('name') ? { name: s('name')! } : {}),
     ...(s('usageKey') ? { usageKey: s('usageKey')! } : {}),
+    ...(s('usageKeyId') ? { usageKeyId: s('usageKeyId')! } : {}),
     ...(s('updatedAt') ? { updatedAt: s('updatedAt')! } : {}),
   };
 }

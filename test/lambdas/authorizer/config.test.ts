@@ -85,7 +85,8 @@ describe('config', () => {
       expect(config.apiKeys).toEqual({ prefix: 'gh', cacheTtlSeconds: 60, negativeCacheTtlSeconds: 10, cacheMaxEntries: 10_000 });
       expect(config.services[0]!.scopes).toEqual([]);
       expect(config.serviceSecrets).toEqual({ cacheTtlSeconds: 300, refetchCooldownSeconds: 30, previousGraceSeconds: 86_400, maxStaleSeconds: 3600 });
-      expect(config.tenants).toEqual({ verify: true, cacheTtlSeconds: 60 });
+      expect(config.tenants).toEqual({ verify: true, cacheTtlSeconds: 60, requireUsageKey: false });
+      expect(config.rateLimits).toEqual({ tiers: { default: { requestsPerMinute: 100, burst: 200, onLimiterError: 'open' } }, usagePlanHeadroom: 2 });
       expect(config.routes[0]).toEqual({ method: 'GET', path: '/health', public: true, accepts: [], scopes: [] });
       expect(config.routes[1]).toMatchObject({ public: false, scopes: [] });
     });
@@ -104,6 +105,8 @@ describe('config', () => {
 
     it.each<[string, (d: Record<string, any>) => void, string]>([
       ['an unknown top-level key (a typo)', (d) => (d.tabelName = 'gatehouse-main'), 'tabelName'],
+      ['a tier with no rate', (d) => (d.rateLimits = { tiers: { pro: { requestsPerMinute: 0, burst: 10 } } }), 'rateLimits.tiers.pro.requestsPerMinute'],
+      ['usage plans tighter than the tiers', (d) => (d.rateLimits = { usagePlanHeadroom: 0.5 }), 'rateLimits.usagePlanHeadroom'],
       ['a supabase tenant claim under user_metadata', (d) => (d.issuers[0].tenantClaim = 'user_metadata.tenant_id'), 'issuers[0].tenantClaim:'],
       ['supabase scopes under user_metadata', (d) => (d.issuers[0].scopesClaim = 'user_metadata.scopes'), 'issuers[0].scopesClaim:'],
       ['supabase roles under user_metadata', (d) => (d.issuers[0].rolesClaim = 'user_metadata.roles'), 'issuers[0].rolesClaim:'],

@@ -127,6 +127,8 @@ const SCENARIOS: Record<ReasonCode, Scenario> = {
   TENANT_MISSING: { run: async () => send(bearer(await user({ app_metadata: {} }))) },
   TENANT_UNKNOWN: { run: async () => send(bearer(await user({ app_metadata: { tenant_id: 'nobody' } }))) },
   TENANT_SUSPENDED: { run: async () => send(bearer(await user({ app_metadata: { tenant_id: 'frozen' } }))) },
+  // acme has no usage-plan key: where the stack puts usage plans on the API, it must not get in.
+  TENANT_NOT_ONBOARDED: { run: async () => send(bearer(await user()), { authorizer: fx.authorizer({ tenants: { requireUsageKey: true } }) }) },
   TENANT_STORE_UNAVAILABLE: { run: async () => send(bearer(await user()), { authorizer: fx.authorizer({}, { dynamodb: unreachable() }) }) },
   OWNER_MISMATCH: { run: async () => send(bearer(await user()), { authorizer: fx.authorizer({ owner: { subject: 'the-owner' } }) }) },
   TENANT_HEADER_MISSING: { run: async () => send(bearer(await user()), { authorizer: members() }) },
