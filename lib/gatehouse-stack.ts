@@ -62,7 +62,11 @@ export class GatehouseStack extends Stack {
     const handlers = new HandlerFunctions(this, 'Handlers', {
       names: config.authorizer.routes.map((r) => r.handler!),
       table: this.table.table,
-      deployment: { environment: config.authorizer.environment, ...(config.authorizer.apiKeys ? { apiKeyPrefix: config.authorizer.apiKeys.prefix } : {}) },
+      deployment: {
+        environment: config.authorizer.environment,
+        rateLimitTiers: config.authorizer.rateLimits.tiers,
+        ...(config.authorizer.apiKeys ? { apiKeyPrefix: config.authorizer.apiKeys.prefix } : {}),
+      },
       logRetention,
       tracing: deployment.tracing,
     });

@@ -4,6 +4,8 @@ import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { GSI1 } from '../lambdas/shared/table';
+import { RATE_LIMIT_PK_PREFIX } from '../lambdas/shared/rate-limit/limiter';
+import { RATE_LIMIT_TIERS_ENV } from '../lambdas/shared/rate-limit/tiers';
 import { GatehouseFunction } from './gatehouse-function';
 
 /** What a handler needs besides its code. */
@@ -14,12 +16,16 @@ interface HandlerSpec {
   readonly table?: (fn: LambdaFunction, table: ITable) => void;
   /** Environment beyond TABLE_NAME, from what the deployment knows. */
   readonly environment?: (d: HandlerDeployment) => Record<string, string>;
+  /** Counts requests with the per-tenant limiter: TABLE_NAME, RATE_LIMIT_TIERS and its buckets (RATE#*) only. */
+  readonly rateLimited?: boolean;
 }
 
 /** What handlers may need to know about the deployment. */
 export interface HandlerDeployment {
   readonly apiKeyPrefix?: string;
   readonly environment: 'live' | 'test';
+  /** The rate-limit tiers document (config rateLimits.tiers). */
+  readonly rateLimitTiers: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -28,10 +34,11 @@ export interface HandlerDeployment {
  */
 export const HANDLERS: Readonly<Record<string, HandlerSpec>> = {
   health: { entry: 'lambdas/handlers/health.ts', description: 'Gatehouse: public health check' },
-  me: { entry: 'lambdas/handlers/me.ts', description: 'Gatehouse: echoes the caller auth context' },
+  me: { entry: 'lambdas/handlers/me.ts', description: 'Gatehouse: echoes the caller auth context', rateLimited: true },
   customers: {
     entry: 'lambdas/handlers/customers.ts',
     description: 'Gatehouse: tenant-scoped customers',
+    rateLimited: true,
     table: (fn, table) => {
       // Tenant data only: the partition key must start with TENANT# and end with #CUSTOMERS, so this function can
       // never read API key records (APIKEY#...) or tenant records (TENANT#<id> without the suffix).
@@ -48,6 +55,7 @@ export const HANDLERS: Readonly<Record<string, HandlerSpec>> = {
   'api-keys': {
     entry: 'lambdas/handlers/api-keys.ts',
     description: "Gatehouse: tenant admins manage their tenant's API keys",
+    rateLimited: true,
     environment: (d) => {
       if (!d.apiKeyPrefix) throw new Error('the api-keys handler needs apiKeys.prefix in the configuration');
       return { API_KEY_PREFIX: d.apiKeyPrefix, API_KEY_ENVIRONMENT: d.environment };
@@ -103,11 +111,26 @@ export class HandlerFunctions extends Construct {
       const fn = new GatehouseFunction(this, name, {
         entry: spec.entry,
         description: spec.description,
-        environment: { ...(spec.table ? { TABLE_NAME: props.table.tableName } : {}), ...spec.environment?.(props.deployment) },
+        environment: {
+          ...(spec.table || spec.rateLimited ? { TABLE_NAME: props.table.tableName } : {}),
+          ...(spec.rateLimited ? { [RATE_LIMIT_TIERS_ENV]: JSON.stringify(props.deployment.rateLimitTiers) } : {}),
+          ...spec.environment?.(props.deployment),
+        },
         ...(props.logRetention ? { logRetention: props.logRetention } : {}),
         tracing: props.tracing ?? false,
       });
       spec.table?.(fn.function, props.table);
+      if (spec.rateLimited) {
+        // The limiter's buckets and monthly counters only (RATE#<tenant>): one conditional UpdateItem per request.
+        fn.function.addToRolePolicy(
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+            resources: [props.table.tableArn],
+            conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RATE_LIMIT_PK_PREFIX}*`] } },
+          }),
+        );
+      }
       functions[name] = fn.function;
     }
     this.functions = functions;

@@ -5,6 +5,7 @@ import { createCustomersHandler } from '../lambdas/handlers/customers';
 import { createHealthHandler } from '../lambdas/handlers/health';
 import { createInternalJobsHandler } from '../lambdas/handlers/internal-jobs';
 import { createMeHandler } from '../lambdas/handlers/me';
+import type { HttpHandlerOptions } from '../lambdas/shared/http-handler';
 import type { Logger } from '../lambdas/shared/log';
 import type { LambdaHandler } from './gateway';
 
@@ -19,14 +20,17 @@ export function localHandlers(deps: {
   tableName: string;
   apiKeyPrefix: string;
   environment: 'live' | 'test';
+  /** The per-tenant limiter, as the stack gives it to the same handlers. @default - none */
+  rateLimit?: HttpHandlerOptions['rateLimit'];
   logger?: Logger;
 }): Record<string, ProxyLambda> {
   const log = deps.logger ? { logger: deps.logger } : {};
+  const limited = deps.rateLimit ? { rateLimit: deps.rateLimit } : {};
   return {
     health: createHealthHandler(log) as ProxyLambda,
-    me: createMeHandler(log) as ProxyLambda,
-    customers: createCustomersHandler({ dynamodb: deps.dynamodb, tableName: deps.tableName, ...log }) as ProxyLambda,
-    'api-keys': createApiKeysHandler({ dynamodb: deps.dynamodb, tableName: deps.tableName, prefix: deps.apiKeyPrefix, environment: deps.environment, ...log }) as ProxyLambda,
+    me: createMeHandler({ ...log, ...limited }) as ProxyLambda,
+    customers: createCustomersHandler({ dynamodb: deps.dynamodb, tableName: deps.tableName, ...log, ...limited }) as ProxyLambda,
+    'api-keys': createApiKeysHandler({ dynamodb: deps.dynamodb, tableName: deps.tableName, prefix: deps.apiKeyPrefix, environment: deps.environment, ...log, ...limited }) as ProxyLambda,
     'internal-jobs': createInternalJobsHandler(log) as ProxyLambda,
   };
 }

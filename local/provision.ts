@@ -8,6 +8,7 @@ import type { AuthorizerConfigInput } from '../lambdas/authorizer/config';
 import { parseConfig } from '../lambdas/authorizer/config';
 import type { Logger } from '../lambdas/shared/log';
 import { Directory } from '../lambdas/shared/directory/directory';
+import { createRateLimiter } from '../lambdas/shared/rate-limit/limiter';
 import { createGatehouseTable } from './create-table';
 import { type LocalTargetFile, revocationOf } from '../bin/cli/target';
 import { type LambdaHandler, type LocalGateway, createLocalGateway } from './gateway';
@@ -178,7 +179,14 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
     // Membership mode: user routes are keyed by the tenant header too, exactly as the stack's third authorizer.
     ...(shape.membership ? { tenantHeader: shape.membership.header } : {}),
     authorizer: (event, context) => authorize!(event, context),
-    handlers: localHandlers({ dynamodb, tableName, apiKeyPrefix: prefix, environment: 'test', ...(opts.logger ? { logger: opts.logger } : {}) }),
+    handlers: localHandlers({
+      dynamodb,
+      tableName,
+      apiKeyPrefix: prefix,
+      environment: 'test',
+      rateLimit: { limiter: createRateLimiter({ dynamodb, tableName }), tiers: shape.rateLimits.tiers },
+      ...(opts.logger ? { logger: opts.logger } : {}),
+    }),
     resultTtlSeconds,
     restApiId,
     stageName: LOCAL_STAGE,

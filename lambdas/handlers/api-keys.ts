@@ -2,13 +2,13 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { Directory } from '../shared/directory/directory';
 import { DIRECTORY_ERRORS, DirectoryError } from '../shared/directory/errors';
-import { type AuthedHttpRequest, httpHandler } from '../shared/http-handler';
+import { type AuthedHttpRequest, type HttpHandlerOptions, httpHandler } from '../shared/http-handler';
 import { HttpError } from '../shared/http-errors';
 import { type HttpResponse, json } from '../shared/http-response';
 import { type ProxyHandler, httpRouter } from '../shared/http-router';
 import { validate } from '../shared/json-body';
 import { type Logger, jsonLogger } from '../shared/log';
-import { lazyHandler, requiredEnv, sharedDynamoClient } from '../shared/runtime';
+import { lazyHandler, requiredEnv, sharedDynamoClient, sharedRateLimit } from '../shared/runtime';
 
 export interface ApiKeysDeps {
   readonly dynamodb: DynamoDBClient;
@@ -18,6 +18,8 @@ export interface ApiKeysDeps {
   readonly environment: 'live' | 'test';
   readonly logger?: Logger;
   readonly now?: () => number;
+  /** The per-tenant limiter. @default - none */
+  readonly rateLimit?: HttpHandlerOptions['rateLimit'];
 }
 
 /** The role a user needs in the tenant to manage its keys (membership record, or the issuer's roles claim). */
@@ -52,7 +54,7 @@ export function createApiKeysHandler(deps: ApiKeysDeps): ProxyHandler {
           throw err instanceof DirectoryError ? asHttp(err) : err;
         }
       },
-      { logger, kinds: ['user'] },
+      { logger, kinds: ['user'], ...(deps.rateLimit ? { rateLimit: deps.rateLimit } : {}) },
     );
 
   async function list({ tenantId }: AuthedHttpRequest & { tenantId: string }) {
@@ -108,6 +110,7 @@ export const handler = lazyHandler(() =>
     prefix: requiredEnv('API_KEY_PREFIX'),
     environment: keyEnvironment(requiredEnv('API_KEY_ENVIRONMENT')),
     logger: jsonLogger('gatehouse-api-keys'),
+    rateLimit: sharedRateLimit(),
   }),
 );
 

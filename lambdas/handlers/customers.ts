@@ -17,13 +17,13 @@ import {
   customerToItem,
   customersPartitionKey,
 } from '../shared/customers-table';
-import { type AuthedHttpRequest, httpHandler } from '../shared/http-handler';
+import { type AuthedHttpRequest, type HttpHandlerOptions, httpHandler } from '../shared/http-handler';
 import { HttpError } from '../shared/http-errors';
 import { type HttpResponse, json } from '../shared/http-response';
 import { type ProxyHandler, httpRouter } from '../shared/http-router';
 import { validate } from '../shared/json-body';
 import { type Logger, jsonLogger } from '../shared/log';
-import { lazyHandler, requiredEnv, sharedDynamoClient } from '../shared/runtime';
+import { lazyHandler, requiredEnv, sharedDynamoClient, sharedRateLimit } from '../shared/runtime';
 
 export interface CustomersDeps {
   readonly dynamodb: DynamoDBClient;
@@ -31,6 +31,8 @@ export interface CustomersDeps {
   readonly logger?: Logger;
   /** Milliseconds since the epoch, for createdAt/updatedAt (default: Date.now). */
   readonly now?: () => number;
+  /** The per-tenant limiter (429 with Retry-After beyond the tenant's tier). @default - none */
+  readonly rateLimit?: HttpHandlerOptions['rateLimit'];
 }
 
 const name = z.string().trim().min(1).max(200);
@@ -67,7 +69,7 @@ export function createCustomersHandler(deps: CustomersDeps): ProxyHandler {
         if (!r.auth.tenantId) throw new HttpError(403, 'forbidden', 'a tenant is required', { reason: 'TENANT_REQUIRED' });
         return fn(r);
       },
-      { logger, scopes, kinds: [...KINDS] },
+      { logger, scopes, kinds: [...KINDS], ...(deps.rateLimit ? { rateLimit: deps.rateLimit } : {}) },
     );
 
   async function list({ auth, event }: AuthedHttpRequest) {
@@ -179,5 +181,5 @@ function conditionFailed(err: unknown): boolean {
 
 /** The deployed entry point: the table from `TABLE_NAME`, the client from the standard SDK environment. */
 export const handler = lazyHandler(() =>
-  createCustomersHandler({ dynamodb: sharedDynamoClient(), tableName: requiredEnv('TABLE_NAME'), logger: jsonLogger('gatehouse-customers') }),
+  createCustomersHandler({ dynamodb: sharedDynamoClient(), tableName: requiredEnv('TABLE_NAME'), logger: jsonLogger('gatehouse-customers'), rateLimit: sharedRateLimit() }),
 );

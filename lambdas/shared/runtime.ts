@@ -1,4 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { HttpHandlerOptions } from './http-handler';
+import { createRateLimiter } from './rate-limit/limiter';
+import { rateLimitTiersFromEnv } from './rate-limit/tiers';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import type { ProxyHandler } from './http-router';
 
@@ -31,4 +34,21 @@ export function lazyHandler(make: () => ProxyHandler): ProxyHandler {
   let built: ProxyHandler | undefined;
   // async: a failure to build (a missing variable) is a rejected invocation, not a synchronous throw.
   return async (event: APIGatewayProxyEvent, context: Context) => (built ??= make())(event, context);
+}
+
+let rateLimit: NonNullable<HttpHandlerOptions['rateLimit']> | undefined;
+
+/**
+ * The per-tenant limiter of a deployed handler: the table from `TABLE_NAME`, the tiers from `RATE_LIMIT_TIERS`
+ * (JSON, rendered by the stack), built once per execution environment. Its own client makes 2 attempts with short
+ * timeouts: the middleware gives up after 1 s anyway, and then the tier's onLimiterError decides.
+ */
+export function sharedRateLimit(): NonNullable<HttpHandlerOptions['rateLimit']> {
+  return (rateLimit ??= {
+    limiter: createRateLimiter({
+      dynamodb: new DynamoDBClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 300, requestTimeout: 500, throwOnRequestTimeout: true } }),
+      tableName: requiredEnv('TABLE_NAME'),
+    }),
+    tiers: rateLimitTiersFromEnv(),
+  });
 }

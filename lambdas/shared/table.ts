@@ -8,9 +8,11 @@
  * | tenant          | TENANT#<t>                      | TENANT                   | TENANTS                   | <t>       |
  * | member          | TENANT#<t>                      | MEMBER#<issuer>#<sub>    | USER#<issuer>#<sub>       | <t>       |
  * | revoked session | SESSION#<issuer>#<session id>   | REVOKED                  | -                         | -         |
+ * | rate bucket     | RATE#<t>                        | BUCKET, MONTH#<yyyy-mm>  | -                         | -         |
  *
  * The authorizer only ever reads single items by key (GetItem); listing goes through `gsi1` or a Query on the
- * tenant's partition, from management tools and the self-service handler.
+ * tenant's partition, from management tools and the self-service handler. Rate buckets belong to the handlers'
+ * limiter (rate-limit/limiter.ts).
  */
 export const TABLE_KEYS = { partition: 'pk', sort: 'sk' } as const;
 export const GSI1 = { name: 'gsi1', partition: 'gsi1pk', sort: 'gsi1sk' } as const;

@@ -137,13 +137,25 @@ describe('GatehouseStack', () => {
       expect(rendered).not.toMatch(/SecretString|GenerateSecretString/);
     });
 
-    it('lets the customers handler touch only tenant customer items, and the others not the table at all', () => {
-      const customers = policyStatements('HandlerscustomersRole').filter((s) => JSON.stringify(s.Action).includes('dynamodb'));
-      expect(customers).toHaveLength(1);
-      expect(customers[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*#CUSTOMERS'] } });
-      expect(actionsOf(customers)).not.toContain('dynamodb:Scan');
+    it('lets each handler touch only its own items: customers its tenant partitions, the limiter its buckets, api-keys key records', () => {
+      const dynamo = (role: string) => policyStatements(role).filter((s) => JSON.stringify(s.Action).includes('dynamodb'));
+      const leading = (role: string) => dynamo(role).map((s) => s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? s.Resource);
+      const limiter = ['RATE#*'];
 
-      for (const name of ['Handlershealth', 'Handlersme', 'Handlersinternaljobs']) {
+      expect(leading('HandlerscustomersRole')).toEqual([['TENANT#*#CUSTOMERS'], limiter]);
+      expect(actionsOf(dynamo('HandlerscustomersRole'))).not.toContain('dynamodb:Scan');
+      expect(leading('HandlersmeRole')).toEqual([limiter]);
+      expect(actionsOf(dynamo('HandlersmeRole')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+      const apiKeys = leading('HandlersapikeysRole');
+      expect(apiKeys.slice(0, 2)).toEqual([['APIKEY#*'], ['TENANT#*']]);
+      expect(apiKeys[3]).toEqual(limiter);
+      // Every statement on the table is bounded by its leading keys; the only unconditioned one is the index query.
+      const unconditioned = dynamo('HandlersapikeysRole').filter((s) => !s.Condition);
+      expect(unconditioned).toHaveLength(1);
+      expect(unconditioned[0]!.Action).toBe('dynamodb:Query');
+      expect(JSON.stringify(unconditioned[0]!.Resource)).toContain('/index/gsi1');
+
+      for (const name of ['Handlershealth', 'Handlersinternaljobs']) {
         expect(actionsOf(policyStatements(`${name}Role`)).filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:'))).toEqual([]);
       }
     });

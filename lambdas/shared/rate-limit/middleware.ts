@@ -32,7 +32,8 @@ type HttpMiddleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult>
 /**
  * Per-tenant rate limiting for a handler behind the authorizer; use after authContext(). Tenants (users and API keys
  * with a tenant) are counted under their tier (`default` when the tier is absent or unknown); services and users
- * without a tenant are not limited here. A denial answers 429 `{ error: 'rate_limited', message }` with Retry-After
+ * without a tenant are not limited here. A denial answers 429 `{ error: 'too_many_requests', message }` (the body
+ * API Gateway's own throttle answers, lib/gateway-responses.ts) with Retry-After
  * and the RateLimit-* fields and skips the handler; an admitted request gets the RateLimit-* fields on the
  * handler's response. When the limiter's table fails (error, throttling, timeout), the tier says: 'open' lets the
  * request through without RateLimit-* fields, 'closed' answers 503 with Retry-After: 1. One log line per denial
@@ -97,7 +98,7 @@ export function rateLimit(options: RateLimitOptions): HttpMiddleware {
     return toProxyResult({
       statusCode: 429,
       headers: { 'Retry-After': String(retryAfter), ...rateLimitHeaders(decision) },
-      body: { error: 'rate_limited', message },
+      body: { error: 'too_many_requests', message },
     });
   };
 

@@ -72,7 +72,7 @@ describe('rateLimit middleware (httpHandler option)', () => {
     // Denied: tat = start + 3 s, admitted again at tat - 2 s = start + 1 s.
     expect(rs[3]).toEqual({
       status: 429,
-      body: { error: 'rate_limited', message: 'rate limit exceeded (60 requests per minute, bursts to 3); retry after 1 second' },
+      body: { error: 'too_many_requests', message: 'rate limit exceeded (60 requests per minute, bursts to 3); retry after 1 second' },
       headers: expect.objectContaining({ 'Retry-After': '1', 'RateLimit-Limit': '3', 'RateLimit-Remaining': '0', 'RateLimit-Reset': '3', 'content-type': 'application/json' }),
     });
     expect(routeCalls()).toBe(3);
@@ -147,7 +147,7 @@ describe('rateLimit middleware (httpHandler option)', () => {
     expect(rs.map((r) => r.status)).toEqual([200, 200, 429]);
     expect(rs[2]).toEqual({
       status: 429,
-      body: { error: 'rate_limited', message: 'monthly quota of 2 requests used up; retry after 30 seconds' },
+      body: { error: 'too_many_requests', message: 'monthly quota of 2 requests used up; retry after 30 seconds' },
       headers: expect.objectContaining({ 'Retry-After': '30', 'RateLimit-Limit': '2', 'RateLimit-Remaining': '0', 'RateLimit-Reset': '30' }),
     });
     expect(log.lines).toEqual([expect.objectContaining({ reason: RATE_LIMITED, window: 'month', tier: 'metered', kind: 'apiKey' })]);
