@@ -139,7 +139,8 @@ describe('GatehouseStack', () => {
 
     it('lets each handler touch only its own items: customers its tenant partitions, the limiter its buckets, api-keys key records', () => {
       const dynamo = (role: string) => policyStatements(role).filter((s) => JSON.stringify(s.Action).includes('dynamodb'));
-      const leading = (role: string) => dynamo(role).map((s) => s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? s.Resource);
+      const leading = (role: string) =>
+        dynamo(role).map((s) => (s.Condition as { 'ForAllValues:StringLike'?: Record<string, unknown> } | undefined)?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? s.Resource);
       const limiter = ['RATE#*'];
 
       expect(leading('HandlerscustomersRole')).toEqual([['TENANT#*#CUSTOMERS'], limiter]);

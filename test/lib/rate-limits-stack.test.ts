@@ -25,7 +25,7 @@ const tiers = { default: { requestsPerMinute: 100, burst: 200 }, pro: { requests
 const template = synth({ ...example, rateLimits: { tiers, usagePlanHeadroom: 2 } });
 
 it('creates one usage plan per tier at twice its rate, burst and quota, on the stage', () => {
-  const plans = Object.fromEntries(all(template, 'AWS::ApiGateway::UsagePlan').map((p) => [p.Properties.UsagePlanName, p.Properties]));
+  const plans: Record<string, Record<string, any>> = Object.fromEntries(all(template, 'AWS::ApiGateway::UsagePlan').map((p) => [p.Properties.UsagePlanName, p.Properties]));
   expect(Object.keys(plans).sort()).toEqual(['Gatehouse-tier-default', 'Gatehouse-tier-pro']);
   expect(plans['Gatehouse-tier-default']).toMatchObject({ Throttle: { RateLimit: 3.34, BurstLimit: 400 } });
   expect(plans['Gatehouse-tier-default']!.Quota).toBeUndefined();
