@@ -67,7 +67,8 @@ export function requestExamples(c: DemoCredentials, credentialsFile: string): st
   for (const r of demoRequests(c)) lines.push(`# ${r.title} -> ${r.expect}`, curlOf(c, r), '');
   const { requestsPerMinute, burst } = c.rateLimit;
   lines.push(
-    `# Rate limit of the default tier: ${requestsPerMinute} a minute, bursts to ${burst}. ${burst + 50} requests -> about 50 429s with Retry-After:`,
+    `# Rate limit of the default tier: ${requestsPerMinute} a minute, bursts to ${burst}. ${burst + 50} requests -> ${burst} pass at once, one more`,
+    `# per ${60 / requestsPerMinute} s the loop takes (about 15 in a 9 s loop), the rest are 429 with Retry-After:`,
     `for i in $(seq ${burst + 50}); do curl -s -o /dev/null -w '%{http_code}\\n' -H ${shellQuote(`Authorization: Bearer ${c.apiKeyRead}`)} ${shellQuote(`${c.baseUrl}/v1/customers`)}; done | sort | uniq -c`,
     '',
     '# Manage tenants, keys, members, sessions and service secrets from another terminal (npx gatehouse --help):',
