@@ -1,6 +1,7 @@
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { readFileSync } from 'node:fs';
 import { Directory } from '../../lambdas/shared/directory/directory';
+import { call as httpCall } from '../support/local';
 import path from 'node:path';
 import { demoRequests } from '../../local/examples';
 import { createLocalGateway } from '../../local/gateway';
@@ -28,15 +29,8 @@ beforeAll(async () => {
 });
 afterAll(() => env.close());
 
-async function call(method: string, p: string, headers: Record<string, string> = {}, body?: unknown, base = env.credentials.baseUrl) {
-  const res = await fetch(`${base}${p}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
-}
+const call = (method: string, p: string, headers: Record<string, string> = {}, body?: unknown, base = env.credentials.baseUrl) =>
+  httpCall(base, method, p, headers, body);
 const bearer = (v: string, extra: Record<string, string> = {}) => ({ Authorization: `Bearer ${v}`, ...extra });
 
 describe('local mode', () => {

@@ -135,38 +135,26 @@ export class Directory {
 
   /** Changes a tenant's tier (the caller moves its usage-plan key to the tier's plan first). */
   async setTenantTier(id: string, newTier: string): Promise<TenantInfo> {
-    const tenantId = v.check(v.tenantId, id, 'tenant');
-    const t = v.check(v.tier, newTier, 'tier');
-    try {
-      const out = await this.db.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: keyAttrs(tenantItemKey(tenantId)),
-          UpdateExpression: 'SET tier = :t, updatedAt = :u',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':t': { S: t }, ':u': { S: this.iso() } },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return tenantFromItem(out.Attributes!);
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) throw new DirectoryError('TENANT_NOT_FOUND', `no tenant ${tenantId}`);
-      throw err;
-    }
+    return this.updateTenant(id, 'tier', v.check(v.tier, newTier, 'tier'));
   }
 
   /** Suspends or resumes a tenant. Idempotent: suspending a suspended tenant changes nothing but `updatedAt`. */
   async setTenantStatus(id: string, status: TenantRecord['status']): Promise<TenantInfo> {
+    return this.updateTenant(id, 'status', status);
+  }
+
+  /** Sets one attribute of an existing tenant (and `updatedAt`); an unknown tenant is TENANT_NOT_FOUND. */
+  private async updateTenant(id: string, attribute: 'tier' | 'status', value: string): Promise<TenantInfo> {
     const tenantId = v.check(v.tenantId, id, 'tenant');
     try {
       const out = await this.db.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: keyAttrs(tenantItemKey(tenantId)),
-          UpdateExpression: 'SET #s = :s, updatedAt = :u',
+          UpdateExpression: 'SET #a = :v, updatedAt = :u',
           ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':s': { S: status }, ':u': { S: this.iso() } },
+          ExpressionAttributeNames: { '#a': attribute },
+          ExpressionAttributeValues: { ':v': { S: value }, ':u': { S: this.iso() } },
           ReturnValues: 'ALL_NEW',
         }),
       );
