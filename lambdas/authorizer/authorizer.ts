@@ -1,7 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { hashApiKey, parseApiKey } from './api-key';
+import { dynamodbClient, secretsManagerClient } from './aws';
 import { type Credential, classify, singleHeader } from './classify';
 import { TENANT_ID_PATTERN, parseConfig } from './config';
 import { AuthError, type ReasonCode } from './errors';
@@ -43,10 +44,6 @@ export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Pro
 /** What API Gateway turns into a 401. Any other thrown error becomes a 500. */
 export const UNAUTHORIZED = 'Unauthorized';
 
-// AWS SDK defaults retry 3 times with no timeout: a hung dependency would hold the authorizer until Lambda's
-// own timeout. Two attempts and a 1 s request timeout keep the worst case bounded.
-const CLIENT_OPTIONS = { maxAttempts: 2, requestHandler: { connectionTimeout: 500, requestTimeout: 1000, throwOnRequestTimeout: true } };
-
 /**
  * Builds the API Gateway REST REQUEST authorizer from one configuration document. Validates the document first
  * (throws a ConfigError naming the bad field), builds expensive things once, and returns the handler.
@@ -55,9 +52,10 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
   const config = parseConfig(configDocument);
   const now = deps.now ?? Date.now;
   const logger = deps.logger ?? jsonLogger('gatehouse-authorizer');
-  // Clients are built on first use: a request that needs no AWS API (a JWT checked against a JWKS) builds none.
-  const dynamodb = lazy(() => deps.dynamodb ?? new DynamoDBClient(CLIENT_OPTIONS));
-  const secretsManager = lazy(() => deps.secretsManager ?? new SecretsManagerClient(CLIENT_OPTIONS));
+  // Clients (and the SDK packages) are loaded on first use: a request that needs no AWS API (a JWT checked against a
+  // JWKS) loads none. See ./aws.ts for the client options.
+  const dynamodb = dynamodbClient(deps.dynamodb);
+  const secretsManager = secretsManagerClient(deps.secretsManager);
   const secrets = new SecretStore(secretsManager, now);
 
   const issuerSpecs = config.issuers.map(resolveIssuer);
@@ -305,11 +303,6 @@ function decisionMetrics(latencyMs: number, timestamp: number): Record<string, u
     [['decision'], ['decision', 'kind'], ['reason']],
     timestamp,
   );
-}
-
-function lazy<T>(make: () => T): () => T {
-  let value: T | undefined;
-  return () => (value ??= make());
 }
 
 function principalId(p: Principal): string {
