@@ -2,7 +2,8 @@
  * The rate-limit tiers document: tier name (the tenant's `tier`, as the authorizer passes it on) -> limits. A tenant
  * whose tier is not in the document (or who has none) gets the `default` tier, which is always present.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
 
 /** The environment variable rateLimitTiersFromEnv reads by default: the tiers document as JSON. */
 export const RATE_LIMIT_TIERS_ENV = 'RATE_LIMIT_TIERS';
@@ -10,15 +11,20 @@ export const RATE_LIMIT_TIERS_ENV = 'RATE_LIMIT_TIERS';
 /** What the public API this was drawn from promises: 100 requests/minute per company, with bursts to 200. */
 export const DEFAULT_TIER = { requestsPerMinute: 100, burst: 200, onLimiterError: 'open' } as const;
 
+// zod/mini (the functional API of the same package): the authorizer embeds this schema in its configuration, and
+// classic zod would add about 440 KB to its bundle. Its messages come from zod's English locale, passed per parse
+// (ZOD_MESSAGES), so they read as classic zod's do without loading every locale or changing zod's global config.
+const int = (min: number, max?: number) => z.number().check(z.int(), z.minimum(min), ...(max === undefined ? [] : [z.maximum(max)]));
+
 export const rateLimitTierSchema = z.strictObject({
   /** Sustained rate. */
-  requestsPerMinute: z.number().int().min(1).max(100_000),
+  requestsPerMinute: int(1, 100_000),
   /** Bucket capacity: what an idle tenant may send at once. Bounded so the arithmetic stays exact in a double. */
-  burst: z.number().int().min(1).max(1_000_000),
+  burst: int(1, 1_000_000),
   /** Requests per calendar month (UTC); absent = none. */
-  monthlyQuota: z.number().int().min(1).optional(),
+  monthlyQuota: z.optional(int(1)),
   /** When the limiter's table fails: 'open' admits the request (logged), 'closed' answers 503. */
-  onLimiterError: z.enum(['open', 'closed']).default('open'),
+  onLimiterError: z._default(z.enum(['open', 'closed']), 'open'),
 });
 
 /** One tier's limits, as parsed (onLimiterError filled in). */
@@ -33,9 +39,13 @@ export type RateLimitTiers = Readonly<Record<string, RateLimitTier>> & { readonl
  * The tiers document: `{ [tier]: { requestsPerMinute, burst, monthlyQuota?, onLimiterError? } }`. A missing
  * `default` tier is added as DEFAULT_TIER. Embed it in a larger configuration document as it is.
  */
-export const rateLimitTiersSchema = z
-  .record(z.string().min(1).max(64), rateLimitTierSchema)
-  .transform((tiers): RateLimitTiers => ({ default: { ...DEFAULT_TIER }, ...tiers }));
+export const rateLimitTiersSchema = z.pipe(
+  z.record(z.string().check(z.minLength(1), z.maxLength(64)), rateLimitTierSchema),
+  z.transform((tiers: Record<string, RateLimitTier>): RateLimitTiers => ({ default: { ...DEFAULT_TIER }, ...tiers })),
+);
+
+/** Parse options that give zod/mini classic zod's English messages: `schema.safeParse(doc, ZOD_MESSAGES)`. */
+export const ZOD_MESSAGES = { error: en().localeError };
 
 /** The tiers document as written. */
 export type RateLimitTiersInput = z.input<typeof rateLimitTiersSchema>;
@@ -54,7 +64,7 @@ export class RateLimitTiersError extends Error {
 
 /** Validates a tiers document; throws RateLimitTiersError naming each bad field (`<source>: pro.burst: ...`). */
 export function parseRateLimitTiers(input: unknown, source = 'rate-limit tiers'): RateLimitTiers {
-  const parsed = rateLimitTiersSchema.safeParse(input);
+  const parsed = rateLimitTiersSchema.safeParse(input, ZOD_MESSAGES);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
   throw new RateLimitTiersError(
