@@ -1,6 +1,6 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type ClientGetter, dynamodbSdk } from './aws';
-import { LRUCache } from 'lru-cache';
+import { TtlLru } from './lru';
 import {
   type ApiKeyRecord,
   MEMBER_ROLES,
@@ -37,7 +37,7 @@ interface ItemShape<K, T> {
  * tries again.
  */
 class CachedLookup<K, T> {
-  private readonly cache: LRUCache<string, Cached<T>>;
+  private readonly cache: TtlLru<string, Cached<T>>;
   private readonly inflight = new Map<string, Promise<T | null>>();
 
   constructor(
@@ -47,9 +47,9 @@ class CachedLookup<K, T> {
     private readonly opts: CachedLookupOptions,
     now: () => number,
   ) {
-    // ttlResolution 0: read the clock on every access. lru-cache otherwise reuses one reading until a 1 ms timer
-    // fires, so with an injected clock (tests) an entry could outlive its TTL when the timer runs late.
-    this.cache = new LRUCache({ max: opts.maxEntries, ttl: Math.max(1, opts.ttlSeconds * 1000), ttlAutopurge: false, ttlResolution: 0, perf: { now } });
+    // The cache reads `now` on every access (never a cached reading), so an entry cannot outlive its TTL, whatever
+    // the clock (injected in tests) or the timers do.
+    this.cache = new TtlLru(opts.maxEntries, now);
   }
 
   async get(k: K): Promise<T | null> {
@@ -69,7 +69,7 @@ class CachedLookup<K, T> {
     const out = await client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: pk }, sk: { S: sk } } }));
     const value = out.Item ? this.shape.decode(out.Item, k) : null;
     const ttl = (value ? this.opts.ttlSeconds : this.opts.negativeTtlSeconds) * 1000;
-    if (ttl > 0) this.cache.set(id, { value }, { ttl });
+    if (ttl > 0) this.cache.set(id, { value }, ttl);
     return value;
   }
 }
