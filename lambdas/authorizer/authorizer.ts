@@ -11,7 +11,8 @@ import { type JwksGetterFactory, JwtVerifier, type UserPrincipal, remoteJwks } f
 import { type LogFields, type Logger, jsonLogger } from '../shared/log';
 import { emfFields } from '../shared/metrics';
 import { routeAuthorizer } from '../../lib/identity-sources';
-import { type PolicyDocument, arnPrefix, buildPolicy, compileRoutes, evaluatePolicy, routeDecision } from './policy';
+import { type PolicyDocument, arnPrefix, compileRoutes } from './policy';
+import { PolicyMemo } from './policy-memo';
 import { SecretStore } from './secrets';
 import { ServicePrincipal, ServiceSecretVerifier } from './service-secrets';
 import { ApiKeyStore, MemberStore, RecordInvalidError, RevokedSessionStore, TenantStore } from './store';
@@ -100,6 +101,7 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
   }
   const services = new ServiceSecretVerifier(config.services, config.serviceSecrets, secrets, now);
   const routes = compileRoutes(config.routes);
+  const policies = new PolicyMemo(routes);
   const servicesAccepted = routes.some((r) => r.accepts.has('service'));
 
   async function authenticate(credential: Credential): Promise<Principal> {
@@ -261,10 +263,8 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
       Object.assign(fields, principalFields(principal));
       const tenant = await tenantOf(principal);
       if (config.membership && principal.kind === 'user') principal = await member(principal);
-      const decision = routeDecision(routes, { kind: principal.kind, scopes: principal.scopes, ...(principal.kind === 'service' ? { service: principal.service } : {}) });
-      const policyDocument = buildPolicy(prefix, decision);
-      const here = evaluatePolicy(policyDocument, event.methodArn);
-      if (!decision.allow.length) finish('deny', 'NO_ROUTE_PERMITTED');
+      const { policyDocument, allowsAny, here } = policies.answer(prefix, principal, event.methodArn);
+      if (!allowsAny) finish('deny', 'NO_ROUTE_PERMITTED');
       else if (here === 'Deny') finish('deny', 'ROUTE_NOT_PERMITTED');
       else finish('allow', 'ALLOWED');
       return {
