@@ -1,0 +1,262 @@
+/**
+ * What the in-process sections decide against, on the emulator the benchmark started: one Gatehouse table with
+ * tenants and API keys, Secrets Manager secrets (an HS256 issuer secret and one per service), one issuer per JWT
+ * algorithm (the asymmetric ones with a JWKS on loopback), and the configuration document that uses them all.
+ */
+import { BatchWriteItemCommand, DynamoDBClient, PutItemCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { randomBytes } from 'node:crypto';
+import { createAuthorizer } from '../lambdas/authorizer/authorizer';
+import { generateApiKey, hashApiKey } from '../lambdas/authorizer/api-key';
+import type { AuthorizerConfigInput } from '../lambdas/authorizer/config';
+import type { LogFields, Logger } from '../lambdas/shared/log';
+import { apiKeyItemKey, tenantItemKey } from '../lambdas/shared/table';
+import { createGatehouseTable } from '../local/create-table';
+import { ASYMMETRIC, type Alg, type AsymmetricAlg, type JwksServer, type SigningKey, asymmetricKey, hs256Key, nowSeconds, signJwt, startJwksServer } from './keys';
+
+export const ARN_PREFIX = 'arn:aws:execute-api:us-east-1:123456789012:bench12345/prod';
+export const AUDIENCE = 'gatehouse-bench';
+const SUPABASE_URL = 'http://127.0.0.1:54321';
+
+export const ROUTES: AuthorizerConfigInput['routes'] = [
+  { method: 'GET', path: '/health', public: true },
+  { method: 'GET', path: '/v1/me', accepts: ['user', 'apiKey'] },
+  { method: 'GET', path: '/v1/customers', accepts: ['user', 'apiKey'], scopes: ['customers:read'] },
+  { method: 'POST', path: '/v1/customers', accepts: ['user', 'apiKey'], scopes: ['customers:write'] },
+  { method: 'GET', path: '/v1/customers/{id}', accepts: ['user', 'apiKey'], scopes: ['customers:read'] },
+  { method: 'POST', path: '/internal/jobs', accepts: ['service'] },
+];
+
+/** Runs `fn` over `items`, at most `concurrency` at a time. */
+export async function pool<T, R>(items: readonly T[], concurrency: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!, i);
+      }
+    }),
+  );
+  return out;
+}
+
+/** One AWS command as the SDK sent it: its name, the item's `pk` for DynamoDB reads, and the caller's tag then. */
+export interface Call {
+  readonly service: 'dynamodb' | 'secretsmanager';
+  readonly command: string;
+  readonly pk?: string;
+  readonly tag: unknown;
+}
+
+/**
+ * SDK clients that record every command they send (a middleware at the initialize step, as the tests'
+ * countingClients), tagged with whatever `tag` holds at the time: sections set it to the decision in flight.
+ */
+export function countingClients() {
+  const calls: Call[] = [];
+  const state = { tag: undefined as unknown };
+  const count = <C extends { middlewareStack: { add: (mw: never, opts: never) => void } }>(service: Call['service'], client: C): C => {
+    const counter =
+      (next: (args: unknown) => Promise<unknown>, ctx: { commandName?: string }) =>
+      async (args: { input?: { Key?: { pk?: { S?: string } } } }) => {
+        const pk = args.input?.Key?.pk?.S;
+        calls.push({ service, command: String(ctx.commandName), ...(pk ? { pk } : {}), tag: state.tag });
+        return next(args);
+      };
+    client.middlewareStack.add(counter as never, { step: 'initialize', name: 'benchCallCounter' } as never);
+    return client;
+  };
+  return {
+    dynamodb: count('dynamodb', new DynamoDBClient({ maxAttempts: 2 })),
+    secretsManager: count('secretsmanager', new SecretsManagerClient({ maxAttempts: 2 })),
+    calls,
+    state,
+    destroy() {
+      this.dynamodb.destroy();
+      this.secretsManager.destroy();
+    },
+  };
+}
+
+/**
+ * The decision logger the benchmark gives the authorizer: it formats every line as the default JSON logger does
+ * (JSON.stringify of the same fields) and then discards it, so writing to stdout does not dominate the figures.
+ * It remembers the last decision, so the benchmark can check that what it times is what it meant to time.
+ */
+export function discardLogger(service = 'gatehouse-authorizer') {
+  let last: LogFields = {};
+  let bytes = 0;
+  const log = (level: string) => (message: string, fields?: LogFields) => {
+    const line = `${JSON.stringify({ level, timestamp: new Date().toISOString(), service, message, ...fields })}\n`;
+    bytes += line.length;
+    if (message === 'decision' && fields) last = fields;
+  };
+  const logger: Logger = { info: log('INFO'), warn: log('WARN'), error: log('ERROR') };
+  return { logger, last: () => last, bytes: () => bytes };
+}
+
+/** A REQUEST authorizer event as API Gateway REST sends it. */
+export function authorizerEvent(headers: Record<string, string>, method = 'GET', path = '/v1/me'): APIGatewayRequestAuthorizerEvent {
+  return {
+    type: 'REQUEST',
+    methodArn: `${ARN_PREFIX}/${method}${path}`,
+    resource: path,
+    path,
+    httpMethod: method,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    pathParameters: {},
+    queryStringParameters: {},
+    multiValueQueryStringParameters: {},
+    stageVariables: {},
+    requestContext: { requestId: randomBytes(8).toString('hex') } as APIGatewayRequestAuthorizerEvent['requestContext'],
+  };
+}
+
+export const bearer = (value: string) => authorizerEvent({ Authorization: `Bearer ${value}` });
+export const serviceEvent = (service: string, secret: string) =>
+  authorizerEvent({ Authorization: `Bearer ${secret}`, 'X-Service-Name': service }, 'POST', '/internal/jobs');
+
+export interface Service {
+  readonly name: string;
+  readonly secret: string;
+}
+
+export interface World {
+  readonly tableName: string;
+  readonly config: AuthorizerConfigInput;
+  readonly keys: Readonly<Record<Alg, SigningKey>>;
+  readonly jwks: Readonly<Record<AsymmetricAlg, JwksServer>>;
+  /** The `iss` of each algorithm's issuer. */
+  readonly issuers: Readonly<Record<Alg, string>>;
+  readonly tenants: readonly string[];
+  /** The few services a deployment has (billing, reporting, search). */
+  readonly services: readonly Service[];
+  /** Extra services, each used once by the first-seen service-secret case. */
+  readonly extraServices: readonly Service[];
+  /** A valid token of algorithm `alg` for user `sub` of `tenant` (a fresh `jti` each call). */
+  token(alg: Alg, sub: string, tenant: string): string;
+  /** Stores `n` new active API keys of `tenant` (batched writes) and returns them. */
+  putApiKeys(n: number, tenant: string): Promise<string[]>;
+  /** A fresh authorizer over the world's config (fresh caches) with the given clients, logger and clock. */
+  authorizer(deps: Parameters<typeof createAuthorizer>[1], overrides?: Partial<AuthorizerConfigInput>): ReturnType<typeof createAuthorizer>;
+  close(): Promise<void>;
+}
+
+export async function createWorld(opts: { extraServices: number; log: (m: string) => void }): Promise<World> {
+  const ddb = new DynamoDBClient({ maxAttempts: 3 });
+  const sm = new SecretsManagerClient({ maxAttempts: 3 });
+  const run = randomBytes(3).toString('hex');
+  const tableName = `gatehouse-bench-${run}`;
+  await createGatehouseTable(ddb, tableName);
+
+  const tenants = Array.from({ length: 8 }, (_, i) => `tenant-${i + 1}`);
+  for (const tenantId of tenants) {
+    const item = { ...tenantItemKey(tenantId), tenantId, status: 'active', tier: 'default' };
+    await ddb.send(new PutItemCommand({ TableName: tableName, Item: Object.fromEntries(Object.entries(item).map(([k, v]) => [k, { S: v }])) }));
+  }
+
+  const hsSecret = randomBytes(32).toString('base64');
+  const hsSecretId = `gatehouse-bench-${run}/supabase-jwt`;
+  await sm.send(new CreateSecretCommand({ Name: hsSecretId, SecretString: hsSecret }));
+  const named = ['billing', 'reporting', 'search'];
+  const extra = Array.from({ length: opts.extraServices }, (_, i) => `svc-${String(i).padStart(4, '0')}`);
+  const all = [...named, ...extra].map((name) => ({ name, secret: randomBytes(32).toString('base64url'), secretId: `gatehouse-bench-${run}/services/${name}` }));
+  if (extra.length) opts.log(`creating ${all.length} service secrets`);
+  await pool(all, 8, (s) => sm.send(new CreateSecretCommand({ Name: s.secretId, SecretString: s.secret })));
+
+  const asym = Object.fromEntries(ASYMMETRIC.map((alg) => [alg, asymmetricKey(alg, `bench-${alg.toLowerCase()}-${run}`)])) as Record<AsymmetricAlg, SigningKey>;
+  const keys = { HS256: hs256Key(hsSecret), ...asym };
+  const jwks = Object.fromEntries(await Promise.all(ASYMMETRIC.map(async (alg) => [alg, await startJwksServer([asym[alg].publicJwk!])]))) as Record<AsymmetricAlg, JwksServer>;
+  const issuers = {
+    HS256: `${SUPABASE_URL}/auth/v1`,
+    ...Object.fromEntries(ASYMMETRIC.map((alg) => [alg, `https://idp-${alg.toLowerCase()}.example.com/`])),
+  } as Record<Alg, string>;
+
+  const config: AuthorizerConfigInput = {
+    environment: 'live',
+    tableName,
+    issuers: [
+      // Supabase's legacy HS256 secret, read from Secrets Manager.
+      { type: 'supabase', url: SUPABASE_URL, hs256SecretId: hsSecretId, jwks: false },
+      ...ASYMMETRIC.map((alg) => ({
+        type: 'oidc' as const,
+        id: `idp-${alg.toLowerCase()}`,
+        issuer: issuers[alg],
+        keys: { jwksUrl: jwks[alg].url },
+        algorithms: [alg],
+        audience: AUDIENCE,
+        claims: { subject: 'sub', tenant: 'org', scopes: 'scope' },
+      })),
+    ],
+    apiKeys: { prefix: 'gh' },
+    services: all.map((s) => ({ name: s.name, secretId: s.secretId, scopes: ['jobs:run'] })),
+    routes: ROUTES,
+  };
+
+  const token = (alg: Alg, sub: string, tenant: string) => {
+    const iat = nowSeconds();
+    const jti = randomBytes(8).toString('hex');
+    const claims =
+      alg === 'HS256'
+        ? { iss: issuers.HS256, sub, aud: 'authenticated', role: 'authenticated', iat, exp: iat + 7200, jti, app_metadata: { tenant_id: tenant } }
+        : { iss: issuers[alg], sub, aud: AUDIENCE, iat, exp: iat + 7200, jti, org: tenant, scope: 'customers:read' };
+    return signJwt(keys[alg], claims);
+  };
+
+  const putApiKeys = async (n: number, tenant: string) => {
+    const created = new Date().toISOString();
+    const keysOut = Array.from({ length: n }, () => generateApiKey('gh', 'live'));
+    const writes: WriteRequest[] = keysOut.map((key) => {
+      const k = apiKeyItemKey(hashApiKey(key));
+      return {
+        PutRequest: {
+          Item: {
+            pk: { S: k.pk },
+            sk: { S: k.sk },
+            keyId: { S: `key_${randomBytes(8).toString('hex')}` },
+            tenantId: { S: tenant },
+            name: { S: 'bench key' },
+            scopes: { L: [{ S: 'customers:read' }] },
+            status: { S: 'active' },
+            environment: { S: 'live' },
+            createdAt: { S: created },
+          },
+        },
+      };
+    });
+    const chunks: WriteRequest[][] = [];
+    for (let i = 0; i < writes.length; i += 25) chunks.push(writes.slice(i, i + 25));
+    await pool(chunks, 4, async (chunk) => {
+      let pending: WriteRequest[] | undefined = chunk;
+      for (let attempt = 0; pending?.length && attempt < 10; attempt++) {
+        const out: { UnprocessedItems?: Record<string, WriteRequest[]> } = await ddb.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }));
+        pending = out.UnprocessedItems?.[tableName];
+      }
+      if (pending?.length) throw new Error('BatchWriteItem left items unprocessed');
+    });
+    return keysOut;
+  };
+
+  return {
+    tableName,
+    config,
+    keys,
+    jwks,
+    issuers,
+    tenants,
+    services: all.slice(0, named.length).map(({ name, secret }) => ({ name, secret })),
+    extraServices: all.slice(named.length).map(({ name, secret }) => ({ name, secret })),
+    token,
+    putApiKeys,
+    authorizer: (deps, overrides = {}) => createAuthorizer({ ...config, ...overrides }, deps),
+    async close() {
+      ddb.destroy();
+      sm.destroy();
+      await Promise.all(Object.values(jwks).map((j) => j.close()));
+    },
+  };
+}
