@@ -2,54 +2,51 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 /**
- * The AWS SDK, loaded on first use. Importing an SDK client package costs milliseconds of cold start (hundreds of
- * modules), and most decisions need none: a JWT checked against a JWKS, or an HS256 or service secret already read.
- * So nothing here imports the SDK at module load; the packages are `import()`ed the first time a store or the
- * secret reader sends a command. (esbuild's CommonJS output, the deployed form, turns that into a `require` inside
- * a promise callback: still lazy.) The test in test/lambdas/authorizer/cold-start.test.ts holds this in place.
+ * The AWS SDK, loaded on first use. Loading an SDK client package costs tens of milliseconds of cold start, and
+ * most decisions need none: a JWT checked against a JWKS, or an HS256 or service secret already read. So nothing
+ * here loads the SDK at module load; a package is loaded the first time a store or the secret reader builds a client
+ * or a command. The test in test/lambdas/authorizer/cold-start.test.ts holds this in place.
+ *
+ * `require`, not `import()`: esbuild keeps `import()` as it is in CommonJS output for node22, so the deployed bundle
+ * would load the runtime's SDK through the ES module loader (Lambda's own NODE_PATH arrangement for ESM, and a
+ * slower path for a CommonJS package) rather than with `require`, as top-level imports of it always have. In the
+ * ESM bundles of local mode and the benchmarks, esbuild bundles the package and resolves this `require` itself.
  */
 
 export type DynamoDbSdk = typeof import('@aws-sdk/client-dynamodb');
 export type SecretsManagerSdk = typeof import('@aws-sdk/client-secrets-manager');
 
-/** A client, or a promise of one: what the stores call before each send. */
-export type ClientGetter<C> = () => C | Promise<C>;
-
 // AWS SDK defaults retry 3 times with no timeout: a hung dependency would hold the authorizer until Lambda's
 // own timeout. Two attempts and a 1 s request timeout keep the worst case bounded.
 export const CLIENT_OPTIONS = { maxAttempts: 2, requestHandler: { connectionTimeout: 500, requestTimeout: 1000, throwOnRequestTimeout: true } };
 
-/**
- * Memoizes an async load; a rejected load is forgotten, so the next call tries again (as a constructor that threw
- * would be retried). Memoizing matters beyond the first call too: each bundled `import()` wraps the module's
- * exports in a fresh object.
- */
-function once<T>(load: () => Promise<T>): () => Promise<T> {
-  let pending: Promise<T> | undefined;
-  return () =>
-    (pending ??= load().catch((err: unknown) => {
-      pending = undefined;
-      throw err;
-    }));
+let dynamodb: DynamoDbSdk | undefined;
+let secretsManager: SecretsManagerSdk | undefined;
+
+/** `@aws-sdk/client-dynamodb`, loaded on the first call. */
+export function dynamodbSdk(): DynamoDbSdk {
+  return (dynamodb ??= require('@aws-sdk/client-dynamodb') as DynamoDbSdk);
 }
 
-/** `@aws-sdk/client-dynamodb`, imported on the first call. */
-export const dynamodbSdk: () => Promise<DynamoDbSdk> = once(() => import('@aws-sdk/client-dynamodb'));
-
-/** `@aws-sdk/client-secrets-manager`, imported on the first call. */
-export const secretsManagerSdk: () => Promise<SecretsManagerSdk> = once(() => import('@aws-sdk/client-secrets-manager'));
+/** `@aws-sdk/client-secrets-manager`, loaded on the first call. */
+export function secretsManagerSdk(): SecretsManagerSdk {
+  return (secretsManager ??= require('@aws-sdk/client-secrets-manager') as SecretsManagerSdk);
+}
 
 /**
  * The DynamoDB client getter of one authorizer: the given client (tests, tools), or one built on the first call from
- * the standard SDK environment (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`, ...) with {@link CLIENT_OPTIONS}.
+ * the standard SDK environment (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`, ...) with {@link CLIENT_OPTIONS}. A
+ * constructor that throws is tried again on the next call.
  */
-export function dynamodbClient(given?: DynamoDBClient): () => Promise<DynamoDBClient> {
-  if (given) return () => Promise.resolve(given);
-  return once(async () => new (await dynamodbSdk()).DynamoDBClient(CLIENT_OPTIONS));
+export function dynamodbClient(given?: DynamoDBClient): () => DynamoDBClient {
+  if (given) return () => given;
+  let client: DynamoDBClient | undefined;
+  return () => (client ??= new (dynamodbSdk().DynamoDBClient)(CLIENT_OPTIONS));
 }
 
 /** As {@link dynamodbClient}, for Secrets Manager. */
-export function secretsManagerClient(given?: SecretsManagerClient): () => Promise<SecretsManagerClient> {
-  if (given) return () => Promise.resolve(given);
-  return once(async () => new (await secretsManagerSdk()).SecretsManagerClient(CLIENT_OPTIONS));
+export function secretsManagerClient(given?: SecretsManagerClient): () => SecretsManagerClient {
+  if (given) return () => given;
+  let client: SecretsManagerClient | undefined;
+  return () => (client ??= new (secretsManagerSdk().SecretsManagerClient)(CLIENT_OPTIONS));
 }

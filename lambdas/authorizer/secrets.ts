@@ -1,5 +1,5 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type ClientGetter, secretsManagerSdk } from './aws';
+import { secretsManagerSdk } from './aws';
 
 /** The versions of one secret that may be valid right now, read from Secrets Manager. */
 export interface SecretVersions {
@@ -38,7 +38,7 @@ export class SecretStore {
   private readonly entries = new Map<string, Entry>();
 
   constructor(
-    private readonly client: ClientGetter<SecretsManagerClient>,
+    private readonly client: () => SecretsManagerClient,
     private readonly now: () => number,
   ) {}
 
@@ -97,14 +97,15 @@ export class SecretStore {
   }
 
   private async readCurrent(secretId: string): Promise<SecretVersions> {
-    const [client, { GetSecretValueCommand }] = await Promise.all([this.client(), secretsManagerSdk()]);
-    const out = await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }));
+    const { GetSecretValueCommand } = secretsManagerSdk();
+    const out = await this.client().send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }));
     return { current: secretBytes(out), ...createdAt(out.CreatedDate), loadedAt: this.now(), ...(out.VersionId ? { versionKey: out.VersionId } : {}) };
   }
 
   private async readRotation(secretId: string): Promise<SecretVersions> {
     const loadedAt = this.now();
-    const [client, { GetSecretValueCommand, ListSecretVersionIdsCommand }] = await Promise.all([this.client(), secretsManagerSdk()]);
+    const { GetSecretValueCommand, ListSecretVersionIdsCommand } = secretsManagerSdk();
+    const client = this.client();
     const listed = await client.send(new ListSecretVersionIdsCommand({ SecretId: secretId, IncludeDeprecated: false }));
     const byStage = new Map<string, { id: string; created?: Date }>();
     for (const v of listed.Versions ?? []) {

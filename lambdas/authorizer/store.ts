@@ -1,5 +1,5 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type ClientGetter, dynamodbSdk } from './aws';
+import { dynamodbSdk } from './aws';
 import { TtlLru } from './lru';
 import {
   type ApiKeyRecord,
@@ -41,7 +41,7 @@ class CachedLookup<K, T> {
   private readonly inflight = new Map<string, Promise<T | null>>();
 
   constructor(
-    private readonly client: ClientGetter<DynamoDBClient>,
+    private readonly client: () => DynamoDBClient,
     private readonly tableName: string,
     private readonly shape: ItemShape<K, T>,
     private readonly opts: CachedLookupOptions,
@@ -65,8 +65,8 @@ class CachedLookup<K, T> {
 
   private async fetch(k: K, id: string): Promise<T | null> {
     const { pk, sk } = this.shape.key(k);
-    const [client, { GetItemCommand }] = await Promise.all([this.client(), dynamodbSdk()]);
-    const out = await client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: pk }, sk: { S: sk } } }));
+    const { GetItemCommand } = dynamodbSdk();
+    const out = await this.client().send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: pk }, sk: { S: sk } } }));
     const value = out.Item ? this.shape.decode(out.Item, k) : null;
     const ttl = (value ? this.opts.ttlSeconds : this.opts.negativeTtlSeconds) * 1000;
     if (ttl > 0) this.cache.set(id, { value }, ttl);
@@ -78,14 +78,14 @@ const byId = (id: string) => id;
 
 /** API key records by the SHA-256 of the key. */
 export class ApiKeyStore extends CachedLookup<string, ApiKeyRecord> {
-  constructor(client: ClientGetter<DynamoDBClient>, tableName: string, opts: CachedLookupOptions, now: () => number) {
+  constructor(client: () => DynamoDBClient, tableName: string, opts: CachedLookupOptions, now: () => number) {
     super(client, tableName, { key: apiKeyItemKey, cacheKey: byId, decode: decodeApiKey }, opts, now);
   }
 }
 
 /** Tenant records by tenant id. */
 export class TenantStore extends CachedLookup<string, TenantRecord> {
-  constructor(client: ClientGetter<DynamoDBClient>, tableName: string, opts: CachedLookupOptions, now: () => number) {
+  constructor(client: () => DynamoDBClient, tableName: string, opts: CachedLookupOptions, now: () => number) {
     super(client, tableName, { key: tenantItemKey, cacheKey: byId, decode: decodeTenant }, opts, now);
   }
 }
@@ -103,7 +103,7 @@ export interface MemberKey {
  * unambiguous.
  */
 export class MemberStore extends CachedLookup<MemberKey, MemberRecord> {
-  constructor(client: ClientGetter<DynamoDBClient>, tableName: string, opts: CachedLookupOptions, now: () => number) {
+  constructor(client: () => DynamoDBClient, tableName: string, opts: CachedLookupOptions, now: () => number) {
     super(
       client,
       tableName,
@@ -129,7 +129,7 @@ export interface RevokedSession {
  * at use time (DynamoDB deletes expired items lazily, so an expired item may still be read).
  */
 export class RevokedSessionStore extends CachedLookup<string, RevokedSession> {
-  constructor(client: ClientGetter<DynamoDBClient>, tableName: string, issuer: string, opts: CachedLookupOptions, now: () => number) {
+  constructor(client: () => DynamoDBClient, tableName: string, issuer: string, opts: CachedLookupOptions, now: () => number) {
     super(client, tableName, { key: (sessionId) => revokedSessionItemKey(issuer, sessionId), cacheKey: byId, decode: decodeRevokedSession }, opts, now);
   }
 }
