@@ -127,9 +127,9 @@ export async function coldStartSection(ctx: SectionContext): Promise<string> {
       ['First decision after init (ES256 JWT; JWKS fetched on loopback)', ms(first), `${ms(emptyFetch)} (empty handler fetching the JWKS)`, `+${ms(first - emptyFetch)}`, ratio(first, emptyFetch), '—', '—'],
       [
         '@aws-sdk modules loaded: at init / by the decisions',
-        `${sdkText(sdkAtInit)} / ${sdkText(sdkAtDecision)}`,
+        `${sdkText(sdkAtInit)} / ${sdkText(sdkAtDecision)} (${modulesAfter} SDK files in require.cache)`,
         'none',
-        `${modulesAfter} @aws-sdk+@smithy files`,
+        '—',
         '—',
         'a no-AWS request loads no SDK client',
         met(noSdk),

@@ -232,6 +232,12 @@ export async function decisionsSection(ctx: SectionContext): Promise<string> {
     const dynamoOther = timed.filter((c) => c.service === 'dynamodb' && c.command !== 'GetItemCommand');
     const smCalls = timed.filter((c) => c.service === 'secretsmanager');
     const keyIters = s('apiKey:first-seen').iterations;
+    // Which items the other reads were for (tenants are cached for 60 s, so a long run re-reads them now and then).
+    const elsewhere = (calls: readonly { pk?: string }[]) => {
+      const byKind = new Map<string, number>();
+      for (const c of calls) byKind.set(c.pk?.split('#')[0] ?? '?', (byKind.get(c.pk?.split('#')[0] ?? '?') ?? 0) + 1);
+      return byKind.size ? `: ${[...byKind].map(([k, n]) => `${n} of ${k} items`).join(', ')}` : '';
+    };
     return [
       `Handler: \`createAuthorizer\` with a real config (1 HS256 Supabase issuer with its secret in Secrets Manager, 3 OIDC issuers with JWKS on loopback, API keys and tenants in a DynamoDB table, ${world.services.length + world.extraServices.length} services), AWS on moto over loopback. ` +
         'The decision logger formats each line (JSON.stringify, as the default logger) and discards it instead of writing to stdout. ' +
@@ -243,7 +249,7 @@ export async function decisionsSection(ctx: SectionContext): Promise<string> {
       '',
       table(['Algorithm', 'node:crypto floor', 'jose jwtVerify', '×floor', 'aws-jwt-verify', '×floor', 'Gatehouse handler', '×floor'], baseRows),
       '',
-      `AWS calls during the timed batches: DynamoDB GetItem ${getItems.length} (${getItemsOf('apiKey:first-seen')} in the ${keyIters} first-seen API key decisions, ${getItems.length - getItemsOf('apiKey:first-seen')} elsewhere), other DynamoDB ${dynamoOther.length}, ` +
+      `AWS calls during the timed batches: DynamoDB GetItem ${getItems.length} (${getItemsOf('apiKey:first-seen')} in the ${keyIters} first-seen API key decisions, ${getItems.length - getItemsOf('apiKey:first-seen')} elsewhere${elsewhere(getItems.filter((c) => c.tag !== 'apiKey:first-seen'))}), other DynamoDB ${dynamoOther.length}, ` +
         `Secrets Manager ${smCalls.length}, JWKS fetches ${jwksDuring}.`,
       ...(failures.length ? ['', `**Iterations that did not decide as expected** (denied, refused or thrown): ${failures.join('; ')}.`] : []),
     ].join('\n');
