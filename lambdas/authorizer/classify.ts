@@ -61,23 +61,32 @@ export function singleHeader(req: RequestHeaders, name: string): string | undefi
 }
 
 function single(req: RequestHeaders, name: string): string | undefined {
-  const values = new Set<string>();
+  // Allocation-free: this runs on every request. Header names compare case-insensitively; lengths first.
+  let multiValue: string | undefined;
   let count = 0;
-  for (const [k, vs] of Object.entries(req.multiValueHeaders ?? {})) {
-    if (k.toLowerCase() !== name || !vs) continue;
-    for (const v of vs) {
-      if (v === undefined) continue;
-      values.add(v);
-      count++;
+  const multi = req.multiValueHeaders;
+  if (multi) {
+    for (const k in multi) {
+      if (k.length !== name.length || !Object.hasOwn(multi, k) || k.toLowerCase() !== name) continue;
+      for (const v of multi[k] ?? []) {
+        if (v === undefined) continue;
+        if (count++ === 0) multiValue = v;
+      }
     }
   }
-  const fromSingle: string[] = [];
-  for (const [k, v] of Object.entries(req.headers ?? {})) {
-    if (k.toLowerCase() === name && v !== undefined) fromSingle.push(v);
+  let singleValue: string | undefined;
+  let singles = 0;
+  const headers = req.headers;
+  if (headers) {
+    for (const k in headers) {
+      if (k.length !== name.length || !Object.hasOwn(headers, k) || k.toLowerCase() !== name) continue;
+      const v = headers[k];
+      if (v === undefined) continue;
+      if (singles++ === 0) singleValue = v;
+    }
   }
-  if (fromSingle.length > 1) throw new AuthError('CREDENTIAL_MULTIPLE', { header: name });
-  if (count > 1) throw new AuthError('CREDENTIAL_MULTIPLE', { header: name });
+  if (singles > 1 || count > 1) throw new AuthError('CREDENTIAL_MULTIPLE', { header: name });
   // `headers` holds the last value of each header: it must agree with multiValueHeaders when both are given.
-  if (fromSingle.length === 1 && count === 1 && !values.has(fromSingle[0]!)) throw new AuthError('CREDENTIAL_MULTIPLE', { header: name });
-  return count === 1 ? [...values][0] : fromSingle[0];
+  if (singles === 1 && count === 1 && singleValue !== multiValue) throw new AuthError('CREDENTIAL_MULTIPLE', { header: name });
+  return count === 1 ? multiValue : singleValue;
 }

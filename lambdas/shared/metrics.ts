@@ -15,7 +15,11 @@ export interface EmfMetric {
  * The fields to merge into a log line so that CloudWatch records `metrics` under every dimension set given.
  * Dimension values are read from the same line, so each dimension name must also be a field of it.
  */
-export function emfFields(metrics: readonly EmfMetric[], dimensionSets: readonly (readonly string[])[], timestamp: number): Record<string, unknown> {
+export function emfFields(
+  metrics: readonly EmfMetric[],
+  dimensionSets: readonly (readonly string[])[],
+  timestamp: number,
+): { _aws: { Timestamp: number; CloudWatchMetrics: unknown[] } } & Record<string, unknown> {
   return {
     _aws: {
       Timestamp: timestamp,

@@ -503,7 +503,8 @@ describe('decisions', () => {
     await decide(fx.authorizer(), bearer(key));
     await decide(fx.authorizer(), bearer(fx.serviceSecret, { 'X-Service-Name': fx.serviceName }), 'POST', '/internal/jobs');
 
-    const lines = fx.logs.slice(before).filter((l) => l.message === 'decision');
+    // As written to the log (fields serialized as JSON, the EMF directive included).
+    const lines = fx.logs.slice(before).filter((l) => l.message === 'decision').map((l) => JSON.parse(JSON.stringify(l)));
     expect(lines).toHaveLength(3);
     for (const line of lines) {
       expect(line).toEqual(expect.objectContaining({ reason: 'ALLOWED', decision: 'allow', latencyMs: expect.any(Number), kind: expect.any(String) }));
