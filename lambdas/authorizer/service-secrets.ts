@@ -66,7 +66,13 @@ export class ServiceSecretVerifier {
   }
 }
 
-// Hashing both sides first gives equal-length inputs to timingSafeEqual whatever the lengths presented.
+// Hashing both sides first gives equal-length inputs to timingSafeEqual whatever the lengths presented. A stored
+// version's digest is computed once per Buffer the secret cache holds (a re-read brings new Buffers), so a warm
+// decision hashes only the presented value.
+const digests = new WeakMap<Buffer, Buffer>();
 function sha256(v: string | Buffer): Buffer {
-  return createHash('sha256').update(v).digest();
+  if (!Buffer.isBuffer(v)) return createHash('sha256').update(v).digest();
+  let d = digests.get(v);
+  if (!d) digests.set(v, (d = createHash('sha256').update(v).digest()));
+  return d;
 }
