@@ -146,6 +146,40 @@ interface Nfa {
  * character per class (each literal used, `/`, and one character used by neither).
  */
 export function globIntersects(glob: string, request: string): boolean {
+  return literalEndsAgree(glob, request) && nfaIntersects(glob, request);
+}
+
+/**
+ * A quick, sound test that runs before the automaton: every string the glob matches starts and ends with the glob's
+ * literal prefix and suffix (up to the first and after the last wildcard), and every request string with the
+ * request's; a common string must therefore agree with both on their common lengths. Most route pairs (another
+ * method, another first segment) fail here, which keeps compileRoutes cheap at cold start.
+ */
+function literalEndsAgree(glob: string, request: string): boolean {
+  const gw = (c: string) => c === '*' || c === '?';
+  const rw = (c: string) => c === PARAM || c === PROXY;
+  const prefix = (s: string, wild: (c: string) => boolean) => {
+    let i = 0;
+    while (i < s.length && !wild(s[i]!)) i++;
+    return s.slice(0, i);
+  };
+  const suffix = (s: string, wild: (c: string) => boolean) => {
+    let i = s.length;
+    while (i > 0 && !wild(s[i - 1]!)) i--;
+    return s.slice(i);
+  };
+  const gp = prefix(glob, gw);
+  const rp = prefix(request, rw);
+  const n = Math.min(gp.length, rp.length);
+  if (gp.slice(0, n) !== rp.slice(0, n)) return false;
+  const gs = suffix(glob, gw);
+  const rs = suffix(request, rw);
+  const m = Math.min(gs.length, rs.length);
+  return gs.slice(gs.length - m) === rs.slice(rs.length - m);
+}
+
+/** The exact test: a breadth-first search of the product of the glob's and the request's automata. */
+export function nfaIntersects(glob: string, request: string): boolean {
   const a = globNfa(glob);
   const b = requestNfa(request);
   const alphabet = [...new Set([...glob, ...request, '/', '\u0003'])].filter((c) => c !== '*' && c !== '?' && c !== PARAM && c !== PROXY);

@@ -8,6 +8,8 @@ import {
   buildPolicy,
   compileRoutes,
   evaluatePolicy,
+  globIntersects,
+  nfaIntersects,
   permits,
   routeDecision,
 } from '../../../lambdas/authorizer/policy';
@@ -284,5 +286,23 @@ describe('policy', () => {
       expect(permits(routes[1]!, { kind: 'user', scopes: [] })).toBe(false);
       expect(effect).toBe('Deny');
     });
+  });
+});
+
+describe('globIntersects', () => {
+  it('agrees with the exact automaton search on random globs and request patterns (the literal pre-check is sound)', () => {
+    const glob = fc.array(fc.constantFrom('a', 'b', '/', '*', '?'), { maxLength: 8 }).map((cs) => cs.join(''));
+    // \u0001 and \u0002 are the compiled request patterns' PARAM and PROXY markers.
+    const request = fc.array(fc.constantFrom('a', 'b', '/', '\u0001', '\u0002'), { maxLength: 8 }).map((cs) => cs.join(''));
+    let intersecting = 0;
+    fc.assert(
+      fc.property(glob, request, (g, r) => {
+        const exact = nfaIntersects(g, r);
+        if (exact) intersecting++;
+        expect(globIntersects(g, r)).toBe(exact);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(intersecting).toBeGreaterThan(100); // both outcomes were exercised
   });
 });
