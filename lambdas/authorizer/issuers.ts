@@ -1,5 +1,5 @@
-import type { JSONWebKeySet } from 'jose';
 import { type IssuerConfig, type JwtAlgorithm, issuerIdentity, trimSlash } from './config';
+import type { JwkSetDocument } from './jws';
 
 /**
  * One trusted issuer with the presets resolved: its exact `iss`, its own key sources and pinned algorithms
@@ -12,7 +12,7 @@ export interface IssuerSpec {
   readonly keys: {
     readonly hs256SecretId?: string;
     readonly jwksUrl?: string;
-    readonly jwks?: JSONWebKeySet;
+    readonly jwks?: JwkSetDocument;
   };
   readonly audience?: string | string[];
   readonly clockToleranceSeconds: number;
@@ -100,7 +100,7 @@ export function resolveIssuer(iss: IssuerConfig): IssuerSpec {
       return {
         ...common,
         algorithms: iss.algorithms,
-        keys: 'jwksUrl' in iss.keys ? { jwksUrl: iss.keys.jwksUrl } : 'jwks' in iss.keys ? { jwks: iss.keys.jwks as JSONWebKeySet } : { hs256SecretId: iss.keys.hs256SecretId },
+        keys: 'jwksUrl' in iss.keys ? { jwksUrl: iss.keys.jwksUrl } : 'jwks' in iss.keys ? { jwks: iss.keys.jwks as JwkSetDocument } : { hs256SecretId: iss.keys.hs256SecretId },
         audience: iss.audience,
         // An access token without exp would be valid forever once maxTokenAgeSeconds is 0: exp is always required.
         requiredClaims: [...new Set(['sub', 'exp', ...iss.requiredClaims])],

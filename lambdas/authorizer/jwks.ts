@@ -1,4 +1,4 @@
-import { type JSONWebKeySet, type JWTVerifyGetKey, createLocalJWKSet, errors } from 'jose';
+import { JwkSet, type JwkSetDocument, KeySetError, type VerificationKey } from './jws';
 
 export interface JwksGetterOptions {
   /** The issuer's JWKS URL. */
@@ -20,8 +20,35 @@ export interface JwksGetterOptions {
   readonly fetch?: typeof fetch;
 }
 
-/** A key getter for jose's `jwtVerify`, plus what tests and diagnostics may read. */
-export interface JwksGetter extends JWTVerifyGetKey {
+/** What a key getter is asked for: a token's header (`alg` and `kid` as the token gives them). */
+export interface KeyQuery {
+  readonly alg?: unknown;
+  readonly kid?: unknown;
+}
+
+/**
+ * Hands out the key that verifies a token (jwt.ts), from an issuer's JWKS. Rejects with a KeySetError (jws.ts): its
+ * `code` says why (unknown kid, endpoint down, ...).
+ */
+export interface KeyGetter {
+  (header: KeyQuery, token?: unknown): Promise<VerificationKey>;
+  /**
+   * The key the getter would hand out for this `alg` and `kid` right now without any I/O, or undefined where it would
+   * have to fetch first or would refuse. A cache of verified tokens keeps an entry only while this is still the key
+   * that verified it: a key withdrawn or replaced by a refetch ends the entry.
+   */
+  current(alg: unknown, kid: unknown): VerificationKey | undefined;
+}
+
+/** A static key set as a KeyGetter (no I/O: what it refuses it always refuses). */
+export function staticKeyGetter(doc: JwkSetDocument): KeyGetter {
+  const set = JwkSet.parse(doc);
+  const get = async (header: KeyQuery) => set.resolve(header.alg, header.kid);
+  return Object.assign(get, { current: (alg: unknown, kid: unknown) => set.peek(alg, kid) });
+}
+
+/** The remote getter, plus what tests and diagnostics may read. */
+export interface JwksGetter extends KeyGetter {
   /** Fetches now (joining a fetch already in flight); rejects if it fails. */
   reload(): Promise<void>;
   /** When the set in use was fetched (ms since epoch), if any fetch ever succeeded. */
@@ -29,7 +56,7 @@ export interface JwksGetter extends JWTVerifyGetKey {
 }
 
 interface KeySet {
-  readonly verify: JWTVerifyGetKey;
+  readonly keys: JwkSet;
   readonly fetchedAt: number;
 }
 
@@ -38,8 +65,9 @@ interface KeySet {
  * stale-if-error (RFC 5861 sense): jose's `createRemoteJWKSet` throws as soon as a reload fails, even with a set
  * in hand, so an identity provider's JWKS outage would refuse every user once the cache aged past its max age.
  *
- * Errors keep jose's codes, which `jwt.ts` maps: `ERR_JWKS_NO_MATCHING_KEY` (unknown kid, 401),
- * `ERR_JWKS_TIMEOUT`, `ERR_JWKS_INVALID` and `ERR_JOSE_GENERIC` (keys unavailable, 500).
+ * Errors are KeySetErrors with jose's codes, which `jwt.ts` maps: `ERR_JWKS_NO_MATCHING_KEY` (unknown kid, 401),
+ * `ERR_JWKS_TIMEOUT`, `ERR_JWKS_INVALID` and `ERR_JOSE_GENERIC` (keys unavailable, 500). Each fetched set carries
+ * over the imported keys of the set it replaces wherever a JWK is unchanged (jws.ts `JwkSet.parse`).
  */
 export function createJwksGetter(opts: JwksGetterOptions): JwksGetter {
   const now = opts.now ?? Date.now;
@@ -64,7 +92,7 @@ export function createJwksGetter(opts: JwksGetterOptions): JwksGetter {
       lastAttemptAt = now();
       inflight = fetchJwks(opts.url, opts.timeoutMs, fetchImpl)
         .then((json) => {
-          good = { verify: parseJwks(json), fetchedAt: now() };
+          good = { keys: JwkSet.parse(json, good?.keys), fetchedAt: now() };
           failure = undefined;
         })
         .catch((err: unknown) => {
@@ -78,11 +106,14 @@ export function createJwksGetter(opts: JwksGetterOptions): JwksGetter {
     return inflight;
   };
 
-  const getKey = async (...args: Parameters<JWTVerifyGetKey>) => {
+  /** Whether the set in hand may be used now without a fetch (fresh, or standing in for a failing endpoint). */
+  const usableNow = (s: KeySet) => fresh(s) || (failure !== undefined && coolingDown() && usable(s));
+
+  const getKey = async (header: KeyQuery): Promise<VerificationKey> => {
     if (!good || !fresh(good)) {
       // A stale set stands in without another attempt while a failed fetch is cooling down: during an outage
       // that hangs, only one request per cooldown waits for the timeout.
-      const standIn = good && failure !== undefined && coolingDown() && usable(good);
+      const standIn = good && usableNow(good);
       if (!standIn) {
         try {
           await load();
@@ -93,7 +124,7 @@ export function createJwksGetter(opts: JwksGetterOptions): JwksGetter {
     }
     const set = good!;
     try {
-      return await set.verify(...args);
+      return set.keys.resolve(header.alg, header.kid);
     } catch (err) {
       if ((err as { code?: unknown }).code !== 'ERR_JWKS_NO_MATCHING_KEY') throw err;
       // The kid may be a key the issuer has just rotated in: refetch, but at most once per cooldown, so a storm
@@ -104,11 +135,15 @@ export function createJwksGetter(opts: JwksGetterOptions): JwksGetter {
       // bad credential (401, which would tell a client to drop a token that may be good).
       if (failure !== undefined) throw failure;
       if (good === set) throw err;
-      return good!.verify(...args);
+      return good!.keys.resolve(header.alg, header.kid);
     }
   };
 
+  // The same decision as getKey's, minus anything that would wait: a set that needs a fetch answers nothing.
+  const current = (alg: unknown, kid: unknown) => (good && usableNow(good) ? good.keys.peek(alg, kid) : undefined);
+
   return Object.defineProperties(getKey as JwksGetter, {
+    current: { value: current },
     reload: { value: load },
     fetchedAt: { get: () => good?.fetchedAt },
   });
@@ -121,29 +156,24 @@ async function fetchJwks(url: string, timeoutMs: number, fetchImpl: typeof fetch
   try {
     response = await fetchImpl(url, { method: 'GET', redirect: 'manual', signal, headers: { accept: 'application/json, application/jwk-set+json' } });
   } catch (cause) {
-    if (signal.aborted) throw new errors.JWKSTimeout(undefined, { cause });
+    if (signal.aborted) throw new KeySetError('ERR_JWKS_TIMEOUT', 'request timed out', { cause });
     // fetch's TypeError may come from another realm (jest's vm), so `instanceof TypeError` is not a safe test later.
-    throw new errors.JOSEError('JWKS request failed', { cause });
+    throw new KeySetError('ERR_JOSE_GENERIC', 'JWKS request failed', { cause });
   }
   if (response.status !== 200) {
     await response.body?.cancel().catch(() => undefined);
-    throw new errors.JOSEError(`JWKS endpoint answered HTTP ${response.status}`);
+    throw new KeySetError('ERR_JOSE_GENERIC', `JWKS endpoint answered HTTP ${response.status}`);
   }
   let text: string;
   try {
     text = await response.text();
   } catch (cause) {
-    if (signal.aborted) throw new errors.JWKSTimeout(undefined, { cause });
-    throw new errors.JOSEError('JWKS response could not be read', { cause });
+    if (signal.aborted) throw new KeySetError('ERR_JWKS_TIMEOUT', 'request timed out', { cause });
+    throw new KeySetError('ERR_JOSE_GENERIC', 'JWKS response could not be read', { cause });
   }
   try {
     return JSON.parse(text);
   } catch {
-    throw new errors.JWKSInvalid('JWKS response is not JSON');
+    throw new KeySetError('ERR_JWKS_INVALID', 'JWKS response is not JSON');
   }
-}
-
-/** jose's local set over the fetched JSON; throws ERR_JWKS_INVALID if it is not a key set. */
-function parseJwks(json: unknown): JWTVerifyGetKey {
-  return createLocalJWKSet(json as JSONWebKeySet);
 }
