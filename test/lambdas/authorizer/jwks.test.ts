@@ -226,6 +226,34 @@ describe('Function: createJwksGetter', () => {
     expect(server.fetches()).toBe(2);
   });
 
+  it('answers current() without I/O: the key while the set is fresh or stands in, nothing once it needs a fetch', async () => {
+    const get = getter({ cacheMaxAgeSeconds: 60 });
+    expect(get.current('ES256', key.kid)).toBeUndefined(); // nothing fetched yet
+    const k = await get(header(key.kid), input);
+
+    expect(get.current('ES256', key.kid)).toBe(k);
+    expect(get.current('ES256', 'unknown')).toBeUndefined();
+    expect(get.current('ES384', key.kid)).toBeUndefined();
+    t += 61_000;
+    expect(get.current('ES256', key.kid)).toBeUndefined(); // past max age: the getter would fetch first
+    server.setMode('error');
+    await expect(Promise.resolve(get(header(key.kid), input))).resolves.toBe(k); // the refetch fails, the stale set stands in
+    expect(get.current('ES256', key.kid)).toBe(k);
+    expect(server.fetches()).toBe(2);
+  });
+
+  it('hands out the same key object across refetches while the JWK is unchanged, a new one when it changes', async () => {
+    const get = getter({ cacheMaxAgeSeconds: 60 });
+    const first = await get(header(key.kid), input);
+    t += 61_000;
+    expect(await get(header(key.kid), input)).toBe(first);
+    server.setKeys([{ ...key.publicJwk, use: undefined }]);
+    t += 61_000;
+    const changed = await get(header(key.kid), input);
+    expect(changed).not.toBe(first);
+    expect(server.fetches()).toBe(3);
+  });
+
   it('exposes when the set in use was fetched, and reload fetches now', async () => {
     const get = getter();
     expect(get.fetchedAt).toBeUndefined();

@@ -310,6 +310,34 @@ describe('verified-token cache: HS256 secrets', () => {
     expect(reads - before).toBe(2);
   });
 
+  it('asks the store only once its copy is past the secret TTL, as the store would re-read it; a rotation counts from then', async () => {
+    let copy = { current: Buffer.from(current!), loadedAt: T0 * 1000 };
+    let asked = 0;
+    const store = {
+      get: async () => {
+        asked++;
+        // The SecretStore's rule: its copy stands while now - loadedAt < TTL, then it reads Secrets Manager again.
+        if (nowMs - copy.loadedAt >= issuer.secretCacheTtlSeconds * 1000) copy = { current: Buffer.from(current!), loadedAt: nowMs };
+        return copy;
+      },
+    };
+    const v = new JwtVerifier([issuer], { jwks: remoteJwks, secrets: store, now: clock, maxStaleSeconds: 3600 });
+    const token = hs256(current!, claims());
+    expect(await outcome(v, token)).toBe('ok');
+    expect(await outcome(v, hs256(current!, claims({ sub: 'u-2' })))).toBe('ok');
+    expect(asked).toBe(1);
+
+    current = randomBytes(32); // rotated in Secrets Manager; the store's copy is still within its TTL
+    at(T0 + 299);
+    expect(await outcome(v, token)).toBe('ok');
+    expect(asked).toBe(1);
+
+    at(T0 + 300);
+    expect(await outcome(v, token)).toBe('JWT_SIGNATURE_INVALID');
+    expect(await outcome(v, hs256(current, claims()))).toBe('ok');
+    expect(asked).toBe(2); // once, on the hit: the full check after it and the new token use the copy just read
+  });
+
   it('refuses a cached token once the secret has rotated: JWT_SIGNATURE_INVALID', async () => {
     const v = make();
     const token = hs256(current!, claims());
