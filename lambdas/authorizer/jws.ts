@@ -57,17 +57,20 @@ export function hmacKey(secret: Uint8Array): VerificationKey {
 }
 
 /**
- * Whether `signature` is `alg`'s signature of `signingInput` (the ASCII bytes of `<header>.<payload>`) under `key`.
+ * Whether `signature` is `alg`'s signature of `input` (`<header>.<payload>`: its ASCII bytes, or the text,
+ * read as Latin-1, which for ASCII is the same bytes) under `key`.
  * Never throws: a signature node:crypto cannot even parse is simply not valid, as it is for WebCrypto.
  */
-export function verifySignature(alg: SignatureAlgorithm, key: KeyObject, signingInput: Buffer, signature: Buffer): boolean {
+export function verifySignature(alg: SignatureAlgorithm, key: KeyObject, input: Buffer | string, signature: Buffer): boolean {
   try {
+    if (alg === 'HS256') {
+      // Equal lengths first: timingSafeEqual throws on a mismatch, and the length of a MAC is no secret.
+      if (signature.length !== 32) return false;
+      const mac = createHmac('sha256', key);
+      return timingSafeEqual((typeof input === 'string' ? mac.update(input, 'latin1') : mac.update(input)).digest(), signature);
+    }
+    const signingInput = typeof input === 'string' ? Buffer.from(input, 'latin1') : input;
     switch (alg) {
-      case 'HS256': {
-        // Equal lengths first: timingSafeEqual throws on a mismatch, and the length of a MAC is no secret.
-        if (signature.length !== 32) return false;
-        return timingSafeEqual(createHmac('sha256', key).update(signingInput).digest(), signature);
-      }
       case 'RS256':
         return verify('sha256', signingInput, key, signature);
       case 'PS256':

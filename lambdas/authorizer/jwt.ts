@@ -248,8 +248,7 @@ export class JwtVerifier {
     const dot2 = dot1 < 0 ? -1 : token.indexOf('.', dot1 + 1);
     // Three segments, as classify.ts guarantees for the handler; anything else is refused here too.
     if (dot2 < 0 || token.indexOf('.', dot2 + 1) >= 0) throw new AuthError('JWT_MALFORMED', { part: 'segments' });
-    const headerBytes = canonicalBytes(token.slice(0, dot1));
-    const header = jsonObject(headerBytes);
+    const { header, utf8: headerUtf8 } = parsedHeader(token.slice(0, dot1));
     const payloadBytes = canonicalBytes(token.slice(dot1 + 1, dot2));
     const unverified = jsonObject(payloadBytes);
     // The signature too must have one spelling: base64url's unused bits could otherwise give one token four.
@@ -278,7 +277,7 @@ export class JwtVerifier {
     let key = pinned === 'HS256' ? (this.freshHs256Key(spec) ?? (await this.hs256Key(spec))) : undefined;
     // The header as jose reads it: strict UTF-8 (the lenient read above chose the issuer; a byte it would have
     // replaced is refused here, never read two ways).
-    if (!isUtf8(headerBytes)) throw new AuthError('JWT_MALFORMED', detail);
+    if (!headerUtf8) throw new AuthError('JWT_MALFORMED', detail);
     // `crit` may name only `b64`, which must then be in the header, and a header with `b64` was refused above: any
     // `crit` at all is an extension this verifier does not understand.
     if (Object.prototype.hasOwnProperty.call(header, 'crit')) throw new AuthError('JWT_MALFORMED', detail);
@@ -290,7 +289,7 @@ export class JwtVerifier {
       }
     }
     if (key.alg !== pinned) throw new AuthError('JWT_KEYS_UNAVAILABLE', detail);
-    if (!verifySignature(pinned, key.key, Buffer.from(token.slice(0, dot2), 'latin1'), signature)) {
+    if (!verifySignature(pinned, key.key, token.slice(0, dot2), signature)) {
       throw new AuthError('JWT_SIGNATURE_INVALID', detail);
     }
     if (!isUtf8(payloadBytes)) throw new AuthError('JWT_MALFORMED', detail);
@@ -453,6 +452,33 @@ function canonicalBytes(seg: string): Buffer {
   const bytes = Buffer.from(seg, 'base64url');
   if (bytes.toString('base64url') !== seg) throw new AuthError('JWT_MALFORMED', { part: 'encoding' });
   return bytes;
+}
+
+/** A protected header as read: the object, and whether its bytes are valid UTF-8. */
+interface Header {
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly utf8: boolean;
+}
+
+/**
+ * Headers read so far, by their segment: a handful of spellings (one per issuer, algorithm and kid) serve nearly every
+ * token, and reading one is a base64url round trip, a UTF-8 check and a JSON.parse. Only headers that read as a JSON
+ * object are kept, frozen; what a header says is checked afresh for every token. Bounded: cleared when full.
+ */
+const HEADERS = new Map<string, Header>();
+const HEADERS_MAX = 256;
+const HEADER_MAX_CHARS = 512;
+
+function parsedHeader(seg: string): Header {
+  const known = HEADERS.get(seg);
+  if (known !== undefined) return known;
+  const bytes = canonicalBytes(seg);
+  const read: Header = { header: Object.freeze(jsonObject(bytes)), utf8: isUtf8(bytes) };
+  if (seg.length <= HEADER_MAX_CHARS) {
+    if (HEADERS.size >= HEADERS_MAX) HEADERS.clear();
+    HEADERS.set(seg, read);
+  }
+  return read;
 }
 
 /** A segment's bytes as a JSON object (read leniently as UTF-8; the strict reading comes later, where jose's did). */
