@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { TtlLru } from '../../../lambdas/authorizer/lru';
 
 function clock(start = 1_000_000) {
@@ -116,5 +117,44 @@ describe('TtlLru', () => {
 
   it.each([0, -1, 1.5, Number.NaN])('refuses a bound of %p entries', (max) => {
     expect(() => new TtlLru(max, Date.now)).toThrow(RangeError);
+  });
+});
+
+describe('TtlLru against a model', () => {
+  it('behaves like a plain list of entries ordered by use, for any sequence of gets, sets, deletes and clock steps', () => {
+    const op = fc.oneof(
+      fc.record({ op: fc.constant('get' as const), key: fc.integer({ min: 0, max: 6 }) }),
+      fc.record({ op: fc.constant('set' as const), key: fc.integer({ min: 0, max: 6 }), ttl: fc.integer({ min: -1, max: 20 }) }),
+      fc.record({ op: fc.constant('delete' as const), key: fc.integer({ min: 0, max: 6 }) }),
+      fc.record({ op: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 8 }) }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.array(op, { maxLength: 60 }), (max, ops) => {
+        let t = 0;
+        const lru = new TtlLru<number, string>(max, () => t);
+        // The model: oldest first.
+        let model: { key: number; value: string; start: number; ttl: number }[] = [];
+        ops.forEach((o, i) => {
+          if (o.op === 'tick') t += o.ms;
+          else if (o.op === 'delete') {
+            expect(lru.delete(o.key)).toBe(model.some((e) => e.key === o.key));
+            model = model.filter((e) => e.key !== o.key);
+          } else if (o.op === 'set') {
+            lru.set(o.key, `v${i}`, o.ttl);
+            model = model.filter((e) => e.key !== o.key);
+            if (o.ttl > 0) model.push({ key: o.key, value: `v${i}`, start: t, ttl: o.ttl });
+            if (model.length > max) model.shift();
+          } else {
+            const e = model.find((x) => x.key === o.key);
+            const live = e && t - e.start <= e.ttl ? e : undefined;
+            expect(lru.get(o.key)).toBe(live?.value);
+            model = model.filter((x) => x.key !== o.key);
+            if (live) model.push(live);
+          }
+          expect(lru.size).toBe(model.length);
+        });
+      }),
+      { numRuns: 500 },
+    );
   });
 });
