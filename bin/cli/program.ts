@@ -152,13 +152,18 @@ from .local/cli-target.json, which \`npm start\` writes.`,
     );
   tenants
     .command('set-tier <tenant> <tier>')
-    .description("move a tenant to another tier (its usage-plan key moves to that tier's plan)")
+    .description("move a tenant to another tier (its usage-plan key moves to that tier's plan; a tenant without one gets one)")
     .action(
       action(async (tenantId: string, tier: string, _o: object, cmd: Command) => {
         const c = context(cmd);
         const before = await c.dir.getTenant(tenantId);
-        if (!before.usageKeyId) throw new DirectoryError('TENANT_NOT_FOUND', `tenant ${tenantId} has no usage-plan key: it was not onboarded with this tool`);
-        await usageKeys(c).move(before.usageKeyId, before.tier, tier);
+        const keys = usageKeys(c);
+        if (before.usageKeyId) await keys.move(before.usageKeyId, before.tier, tier);
+        else {
+          // A tenant from before usage plans (or written by hand): give it its key now, in the new tier's plan.
+          const created = await keys.create(tenantId, tier);
+          await c.dir.setTenantUsageKey(tenantId, created.usageKey, created.usageKeyId);
+        }
         const t = publicTenant(await c.dir.setTenantTier(tenantId, tier));
         c.out.result(t, () => `Tenant ${t.tenantId} is on tier ${t.tier} (was ${before.tier}).`);
       }),

@@ -1,3 +1,4 @@
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -74,6 +75,29 @@ describe('a script of CLI calls', () => {
     expect(await customers(old.key)).toBe(200);
     expect((await waitForStatus(() => customers(old.key), 401, (2 + BOUND.apiKeyCache + BOUND.resultTtl + 1) * 1000)).status).toBe(401);
     expect(await customers(fresh.key)).toBe(200);
+  });
+
+  it('a tenant without a usage-plan key is refused (TENANT_NOT_ONBOARDED) until set-tier gives it one; an unknown tier is refused', async () => {
+    const db = new DynamoDBClient({});
+    try {
+      await db.send(
+        new PutItemCommand({
+          TableName: local.env.tableName,
+          Item: { pk: { S: 'TENANT#legacy' }, sk: { S: 'TENANT' }, tenantId: { S: 'legacy' }, status: { S: 'active' }, tier: { S: 'default' } },
+        }),
+      );
+    } finally {
+      db.destroy();
+    }
+    const { key } = (await local.cli('--json', 'keys', 'create', '--tenant', 'legacy', '--name', 'k', '--scope', 'customers:read')).json();
+    expect(await customers(key)).toBe(403);
+    const unknown = await local.cli('--json', 'tenants', 'set-tier', 'legacy', 'platinum');
+    expect(unknown.code).toBe(2);
+    expect(JSON.parse(unknown.stderr)).toMatchObject({ error: 'TIER_UNKNOWN' });
+    const fixed = await local.cli('--json', 'tenants', 'set-tier', 'legacy', 'default');
+    expect(fixed.code).toBe(0);
+    expect(fixed.json()).toMatchObject({ tenantId: 'legacy', tier: 'default', usageKeyId: expect.any(String) });
+    expect((await waitForStatus(() => customers(key), 200, (BOUND.tenantCache + BOUND.resultTtl + 1) * 1000)).status).toBe(200);
   });
 
   it('prints people-readable text without --json, and never a key in a listing', async () => {

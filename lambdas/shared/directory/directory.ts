@@ -135,26 +135,32 @@ export class Directory {
 
   /** Changes a tenant's tier (the caller moves its usage-plan key to the tier's plan first). */
   async setTenantTier(id: string, newTier: string): Promise<TenantInfo> {
-    return this.updateTenant(id, 'tier', v.check(v.tier, newTier, 'tier'));
+    return this.updateTenant(id, { tier: v.check(v.tier, newTier, 'tier') });
   }
 
   /** Suspends or resumes a tenant. Idempotent: suspending a suspended tenant changes nothing but `updatedAt`. */
   async setTenantStatus(id: string, status: TenantRecord['status']): Promise<TenantInfo> {
-    return this.updateTenant(id, 'status', status);
+    return this.updateTenant(id, { status });
   }
 
-  /** Sets one attribute of an existing tenant (and `updatedAt`); an unknown tenant is TENANT_NOT_FOUND. */
-  private async updateTenant(id: string, attribute: 'tier' | 'status', value: string): Promise<TenantInfo> {
+  /** Records the tenant's usage-plan key (value and id), e.g. for a tenant created before usage plans. */
+  async setTenantUsageKey(id: string, usageKey: string, usageKeyId: string): Promise<TenantInfo> {
+    return this.updateTenant(id, { usageKey, usageKeyId });
+  }
+
+  /** Sets attributes of an existing tenant (and `updatedAt`); an unknown tenant is TENANT_NOT_FOUND. */
+  private async updateTenant(id: string, attributes: Readonly<Record<string, string>>): Promise<TenantInfo> {
     const tenantId = v.check(v.tenantId, id, 'tenant');
+    const names = Object.keys(attributes);
     try {
       const out = await this.db.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: keyAttrs(tenantItemKey(tenantId)),
-          UpdateExpression: 'SET #a = :v, updatedAt = :u',
+          UpdateExpression: `SET ${names.map((_, i) => `#a${i} = :v${i}`).join(', ')}, updatedAt = :u`,
           ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#a': attribute },
-          ExpressionAttributeValues: { ':v': { S: value }, ':u': { S: this.iso() } },
+          ExpressionAttributeNames: Object.fromEntries(names.map((n, i) => [`#a${i}`, n])),
+          ExpressionAttributeValues: { ...Object.fromEntries(names.map((n, i) => [`:v${i}`, { S: attributes[n]! }])), ':u': { S: this.iso() } },
           ReturnValues: 'ALL_NEW',
         }),
       );
