@@ -52,7 +52,8 @@ export async function runCli(argv: readonly string[], cli: CliEnvironment): Prom
     .option('--local', 'act on the running local mode (`npm start`)')
     .option('--table <name>', 'the deployed table (stack output TableName; or GATEHOUSE_TABLE)')
     .option('--config <file>', 'stack configuration the stack was deployed with (default config/gatehouse.example.json; or GATEHOUSE_CONFIG_FILE)')
-    .option('--rest-api-id <id>', 'the deployed REST API, for --flush (stack output RestApiId; or GATEHOUSE_REST_API_ID)')
+    .option('--rest-api-id <id>', 'the deployed REST API, for usage-plan keys and --flush (stack output RestApiId; or GATEHOUSE_REST_API_ID)')
+    .option('--stack-name <name>', 'the deployed stack, for the names of the secrets it creates (default Gatehouse; or GATEHOUSE_STACK_NAME)')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: cli.io.stdout, writeErr: cli.io.stderr });
@@ -293,7 +294,8 @@ from .local/cli-target.json, which \`npm start\` writes.`,
       action(async (name: string, o: { scope: string[] }, cmd: Command) => {
         const c = context(cmd);
         if (!/^[a-z][a-z0-9-]{1,62}$/.test(name)) throw new UsageError('name: a service name is lowercase letters, digits and dashes');
-        const secretId = c.t.services[name] ?? `gatehouse/services/${name}`;
+        // Not the stack's own `<stack>/services/` names: a secret made here is referenced by id in the configuration.
+        const secretId = c.t.services[name] ?? `gatehouse-services/${name}`;
         const secret = randomBytes(32).toString('base64url');
         try {
           await c.secrets.send(new CreateSecretCommand({ Name: secretId, SecretString: secret, Description: `Gatehouse: shared secret of the calling service "${name}"` }));

@@ -51,6 +51,7 @@ export interface TargetOptions {
   readonly table?: string;
   readonly config?: string;
   readonly restApiId?: string;
+  readonly stackName?: string;
 }
 
 export class UsageError extends Error {
@@ -82,7 +83,8 @@ export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv, root:
     apiKeyPrefix: a.apiKeys?.prefix ?? 'gh',
     environment: a.environment,
     services: Object.fromEntries(
-      (config.source.services ?? []).map((s) => [s.name, s.secretId ?? `gatehouse/services/${s.name}`]),
+      // Secrets the stack creates are named `<stack name>/services/<service>` (lib/gatehouse-stack.ts).
+      (config.source.services ?? []).map((s) => [s.name, s.secretId ?? `${opts.stackName ?? env.GATEHOUSE_STACK_NAME ?? 'Gatehouse'}/services/${s.name}`]),
     ),
     issuerIds: a.issuers.map((i) => i.id ?? i.type),
     revocation: revocationOf(a, config.deployment.authorizerResultTtlSeconds),

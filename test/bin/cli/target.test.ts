@@ -1,0 +1,48 @@
+import path from 'node:path';
+import { UsageError, parseDuration, resolveTarget } from '../../../bin/cli/target';
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+describe('resolveTarget (a deployed stack)', () => {
+  it('reads the table, the configuration and the stage; names the secrets the stack creates after the stack', () => {
+    const t = resolveTarget({ table: 'Gatehouse-DataTable', restApiId: 'abc123', stackName: 'Prod' }, {}, ROOT);
+    expect(t).toMatchObject({
+      kind: 'aws',
+      tableName: 'Gatehouse-DataTable',
+      apiKeyPrefix: 'gh',
+      environment: 'live',
+      services: { reporting: 'Prod/services/reporting' },
+      stage: { restApiId: 'abc123', stageName: 'prod' },
+    });
+    expect(t.issuerIds).toEqual(['supabase', 'workos']);
+    // The example's defaults: authorizer caches of 60 s and API Gateway's 300 s result TTL.
+    expect(t.revocation.bounds.apiKeyRevoked).toEqual({ seconds: 360, withFlushSeconds: 60, flushAfterSeconds: 60 });
+    expect(t.revocation.bounds.memberRemoved).toBeUndefined(); // membership mode is off in the example
+  });
+
+  it('takes the same from the environment', () => {
+    const t = resolveTarget({}, { GATEHOUSE_TABLE: 'tbl', GATEHOUSE_REST_API_ID: 'x1', GATEHOUSE_STACK_NAME: 'Stg' }, ROOT);
+    expect(t).toMatchObject({ tableName: 'tbl', stage: { restApiId: 'x1' }, services: { reporting: 'Stg/services/reporting' } });
+  });
+
+  it('refuses to guess: no target, an unreadable configuration, local mode not running', () => {
+    expect(() => resolveTarget({}, {}, ROOT)).toThrow(UsageError);
+    expect(() => resolveTarget({}, {}, ROOT)).toThrow(/pass --local .* or --table/);
+    expect(() => resolveTarget({ table: 't', config: '/nonexistent.json' }, {}, ROOT)).toThrow(/--config: cannot read/);
+    expect(() => resolveTarget({ local: true }, {}, '/nonexistent-root')).toThrow(/local mode is not running/);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['30', 30],
+    ['30s', 30],
+    ['15m', 900],
+    ['24h', 86_400],
+    ['90d', 7_776_000],
+  ])('%s = %i s', (text, seconds) => expect(parseDuration(text, '--ttl')).toBe(seconds));
+
+  it.each(['', 'soon', '1w', '-5m', '1.5h'])('refuses %j, naming the option', (text) => {
+    expect(() => parseDuration(text, '--ttl')).toThrow(/^--ttl: expected a duration/);
+  });
+});
