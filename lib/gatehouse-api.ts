@@ -3,6 +3,7 @@ import {
   AccessLogFormat,
   ApiKeySourceType,
   AuthorizationType,
+  type CfnAuthorizer,
   EndpointType,
   IdentitySource,
   JsonSchemaType,
@@ -129,7 +130,7 @@ export class GatehouseApi extends Construct {
     }
     const ttl = props.authorizerResultTtl ?? Duration.seconds(DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS);
     const authorizers = new Map<RouteAuthorizer['name'], RequestAuthorizer>();
-    const ids = { user: 'UserAuthorizer', service: 'ServiceAuthorizer', tenant: 'TenantAuthorizer' } as const;
+    const ids = { user: 'UserAuthorizer', service: 'ServiceAuthorizer', tenant: 'TenantAuthorizer', request: 'RequestAuthorizer' } as const;
     // Built on first use, so a route table without service routes (or without membership) gets no unused authorizer.
     const authorizerFor = (spec: RouteAuthorizer) => {
       let a = authorizers.get(spec.name);
@@ -137,8 +138,11 @@ export class GatehouseApi extends Construct {
         a = new RequestAuthorizer(this, ids[spec.name], {
           handler: props.authorizerFunction,
           identitySources: spec.headers.map((h) => IdentitySource.header(h)),
-          resultsCacheTtl: ttl,
+          resultsCacheTtl: spec.cached ? ttl : Duration.seconds(0),
         });
+        // Uncached, with no identity sources: API Gateway calls the authorizer for every request (the property is
+        // optional when caching is off; CDK would render an empty string).
+        if (!spec.headers.length) (a.node.defaultChild as CfnAuthorizer).addPropertyDeletionOverride('IdentitySource');
         authorizers.set(spec.name, a);
       }
       return a;

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
-import { AUTHORIZATION_HEADER, SERVICE_NAME_HEADER, TENANT_HEADER } from '../../lib/identity-sources';
+import { AUTHORIZATION_HEADER, SERVICE_NAME_HEADER, TENANT_HEADER, routeCached } from '../../lib/identity-sources';
+import { CONTENT_SHA256_HEADER, SIGNER_NAME_PATTERN } from '../shared/signing';
 import { ConfigError } from './errors';
 import { ZOD_MESSAGES, rateLimitTiersSchema } from '../shared/rate-limit/tiers';
 
@@ -13,7 +14,8 @@ import { ZOD_MESSAGES, rateLimitTiersSchema } from '../shared/rate-limit/tiers';
  * ones (ZOD_MESSAGES, passed per parse).
  */
 
-export const CREDENTIAL_KINDS = ['user', 'apiKey', 'service'] as const;
+/** `signed`: a caller that signs each request with HMAC-SHA256 (lambdas/shared/signing.ts). */
+export const CREDENTIAL_KINDS = ['user', 'apiKey', 'service', 'signed'] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
 export const JWT_ALGORITHMS = ['HS256', 'RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'] as const;
@@ -142,6 +144,17 @@ const serviceSchema = z.strictObject({
   scopes: z._default(z.array(scope), []),
 });
 
+/** A caller that signs requests (lambdas/shared/signing.ts) with its secret in Secrets Manager. */
+const signerSchema = z.strictObject({
+  name: matching(SIGNER_NAME_PATTERN, 'a signer name is lowercase letters, digits and dashes'),
+  secretId,
+  scopes: z._default(z.array(scope), []),
+});
+
+/** A cookie name (an RFC 6265 token), e.g. sb-access-token or __Host-gh-csrf. */
+const cookieName = matching(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,128}$/, 'a cookie name is 1-128 token characters (no spaces, = , ; or quotes)');
+const headerName = matching(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'a header name is 1-64 letters, digits and dashes, starting with a letter');
+
 const routeSchema = z.strictObject({
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY']),
   path: matching(
@@ -154,6 +167,14 @@ const routeSchema = z.strictObject({
   scopes: z._default(z.array(scope), []),
   /** For `service` routes: only these services (default: every configured service). */
   services: z.optional(z.array(z.string())),
+  /** For `signed` routes: only these signers (default: every configured signer). */
+  signers: z.optional(z.array(z.string())),
+  /**
+   * Browser callers: also take the user's JWT from this cookie (e.g. `sb-access-token`), verified as from the
+   * header. A request that sends both a header credential and this cookie is refused; a mutating request (POST,
+   * PUT, PATCH, DELETE) with the cookie must pass the CSRF check (`csrf`). The route's answers are not cached.
+   */
+  cookie: z.optional(cookieName),
   /** The stack's handler Lambda for this route (see lib/handler-functions.ts); the authorizer ignores it. */
   handler: z.optional(matching(/^[a-z][a-z0-9-]{0,62}$/)),
 });
@@ -174,6 +195,33 @@ export const authorizerConfigSchema = z
       }),
     ),
     services: z._default(z.array(serviceSchema), []),
+    /**
+     * Callers that sign every request (relays, webhooks): HMAC-SHA256 over method, path, query, timestamp, nonce and
+     * the body's SHA-256 (lambdas/shared/signing.ts). Their secrets are read and rotated as services' are
+     * (`serviceSecrets`); each nonce is recorded in the table, so a signed request passes once.
+     */
+    signers: z._default(z.array(signerSchema), []),
+    signedRequests: z.prefault(
+      z.strictObject({
+        /** A signature's timestamp may be this far from the authorizer's clock, either way. */
+        windowSeconds: z._default(int(10, 900), 300),
+      }),
+      {},
+    ),
+    /**
+     * The CSRF check for cookie credentials on mutating requests: a double-submit token, the same random value
+     * in the `header` and in the `cookie` (which the web app sets and its own script reads), and, when
+     * `allowedOrigins` is not empty, an Origin header (when the browser sends one) that is in the list.
+     */
+    csrf: z.prefault(
+      z.strictObject({
+        cookie: z._default(cookieName, '__Host-gh-csrf'),
+        header: z._default(headerName, 'X-CSRF-Token'),
+        /** Exact origins (`https://app.example.com`); empty: Origin is not checked. */
+        allowedOrigins: z._default(z.array(matching(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'an origin is scheme://host[:port], no path')), []),
+      }),
+      {},
+    ),
     serviceSecrets: z._default(
       z.strictObject({
         cacheTtlSeconds: z._default(seconds(86_400), 300),
@@ -218,10 +266,7 @@ export const authorizerConfigSchema = z
      */
     membership: z.optional(
       z.strictObject({
-        header: z._default(
-          matching(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'a header name is 1-64 letters, digits and dashes, starting with a letter'),
-          TENANT_HEADER,
-        ),
+        header: z._default(headerName, TENANT_HEADER),
         cacheTtlSeconds: z._default(seconds(3600), 60),
         negativeCacheTtlSeconds: z._default(seconds(3600), 10),
         cacheMaxEntries: z._default(int(1, 1_000_000), 10_000),
@@ -274,6 +319,15 @@ export const authorizerConfigSchema = z
       if (services.has(s.name)) issue(['services', i, 'name'], 'duplicate service name');
       services.add(s.name);
     });
+    const signers = new Set<string>();
+    c.signers.forEach((s, i) => {
+      if (signers.has(s.name)) issue(['signers', i, 'name'], 'duplicate signer name');
+      signers.add(s.name);
+    });
+    if (c.signers.length && !c.tableName) issue(['signers'], 'needs tableName: nonces of signed requests are recorded in the table');
+    const reserved = [AUTHORIZATION_HEADER, SERVICE_NAME_HEADER, CONTENT_SHA256_HEADER, ...(c.membership ? [c.membership.header] : [])].map((h) => h.toLowerCase());
+    if (reserved.includes(c.csrf.header.toLowerCase())) issue(['csrf', 'header'], 'must differ from Authorization, X-Service-Name, X-Content-SHA256 and the tenant header');
+    if (c.routes.some((r) => r.cookie === c.csrf.cookie)) issue(['csrf', 'cookie'], 'must differ from the cookie that carries the token');
     const routes = new Set<string>();
     c.routes.forEach((r, i) => {
       const key = `${r.method} ${r.path}`;
@@ -285,15 +339,22 @@ export const authorizerConfigSchema = z
         return;
       }
       if (!r.accepts.length) issue(['routes', i, 'accepts'], 'name the credential kinds this route accepts, or set public: true');
-      // API Gateway answers 401 without calling the authorizer when any identity source is missing, so routes
-      // that accept services (identity: Authorization + X-Service-Name) cannot also serve users or API keys.
-      if (r.accepts.includes('service') && r.accepts.length > 1) {
+      // API Gateway answers 401 without calling the authorizer when any identity source is missing, so cached routes
+      // that accept services (identity: Authorization + X-Service-Name) cannot also serve users or API keys. Routes
+      // whose answers are not cached (cookie or signed) have no identity sources and may mix kinds.
+      if (routeCached(r) && r.accepts.includes('service') && r.accepts.length > 1) {
         issue(['routes', i, 'accepts'], 'a route that accepts services accepts only services (its identity sources differ)');
       }
       if (r.services && !r.accepts.includes('service')) issue(['routes', i, 'services'], 'services is only for routes that accept services');
       r.services?.forEach((s, j) => {
         if (!services.has(s)) issue(['routes', i, 'services', j], 'unknown service: add it to services first');
       });
+      if (r.signers && !r.accepts.includes('signed')) issue(['routes', i, 'signers'], 'signers is only for routes that accept signed');
+      r.signers?.forEach((s, j) => {
+        if (!signers.has(s)) issue(['routes', i, 'signers', j], 'unknown signer: add it to signers first');
+      });
+      if (r.cookie !== undefined && !r.accepts.includes('user')) issue(['routes', i, 'cookie'], 'a cookie carries a user token: the route must accept user');
+      if (r.accepts.includes('signed') && !c.signers.length) issue(['routes', i, 'accepts'], 'accepts signed but no signers are configured');
       if (r.accepts.includes('user') && !c.issuers.length) issue(['routes', i, 'accepts'], 'accepts user but no issuers are configured');
       if (r.accepts.includes('apiKey') && !c.apiKeys) issue(['routes', i, 'accepts'], 'accepts apiKey but apiKeys is not configured');
       if (r.accepts.includes('service') && !c.services.length) issue(['routes', i, 'accepts'], 'accepts service but no services are configured');
@@ -316,6 +377,7 @@ export type AuthorizerConfig = z.output<typeof authorizerConfigSchema>;
 export type IssuerConfig = AuthorizerConfig['issuers'][number];
 export type RouteConfig = AuthorizerConfig['routes'][number];
 export type ServiceConfig = AuthorizerConfig['services'][number];
+export type SignerConfig = AuthorizerConfig['signers'][number];
 
 /**
  * Validates a configuration document. Throws a {@link ConfigError} that names every bad field and says what

@@ -9,8 +9,10 @@
  * | member          | TENANT#<t>                      | MEMBER#<issuer>#<sub>    | USER#<issuer>#<sub>       | <t>       |
  * | revoked session | SESSION#<issuer>#<session id>   | REVOKED                  | -                         | -         |
  * | rate bucket     | RATE#<t>                        | BUCKET, MONTH#<yyyy-mm>  | -                         | -         |
+ * | signed nonce    | NONCE#<signer>#<nonce>          | NONCE                    | -                         | -         |
  *
- * The authorizer only ever reads single items by key (GetItem); listing goes through `gsi1` or a Query on the
+ * The authorizer reads single items by key (GetItem) and writes one kind: a signed request's nonce (a conditional
+ * PutItem that fails if the nonce was seen; the item's `ttl` is past the timestamp window). Listing goes through `gsi1` or a Query on the
  * tenant's partition, from management tools and the self-service handler. Rate buckets belong to the handlers'
  * limiter (rate-limit/limiter.ts).
  */
@@ -68,3 +70,7 @@ export const memberItemKey = (tenantId: string, issuer: string, subject: string)
 });
 export const memberIndexKey = (tenantId: string, issuer: string, subject: string) => ({ gsi1pk: `USER#${issuer}#${subject}`, gsi1sk: tenantId });
 export const revokedSessionItemKey = (issuer: string, sessionId: string) => ({ pk: `SESSION#${issuer}#${sessionId}`, sk: 'REVOKED' });
+
+/** A signed request's nonce, recorded once (lambdas/authorizer/signed-requests.ts): a second use is a replay. */
+export const NONCE_PK_PREFIX = 'NONCE#';
+export const nonceItemKey = (signer: string, nonce: string) => ({ pk: `${NONCE_PK_PREFIX}${signer}#${nonce}`, sk: 'NONCE' });
