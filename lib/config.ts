@@ -9,7 +9,7 @@ export const DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS = 300;
 /**
  * The stack's configuration: the authorizer's own document (issuers, API keys, services, tenants, owner mode,
  * route table) plus a `deployment` section for what only the stack uses. The stack fills in what it creates
- * itself: the table name and, for services without a `secretId`, the secret it makes for each.
+ * itself: the table name and, for services and signers without a `secretId`, the secret it makes for each.
  */
 const deploymentSchema = z.strictObject({
   stageName: z.string().regex(/^[A-Za-z0-9_]{1,64}$/).default('prod'),
@@ -44,6 +44,14 @@ export interface StackConfig {
   readonly source: AuthorizerConfigInput;
   /** Services whose secret the stack creates (no `secretId` in the document). */
   readonly createdServiceSecrets: readonly string[];
+  /** Signers whose secret the stack creates (no `secretId` in the document). */
+  readonly createdSignerSecrets: readonly string[];
+}
+
+/** Secret ids the stack fills in for what it creates (CDK tokens are fine), by service and by signer name. */
+export interface CreatedSecretIds {
+  readonly services: Readonly<Record<string, string>>;
+  readonly signers: Readonly<Record<string, string>>;
 }
 
 const PLACEHOLDER_TABLE = 'gatehouse-table-placeholder';
@@ -61,12 +69,13 @@ export function parseStackConfig(raw: unknown, origin = 'configuration'): StackC
     throw new ConfigError(`${origin}: invalid deployment section:\n${lines.join('\n')}`);
   }
   if ('tableName' in source) throw new ConfigError(`${origin}: tableName: the stack creates the table; remove this field`);
-  const services = Array.isArray(source.services) ? (source.services as Record<string, unknown>[]) : [];
-  const createdServiceSecrets = services.filter((s) => s && typeof s === 'object' && s.secretId === undefined).map((s) => String(s.name));
+  const services = entries(source.services);
+  const signers = entries(source.signers);
   const withPlaceholders = {
     ...source,
     tableName: PLACEHOLDER_TABLE,
-    services: services.map((s) => (s && typeof s === 'object' && s.secretId === undefined ? { ...s, secretId: `placeholder/${String(s.name)}` } : s)),
+    services: services.map((s) => (created(s) ? { ...s, secretId: `placeholder/${String(s.name)}` } : s)),
+    ...(source.signers !== undefined ? { signers: signers.map((s) => (created(s) ? { ...s, secretId: `placeholder/signers/${String(s.name)}` } : s)) } : {}),
   };
   let authorizer: AuthorizerConfig;
   try {
@@ -76,27 +85,41 @@ export function parseStackConfig(raw: unknown, origin = 'configuration'): StackC
   }
   const missing = authorizer.routes.filter((r) => !r.handler).map((r) => `${r.method} ${r.path}`);
   if (missing.length) throw new ConfigError(`${origin}: routes: every route needs a handler; missing for ${missing.join(', ')}`);
-  return { authorizer, deployment: deployment.data, source: source as AuthorizerConfigInput, createdServiceSecrets };
+  return {
+    authorizer,
+    deployment: deployment.data,
+    source: source as AuthorizerConfigInput,
+    createdServiceSecrets: services.filter(created).map((s) => String(s.name)),
+    createdSignerSecrets: signers.filter(created).map((s) => String(s.name)),
+  };
 }
 
+/** The entries of a list in the raw document (services, signers); anything else is left to the schema to refuse. */
+const entries = (list: unknown): Record<string, unknown>[] => (Array.isArray(list) ? (list as Record<string, unknown>[]) : []);
+/** Whether the stack creates this entry's secret: it names none. */
+const created = (entry: Record<string, unknown>): boolean => entry !== null && typeof entry === 'object' && entry.secretId === undefined;
+
 /** The document the deployed authorizer reads, with the stack's real table name and secret ids (CDK tokens). */
-export function renderAuthorizerConfig(config: StackConfig, tableName: string, serviceSecretIds: Readonly<Record<string, string>>): AuthorizerConfigInput {
+export function renderAuthorizerConfig(config: StackConfig, tableName: string, secretIds: CreatedSecretIds): AuthorizerConfigInput {
   return {
     ...config.source,
     // The stack puts usage plans on the API: a tenant without a usage-plan key is refused with a reason.
     ...(config.authorizer.tenants.verify ? { tenants: { ...config.source.tenants, requireUsageKey: true } } : {}),
     tableName,
-    services: (config.source.services ?? []).map((s) => ({ ...s, secretId: s.secretId ?? serviceSecretIds[s.name]! })),
+    services: (config.source.services ?? []).map((s) => ({ ...s, secretId: s.secretId ?? secretIds.services[s.name]! })),
+    ...(config.source.signers !== undefined ? { signers: config.source.signers.map((s) => ({ ...s, secretId: s.secretId ?? secretIds.signers[s.name]! })) } : {}),
   };
 }
 
 /**
  * Whether a route counts against usage plans (`apiKeyRequired`): only where every caller has a tenant, and so a
- * usage-plan key from the tenant record. Service routes have no tenant; a user of an issuer with
- * `tenantRequired: false` may have none; without `tenants.verify` no record (and no key) is read.
+ * usage-plan key from the tenant record. Services and signers have no tenant (a route that accepts either is
+ * never keyed); a user of an issuer with `tenantRequired: false` may have none; without `tenants.verify` no
+ * record (and no key) is read.
  */
 export function usagePlanKeyed(config: AuthorizerConfig, route: RouteConfig): boolean {
-  if (route.public || !route.accepts.length || route.accepts.includes('service') || !config.tenants.verify) return false;
+  if (route.public || !route.accepts.length || !config.tenants.verify) return false;
+  if (route.accepts.includes('service') || route.accepts.includes('signed')) return false;
   return !route.accepts.includes('user') || config.issuers.every((i) => i.tenantRequired);
 }
 

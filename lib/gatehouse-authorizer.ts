@@ -6,17 +6,23 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { AuthorizerConfigInput } from '../lambdas/authorizer/config';
+import { NONCE_PK_PREFIX } from '../lambdas/shared/table';
 import { GatehouseFunction } from './gatehouse-function';
 
 export interface GatehouseAuthorizerProps {
   /** The authorizer's configuration document, with real table name and secret ids (tokens are fine). */
   readonly config: AuthorizerConfigInput;
-  /** The table of API keys and tenants: the function may GetItem on it and nothing else. */
+  /**
+   * The table of API keys and tenants: the function may GetItem on it and, when the configuration has signers,
+   * PutItem the nonce items of signed requests (partition keys starting with NONCE#) and nothing else.
+   */
   readonly table: ITable;
   /** HS256 secrets of JWT issuers: read (AWSCURRENT) only. */
   readonly issuerSecrets: readonly ISecret[];
   /** One secret per calling service: read every staged version (rotation) only. */
   readonly serviceSecrets: readonly ISecret[];
+  /** One secret per signer: read every staged version (rotation) only. @default - none */
+  readonly signerSecrets?: readonly ISecret[];
   /** @default 1024 - signature checks are CPU-bound, and Lambda CPU grows with memory */
   readonly memorySize?: number;
   /** @default - one month */
@@ -27,8 +33,8 @@ export interface GatehouseAuthorizerProps {
 
 /**
  * The authorizer Lambda with its configuration rendered into `GATEHOUSE_CONFIG` (ids and names only, never a
- * secret value) and least privilege: GetItem on its table, and reads of exactly its secrets. Reusable on its own:
- * attach `function` to any RestApi as a REQUEST authorizer.
+ * secret value) and least privilege: GetItem on its table, PutItem of nonce items only (with signers), and reads
+ * of exactly its secrets. Reusable on its own: attach `function` to any RestApi as a REQUEST authorizer.
  */
 export class GatehouseAuthorizer extends Construct {
   readonly function: LambdaFunction;
@@ -38,7 +44,7 @@ export class GatehouseAuthorizer extends Construct {
     super(scope, id);
     const fn = new GatehouseFunction(this, 'Handler', {
       entry: 'lambdas/authorizer/index.ts',
-      description: 'Gatehouse authorizer: JWTs, API keys and service secrets in, IAM policy and tenant context out',
+      description: 'Gatehouse authorizer: JWTs, API keys, service secrets and signatures in, IAM policy and tenant context out',
       memorySize: props.memorySize ?? 1024,
       timeout: Duration.seconds(5),
       environment: { GATEHOUSE_CONFIG: Stack.of(this).toJsonString(props.config) },
@@ -49,8 +55,19 @@ export class GatehouseAuthorizer extends Construct {
     this.logGroupName = fn.logGroup.logGroupName;
     // The table itself only: `table.grant` would add its indexes (index/*), which the request path never reads.
     this.function.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:GetItem'], resources: [props.table.tableArn] }));
+    if (props.config.signers?.length) {
+      // Its only write: a signed request's nonce (a conditional PutItem), on no other partition key.
+      this.function.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['dynamodb:PutItem'],
+          resources: [props.table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${NONCE_PK_PREFIX}*`] } },
+        }),
+      );
+    }
     for (const secret of props.issuerSecrets) secret.grantRead(this.function);
-    for (const secret of props.serviceSecrets) {
+    for (const secret of [...props.serviceSecrets, ...(props.signerSecrets ?? [])]) {
       // The authorizer lists a secret's versions to find AWSPENDING/AWSPREVIOUS during a rotation.
       secret.grantRead(this.function).principalStatements.forEach((s) => s.addActions('secretsmanager:ListSecretVersionIds'));
     }

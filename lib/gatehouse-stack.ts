@@ -32,13 +32,16 @@ export class GatehouseStack extends Stack {
 
     this.table = new GatehouseTable(this, 'Data', { deletionProtection: deployment.deletionProtection });
 
-    const existingServiceSecrets = Object.fromEntries(
-      (config.source.services ?? []).filter((s) => s.secretId !== undefined).map((s) => [s.name, s.secretId]),
-    );
+    // Secrets named in the configuration (by name or ARN); the others the stack creates and rotates.
+    const existing = (list: readonly { name: string; secretId?: string | undefined }[] = []) =>
+      Object.fromEntries(list.filter((s) => s.secretId !== undefined).map((s) => [s.name, s.secretId!]));
     const services = new ServiceSecrets(this, 'ServiceSecrets', {
       create: config.createdServiceSecrets,
-      existing: existingServiceSecrets,
+      existing: existing(config.source.services),
       namePrefix: `${this.stackName}/services/`,
+      createSigners: config.createdSignerSecrets,
+      existingSigners: existing(config.source.signers),
+      signerNamePrefix: `${this.stackName}/signers/`,
       logRetention,
       tracing: deployment.tracing,
     });
@@ -48,12 +51,13 @@ export class GatehouseStack extends Stack {
       if (ref) issuerSecrets.push(importSecret(this, `IssuerSecret${i}`, ref));
     });
 
-    const serviceSecretIds = Object.fromEntries(Object.entries(services.secrets).map(([name, s]) => [name, s.secretArn]));
+    const arns = (secrets: Readonly<Record<string, ISecret>>) => Object.fromEntries(Object.entries(secrets).map(([name, s]) => [name, s.secretArn]));
     this.authorizer = new GatehouseAuthorizer(this, 'Authorizer', {
-      config: renderAuthorizerConfig(config, this.table.table.tableName, serviceSecretIds),
+      config: renderAuthorizerConfig(config, this.table.table.tableName, { services: arns(services.secrets), signers: arns(services.signerSecrets) }),
       table: this.table.table,
       issuerSecrets,
       serviceSecrets: Object.values(services.secrets),
+      signerSecrets: Object.values(services.signerSecrets),
       memorySize: deployment.authorizerMemoryMb,
       logRetention,
       tracing: deployment.tracing,
@@ -100,6 +104,9 @@ export class GatehouseStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName, description: 'DynamoDB table of API keys, tenants and data' });
     for (const [name, secret] of Object.entries(services.secrets)) {
       new CfnOutput(this, `ServiceSecret-${name}`, { value: secret.secretArn, description: `Secret of the calling service ${name}` });
+    }
+    for (const [name, secret] of Object.entries(services.signerSecrets)) {
+      new CfnOutput(this, `SignerSecret-${name}`, { value: secret.secretArn, description: `Secret of the signer ${name} (HMAC-SHA256 signed requests)` });
     }
   }
 }

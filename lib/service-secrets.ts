@@ -11,8 +11,14 @@ export interface ServiceSecretsProps {
   readonly create: readonly string[];
   /** Services whose secret already exists: name or full ARN. Their owners rotate them. @default - none */
   readonly existing?: Readonly<Record<string, string>>;
-  /** Name prefix of created secrets. @default 'gatehouse/services/' */
+  /** Name prefix of created service secrets. @default 'gatehouse/services/' */
   readonly namePrefix?: string;
+  /** Signers (callers that sign requests) whose secret this construct creates, rotated with the services'. @default - none */
+  readonly createSigners?: readonly string[];
+  /** Signers whose secret already exists: name or full ARN. Their owners rotate them. @default - none */
+  readonly existingSigners?: Readonly<Record<string, string>>;
+  /** Name prefix of created signer secrets. @default 'gatehouse/signers/' */
+  readonly signerNamePrefix?: string;
   /** Days between automatic rotations of created secrets (1-1000). @default 30 */
   readonly rotationDays?: number;
   /** Log retention of the rotation function. @default - one month */
@@ -21,13 +27,25 @@ export interface ServiceSecretsProps {
   readonly tracing?: boolean;
 }
 
+/** Who holds a secret: a calling service (bearer + X-Service-Name) or a signer (HMAC-SHA256 signatures). */
+type Holder = 'service' | 'signer';
+
+const DESCRIPTIONS: Record<Holder, (name: string) => string> = {
+  service: (name) => `Gatehouse: shared secret of the calling service "${name}" (sent as a bearer with X-Service-Name)`,
+  signer: (name) => `Gatehouse: secret of the signer "${name}" (signs requests with HMAC-SHA256)`,
+};
+
 /**
- * One Secrets Manager secret per calling service. Created secrets start with a random 48-character value and are
- * rotated every `rotationDays` by one rotation function (lambdas/rotation); calling services read AWSCURRENT. The
- * authorizer accepts AWSCURRENT, AWSPENDING and (for its grace period) AWSPREVIOUS, so a rotation fails no request.
+ * One Secrets Manager secret per calling service and per signer. Created secrets start with a random 48-character
+ * value and are rotated every `rotationDays` by one rotation function (lambdas/rotation); callers read AWSCURRENT.
+ * The authorizer accepts AWSCURRENT, AWSPENDING and (for its grace period) AWSPREVIOUS, so a rotation fails no
+ * request.
  */
 export class ServiceSecrets extends Construct {
+  /** Service name -> its secret, created or imported. */
   readonly secrets: Readonly<Record<string, ISecret>>;
+  /** Signer name -> its secret, created or imported. */
+  readonly signerSecrets: Readonly<Record<string, ISecret>>;
   /** The rotation function of the created secrets; undefined when this construct creates none. */
   readonly rotationFunction?: LambdaFunction;
 
@@ -37,26 +55,32 @@ export class ServiceSecrets extends Construct {
     if (!Number.isInteger(rotationDays) || rotationDays < 1 || rotationDays > 1000) {
       throw new Error(`ServiceSecrets: rotationDays must be a whole number of days from 1 to 1000, got ${rotationDays}`);
     }
-    const secrets: Record<string, ISecret> = {};
     const created: Secret[] = [];
-    for (const name of props.create) {
-      const secret = new Secret(this, name, {
-        secretName: `${props.namePrefix ?? 'gatehouse/services/'}${name}`,
-        description: `Gatehouse: shared secret of the calling service "${name}" (sent as a bearer with X-Service-Name)`,
-        generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
-      });
-      created.push(secret);
-      secrets[name] = secret;
-    }
+    // Service secrets keep their construct ids (the bare name), so existing stacks do not replace them; signers'
+    // are prefixed, so a signer may share a service's name.
+    const make = (holder: Holder, idPrefix: string, namePrefix: string, create: readonly string[], existing: Readonly<Record<string, string>>) => {
+      const secrets: Record<string, ISecret> = {};
+      for (const name of create) {
+        const secret = new Secret(this, `${idPrefix}${name}`, {
+          secretName: `${namePrefix}${name}`,
+          description: DESCRIPTIONS[holder](name),
+          generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
+        });
+        created.push(secret);
+        secrets[name] = secret;
+      }
+      for (const [name, ref] of Object.entries(existing)) secrets[name] = importSecret(this, `Existing-${idPrefix}${name}`, ref);
+      return secrets;
+    };
+    this.secrets = make('service', '', props.namePrefix ?? 'gatehouse/services/', props.create, props.existing ?? {});
+    this.signerSecrets = make('signer', 'Signer-', props.signerNamePrefix ?? 'gatehouse/signers/', props.createSigners ?? [], props.existingSigners ?? {});
     if (created.length > 0) this.rotationFunction = this.rotate(created, rotationDays, props);
-    for (const [name, ref] of Object.entries(props.existing ?? {})) secrets[name] = importSecret(this, `Existing-${name}`, ref);
-    this.secrets = secrets;
   }
 
   private rotate(secrets: readonly Secret[], rotationDays: number, props: ServiceSecretsProps): LambdaFunction {
     const rotation = new GatehouseFunction(this, 'Rotation', {
       entry: 'lambdas/rotation/index.ts',
-      description: 'Gatehouse: rotates the shared secrets of calling services (Secrets Manager rotation steps)',
+      description: 'Gatehouse: rotates the secrets of calling services and signers (Secrets Manager rotation steps)',
       memorySize: 256,
       timeout: Duration.seconds(30),
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),

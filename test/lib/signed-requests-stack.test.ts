@@ -1,0 +1,246 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseStackConfig, renderAuthorizerConfig, usagePlanKeyed } from '../../lib/config';
+import { GatehouseStack } from '../../lib/gatehouse-stack';
+
+/**
+ * Signed requests and cookie routes in the stack: the fourth REQUEST authorizer (uncached, no identity sources)
+ * on exactly those routes, the secrets of signers (created, named and rotated as services' are), and the
+ * authorizer's one write (PutItem of NONCE# items, only when there are signers). Asset bundling is skipped;
+ * cdk.json's context is merged so feature flags match the real synth.
+ */
+const ROOT = path.resolve(__dirname, '../..');
+const cdkContext = JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')).context;
+const example = JSON.parse(readFileSync(path.join(ROOT, 'config/gatehouse.example.json'), 'utf8'));
+
+const SIGNED = { method: 'POST', path: '/v1/hooks', accepts: ['signed'], handler: 'me' };
+const SIGNED_ONE = { method: 'PUT', path: '/v1/hooks/{id}', accepts: ['signed'], signers: ['partner'], handler: 'me' };
+const COOKIE = { method: 'GET', path: '/v1/session', accepts: ['user'], cookie: 'sb-access-token', handler: 'me' };
+const doc = {
+  ...example,
+  signers: [
+    { name: 'relay', scopes: ['hooks:send'] },
+    { name: 'partner', secretId: 'partners/acme-hmac' },
+    // A signer may share a service's name: their secrets are distinct.
+    { name: 'reporting' },
+  ],
+  routes: [...example.routes, SIGNED, SIGNED_ONE, COOKIE],
+};
+
+function synth(config: unknown, stackName = 'Gatehouse') {
+  const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
+  const stack = new GatehouseStack(app, stackName, { config: parseStackConfig(config) });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+type Resources = Record<string, { Properties: Record<string, any>; DependsOn?: string[] }>;
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+const { app, template } = synth(doc);
+const resources = (t: Template, type: string) => t.findResources(type) as Resources;
+const roleStatements = (t: Template, rolePrefix: string): Statement[] =>
+  Object.values(resources(t, 'AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify(p.Properties.Roles).includes(rolePrefix))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+
+/** Each guarded method as `METHOD /path` -> its properties and its authorizer's. */
+function guardedMethods(t: Template) {
+  const authorizers = resources(t, 'AWS::ApiGateway::Authorizer');
+  const paths = resources(t, 'AWS::ApiGateway::Resource');
+  const pathOf = (ref: unknown): string => {
+    const id = (ref as { Ref?: string }).Ref;
+    if (!id || !paths[id]) return '';
+    return `${pathOf(paths[id]!.Properties.ParentId)}/${String(paths[id]!.Properties.PathPart)}`;
+  };
+  const out: Record<string, { method: Record<string, any>; authorizerId: string; authorizer: Record<string, any> }> = {};
+  for (const m of Object.values(resources(t, 'AWS::ApiGateway::Method'))) {
+    const p = m.Properties;
+    if (p.AuthorizationType === 'NONE') continue;
+    const authorizerId = (p.AuthorizerId as { Ref: string }).Ref;
+    out[`${String(p.HttpMethod)} ${pathOf(p.ResourceId)}`] = { method: p, authorizerId, authorizer: authorizers[authorizerId]!.Properties };
+  }
+  return out;
+}
+
+describe('signed requests and cookie routes in the stack', () => {
+  describe('the uncached REQUEST authorizer', () => {
+    const authorizers = resources(template, 'AWS::ApiGateway::Authorizer');
+    const methods = guardedMethods(template);
+    const uncachedRoutes = ['POST /v1/hooks', 'PUT /v1/hooks/{id}', 'GET /v1/session'];
+
+    it('is one more REQUEST authorizer (the fourth in membership mode), with a result TTL of 0 and no IdentitySource property at all', () => {
+      const uncached = Object.entries(authorizers).filter(([, a]) => !('IdentitySource' in a.Properties));
+
+      expect(Object.keys(authorizers)).toHaveLength(3); // user, service, request (no membership mode here)
+      expect(uncached).toHaveLength(1);
+      expect(uncached[0]![1].Properties).toMatchObject({ Type: 'REQUEST', AuthorizerResultTtlInSeconds: 0 });
+      expect(uncached[0]![0]).toContain('RequestAuthorizer');
+    });
+
+    it('guards the cookie and signed routes, which require no header of API Gateway', () => {
+      for (const route of uncachedRoutes) {
+        const m = methods[route]!;
+        expect(m).toBeDefined();
+        expect(m.authorizer).not.toHaveProperty('IdentitySource');
+        expect(m.authorizer.AuthorizerResultTtlInSeconds).toBe(0);
+        // No required header: API Gateway would answer 401 itself to a cookie-only browser request.
+        const required = Object.entries(m.method.RequestParameters ?? {}).filter(([k, v]) => k.startsWith('method.request.header.') && v === true);
+        expect(required).toEqual([]);
+      }
+    });
+
+    it('leaves every other guarded route on the cached authorizers, keyed and required by their headers', () => {
+      const others = Object.entries(methods).filter(([route]) => !uncachedRoutes.includes(route));
+
+      expect(others).toHaveLength(example.routes.filter((r: { public?: boolean }) => !r.public).length);
+      for (const [route, m] of others) {
+        expect(m.authorizer.AuthorizerResultTtlInSeconds).toBe(300);
+        const headers = route === 'POST /internal/jobs' ? ['Authorization', 'X-Service-Name'] : ['Authorization'];
+        expect(m.authorizer.IdentitySource).toBe(headers.map((h) => `method.request.header.${h}`).join(','));
+        expect(m.method.RequestParameters).toEqual(Object.fromEntries(headers.map((h) => [`method.request.header.${h}`, true])));
+      }
+    });
+
+    it('does not require a usage-plan key on signed routes (a signer has no tenant), as on service routes', () => {
+      const config = parseStackConfig(doc);
+      const keyed = (route: string) => methods[route]!.method.ApiKeyRequired === true;
+
+      expect(keyed('POST /v1/hooks')).toBe(false);
+      expect(keyed('PUT /v1/hooks/{id}')).toBe(false);
+      expect(keyed('POST /internal/jobs')).toBe(false);
+      // A cookie route's callers are users with tenants: keyed like the header routes.
+      expect(keyed('GET /v1/session')).toBe(true);
+      expect(keyed('GET /v1/me')).toBe(true);
+      // Also where the signed route accepts users as well (uncached routes may mix kinds).
+      const mixed = parseStackConfig({ ...doc, routes: [{ method: 'POST', path: '/v1/mixed', accepts: ['user', 'signed'], handler: 'me' }] });
+      expect(usagePlanKeyed(mixed.authorizer, mixed.authorizer.routes[0]!)).toBe(false);
+      expect(config.authorizer.routes.filter((r) => r.accepts.includes('signed')).map((r) => usagePlanKeyed(config.authorizer, r))).toEqual([false, false]);
+    });
+  });
+
+  describe('the secrets of signers', () => {
+    const secrets = resources(template, 'AWS::SecretsManager::Secret');
+    const byName = (name: string) => Object.entries(secrets).find(([, s]) => s.Properties.Name === name);
+    const schedules = Object.values(resources(template, 'AWS::SecretsManager::RotationSchedule')).map((s) => s.Properties);
+    const scheduleOf = (logicalId: string) => schedules.find((s) => JSON.stringify(s.SecretId) === JSON.stringify({ Ref: logicalId }));
+
+    it('creates <stack name>/signers/<name> for each signer without a secretId, and none for one that names its secret', () => {
+      expect(
+        Object.values(secrets)
+          .map((s) => s.Properties.Name)
+          .sort(),
+      ).toEqual(['Gatehouse/services/reporting', 'Gatehouse/signers/relay', 'Gatehouse/signers/reporting']);
+      expect(byName('Gatehouse/signers/relay')![1].Properties).toMatchObject({
+        Description: expect.stringContaining('signs requests with HMAC-SHA256'),
+        GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true, IncludeSpace: false },
+      });
+      // Named after the stack, as the command-line tool expects (--stack-name).
+      const { template: staging } = synth(doc, 'Staging');
+      const names = Object.values(resources(staging, 'AWS::SecretsManager::Secret')).map((s) => s.Properties.Name);
+      expect(names).toEqual(expect.arrayContaining(['Staging/signers/relay', 'Staging/services/reporting']));
+    });
+
+    it('rotates them every 30 days on the same one rotation function as the service secrets', () => {
+      const [relayId] = byName('Gatehouse/signers/relay')!;
+      const [signerReportingId] = byName('Gatehouse/signers/reporting')!;
+      const [serviceId] = byName('Gatehouse/services/reporting')!;
+      const rotationFunctions = Object.keys(resources(template, 'AWS::Lambda::Function')).filter((id) => id.includes('Rotation'));
+
+      expect(rotationFunctions).toHaveLength(1);
+      expect(schedules).toHaveLength(3);
+      for (const id of [relayId, signerReportingId, serviceId]) {
+        expect(scheduleOf(id)).toEqual({
+          SecretId: { Ref: id },
+          RotationLambdaARN: { 'Fn::GetAtt': [rotationFunctions[0], 'Arn'] },
+          RotationRules: { ScheduleExpression: 'rate(30 days)' },
+          RotateImmediatelyOnUpdate: false,
+        });
+      }
+      // One policy statement of the rotation function lists every created secret, and nothing imported.
+      const rotation = roleStatements(template, 'ServiceSecretsRotation').filter((s) => actions(s).some((a) => a.startsWith('secretsmanager:')));
+      expect(rotation).toHaveLength(1);
+      expect(rotation[0]!.Resource).toEqual(expect.arrayContaining([{ Ref: relayId }, { Ref: signerReportingId }, { Ref: serviceId }]));
+      expect((rotation[0]!.Resource as unknown[]).length).toBe(3);
+      expect(JSON.stringify(rotation)).not.toContain('acme');
+    });
+
+    it('lets the authorizer read every signer secret with its versions, and renders their ids into its configuration', () => {
+      const reads = roleStatements(template, 'AuthorizerHandlerRole').filter((s) => actions(s).includes('secretsmanager:ListSecretVersionIds'));
+      const read = JSON.stringify(reads);
+      for (const [id] of [byName('Gatehouse/signers/relay')!, byName('Gatehouse/signers/reporting')!]) expect(read).toContain(`"Ref":"${id}"`);
+      expect(read).toContain('partners/acme-hmac-??????');
+
+      const fn = Object.values(resources(template, 'AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.GATEHOUSE_CONFIG)!;
+      const rendered = JSON.stringify(fn.Properties.Environment.Variables.GATEHOUSE_CONFIG);
+      expect(rendered).toContain(byName('Gatehouse/signers/relay')![0]);
+      expect(rendered).toContain('partners/acme-hmac');
+      expect(rendered).not.toContain('placeholder');
+    });
+
+    it('renders each signer with its own secret id, and a document without signers as it was', () => {
+      const config = parseStackConfig(doc);
+      expect(config.createdSignerSecrets).toEqual(['relay', 'reporting']);
+      expect(config.createdServiceSecrets).toEqual(['reporting']);
+      const out = renderAuthorizerConfig(config, 'tbl', { services: { reporting: 'svc-arn' }, signers: { relay: 'relay-arn', reporting: 'signer-arn' } });
+      expect(out.signers).toEqual([
+        { name: 'relay', scopes: ['hooks:send'], secretId: 'relay-arn' },
+        { name: 'partner', secretId: 'partners/acme-hmac' },
+        { name: 'reporting', secretId: 'signer-arn' },
+      ]);
+      expect(out.services).toEqual([{ name: 'reporting', scopes: ['jobs:run'], secretId: 'svc-arn' }]);
+
+      const plain = parseStackConfig(example);
+      expect(plain.createdSignerSecrets).toEqual([]);
+      expect(renderAuthorizerConfig(plain, 'tbl', { services: { reporting: 'svc-arn' }, signers: {} })).not.toHaveProperty('signers');
+    });
+
+    it('outputs each signer secret like the service ones', () => {
+      const outputs = template.toJSON().Outputs as Record<string, { Value: unknown; Description: string }>;
+      const signerOutputs = Object.entries(outputs).filter(([id]) => id.startsWith('SignerSecret'));
+
+      expect(signerOutputs.map(([id]) => id).sort()).toEqual(['SignerSecretpartner', 'SignerSecretrelay', 'SignerSecretreporting']);
+      expect(outputs.SignerSecretrelay!.Value).toEqual({ Ref: byName('Gatehouse/signers/relay')![0] });
+      expect(Object.keys(outputs)).toContain('ServiceSecretreporting');
+    });
+  });
+
+  describe("the authorizer's one write", () => {
+    const dynamo = (t: Template) => roleStatements(t, 'AuthorizerHandlerRole').filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')));
+
+    it('is PutItem on the table alone, for NONCE# partition keys only', () => {
+      const puts = dynamo(template).filter((s) => actions(s).includes('dynamodb:PutItem'));
+
+      expect(puts).toHaveLength(1);
+      expect(puts[0]).toEqual({
+        Effect: 'Allow',
+        Action: 'dynamodb:PutItem',
+        Resource: { 'Fn::GetAtt': [expect.stringContaining('DataTable'), 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['NONCE#*'] } },
+      });
+      // GetItem is unchanged: the table, unconditioned; nothing else on DynamoDB.
+      expect(dynamo(template).flatMap(actions).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+      expect(dynamo(template).find((s) => actions(s).includes('dynamodb:GetItem'))).not.toHaveProperty('Condition');
+    });
+
+    it('does not exist without signers (cookie routes alone write nothing)', () => {
+      const { template: plain } = synth(example);
+      const { template: cookieOnly } = synth({ ...example, routes: [...example.routes, COOKIE] });
+
+      for (const t of [plain, cookieOnly]) {
+        expect(dynamo(t).flatMap(actions)).toEqual(['dynamodb:GetItem']);
+        expect(JSON.stringify(roleStatements(t, 'AuthorizerHandlerRole'))).not.toContain('PutItem');
+      }
+      expect(Object.values(resources(plain, 'AWS::SecretsManager::Secret')).map((s) => s.Properties.Name)).toEqual(['Gatehouse/services/reporting']);
+    });
+  });
+
+  it('passes cdk-nag AwsSolutions with no unacknowledged finding', () => {
+    const result = new AwsSolutionsChecks(app).validateScope(app);
+
+    expect(result.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.resourceLogicalId).join(',')}`)).toEqual([]);
+  });
+});
