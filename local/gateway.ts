@@ -128,7 +128,9 @@ export function createLocalGateway(opts: LocalGatewayOptions): LocalGateway {
       stage,
       requestId,
       httpMethod: method,
-      path: `/${stage}${path}`,
+      // The path of the request line, as API Gateway reports it (with the stage on the default endpoint; the local
+      // gateway's URLs have none, like a custom domain). Signed requests sign it.
+      path,
       resourcePath: match.route.path,
       resourceId: match.route.path,
       protocol: 'HTTP/1.1',
@@ -144,10 +146,12 @@ export function createLocalGateway(opts: LocalGatewayOptions): LocalGateway {
       // Any identity source missing or empty: 401 without calling the authorizer.
       if (values.some((v) => v === undefined || v === '')) return gatewayResponse('UNAUTHORIZED');
 
-      // One cache per authorizer, keyed by its identity-source values (header values cannot hold a NUL).
+      // One cache per authorizer, keyed by its identity-source values (header values cannot hold a NUL); none for an
+      // uncached authorizer (cookie and signed routes: TTL 0, no identity sources).
       const key = `${guard.name}\u0000${values.join('\u0000')}`;
       const t = now();
-      let result = opts.resultTtlSeconds > 0 ? cache.get(key) : undefined;
+      const caching = guard.cached && opts.resultTtlSeconds > 0;
+      let result = caching ? cache.get(key) : undefined;
       if (result && result.expiresAt <= t) result = undefined;
       let decision: APIGatewayAuthorizerResult;
       if (result) decision = result.result;
@@ -168,7 +172,7 @@ export function createLocalGateway(opts: LocalGatewayOptions): LocalGateway {
           return (err as Error)?.message === 'Unauthorized' ? gatewayResponse('UNAUTHORIZED') : gatewayResponse('DEFAULT_5XX', 500);
         }
         if (!validAuthorizerResult(decision)) return gatewayResponse('DEFAULT_5XX', 500);
-        if (opts.resultTtlSeconds > 0) cache.set(key, { result: decision, expiresAt: t + opts.resultTtlSeconds * 1000 });
+        if (caching) cache.set(key, { result: decision, expiresAt: t + opts.resultTtlSeconds * 1000 });
       }
       // A cached policy is evaluated against this request's method ARN, as API Gateway does.
       if (evaluatePolicy(decision.policyDocument as PolicyDocument, methodArn) !== 'Allow') return gatewayResponse('ACCESS_DENIED');

@@ -3,8 +3,9 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { hashApiKey, parseApiKey } from './api-key';
 import { dynamodbClient, secretsManagerClient } from './aws';
-import { type Credential, classify, singleHeader } from './classify';
-import { TENANT_ID_PATTERN, parseConfig } from './config';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { type Credential, classify, readCookie, singleHeader } from './classify';
+import { type RouteConfig, TENANT_ID_PATTERN, parseConfig } from './config';
 import { AuthError, type ReasonCode } from './errors';
 import { resolveIssuer } from './issuers';
 import { type JwksGetterFactory, JwtVerifier, type UserPrincipal, remoteJwks } from './jwt';
@@ -15,6 +16,7 @@ import { type PolicyDocument, arnPrefix, compileRoutes } from './policy';
 import { PolicyMemo } from './policy-memo';
 import { SecretStore } from './secrets';
 import { ServicePrincipal, ServiceSecretVerifier } from './service-secrets';
+import { NonceStore, type SignedPrincipal, SignedRequestVerifier } from './signed-requests';
 import { ApiKeyStore, MemberStore, RecordInvalidError, RevokedSessionStore, TenantStore } from './store';
 import type { TenantRecord } from '../shared/table';
 
@@ -38,7 +40,7 @@ export interface ApiKeyPrincipal {
   readonly scopes: readonly string[];
 }
 
-export type Principal = UserPrincipal | ApiKeyPrincipal | ServicePrincipal;
+export type Principal = UserPrincipal | ApiKeyPrincipal | ServicePrincipal | SignedPrincipal;
 
 export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
 
@@ -100,11 +102,20 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
     revokedSessions.set(spec.id, new RevokedSessionStore(dynamodb, config.tableName, spec.id, { maxEntries: 10_000, ttlSeconds, negativeTtlSeconds: ttlSeconds }, now));
   }
   const services = new ServiceSecretVerifier(config.services, config.serviceSecrets, secrets, now);
+  const signed = new SignedRequestVerifier(
+    config.signers,
+    { windowSeconds: config.signedRequests.windowSeconds, secrets: config.serviceSecrets },
+    secrets,
+    config.tableName ? new NonceStore(dynamodb, config.tableName) : undefined,
+    now,
+  );
   const routes = compileRoutes(config.routes);
   const policies = new PolicyMemo(routes);
   const servicesAccepted = routes.some((r) => r.accepts.has('service'));
+  const signedAccepted = routes.some((r) => r.accepts.has('signed'));
+  const cookieRoutes = config.routes.some((r) => r.cookie !== undefined);
 
-  async function authenticate(credential: Credential): Promise<Principal> {
+  async function authenticate(credential: Credential, event: APIGatewayRequestAuthorizerEvent): Promise<Principal> {
     switch (credential.kind) {
       case 'jwt':
         if (!jwt) throw new AuthError('CREDENTIAL_UNRECOGNIZED');
@@ -113,7 +124,39 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
         return verifyApiKey(credential.key);
       case 'service':
         return services.verify(credential.service, credential.secret);
+      case 'signed':
+        return signed.verify(credential.header, event);
     }
+  }
+
+  /** The configured route of a request (exact method first, then ANY), or undefined for one not in the table. */
+  function routeOf(event: APIGatewayRequestAuthorizerEvent): RouteConfig | undefined {
+    return (
+      config.routes.find((r) => r.path === event.resource && r.method === event.httpMethod) ??
+      config.routes.find((r) => r.path === event.resource && r.method === 'ANY')
+    );
+  }
+
+  /**
+   * The CSRF check of a cookie credential on a mutating request: a browser attaches cookies to requests that other
+   * sites make it send, so the cookie alone proves nothing about who wrote the request. Proof is the double-submit
+   * token: the same value in the CSRF header and the CSRF cookie, which only the app's own pages can read and copy
+   * (cookies of this site are not readable by others' scripts). When origins are configured, an Origin header
+   * the browser sent must be one of them too. Safe methods (GET, HEAD, OPTIONS) change nothing and need no proof.
+   */
+  function checkCsrf(event: APIGatewayRequestAuthorizerEvent): void {
+    if (SAFE_METHODS.has(event.httpMethod)) return;
+    const { csrf } = config;
+    if (csrf.allowedOrigins.length) {
+      const origin = singleHeader(event, 'origin');
+      if (origin !== undefined && !csrf.allowedOrigins.includes(origin)) throw new AuthError('CSRF_ORIGIN_NOT_ALLOWED');
+    }
+    const header = singleHeader(event, csrf.header);
+    const cookie = readCookie(event, csrf.cookie);
+    if (!header || !cookie) throw new AuthError('CSRF_TOKEN_MISSING', { header: !!header, cookie: !!cookie });
+    // A token too short to be random proves nothing; comparing digests keeps the comparison constant-time.
+    const same = header.length >= MIN_CSRF_TOKEN_LENGTH && timingSafeEqual(sha256(header), sha256(cookie));
+    if (!same) throw new AuthError('CSRF_TOKEN_MISMATCH');
   }
 
   async function verifyApiKey(key: string): Promise<ApiKeyPrincipal> {
@@ -160,10 +203,11 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
    * that name other tenants. A request whose route is not in the table is treated as keyed (fail closed).
    */
   function tenantKeyed(event: APIGatewayRequestAuthorizerEvent): boolean {
-    const route =
-      config.routes.find((r) => r.path === event.resource && r.method === event.httpMethod) ??
-      config.routes.find((r) => r.path === event.resource && r.method === 'ANY');
-    return !route || routeAuthorizer(route, config.membership!.header)?.name === 'tenant';
+    const route = routeOf(event);
+    if (!route) return true;
+    // Uncached routes (cookie, signed) read every header on every request: the tenant header is safe to use.
+    const guard = routeAuthorizer(route, config.membership!.header)?.name;
+    return guard === 'tenant' || guard === 'request';
   }
 
   /**
@@ -173,7 +217,7 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
    * header is not read at all: API keys are decided without it, and users are refused (they may call none of them).
    */
   function requestedTenant(principal: Principal, event: APIGatewayRequestAuthorizerEvent): Principal {
-    if (!config.membership || principal.kind === 'service') return principal;
+    if (!config.membership || principal.kind === 'service' || principal.kind === 'signed') return principal;
     if (!tenantKeyed(event)) {
       if (principal.kind === 'user') throw new AuthError('ROUTE_NOT_PERMITTED', { routeAcceptsUsers: false });
       return principal;
@@ -214,7 +258,7 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
   }
 
   async function tenantOf(principal: Principal): Promise<TenantRecord | undefined> {
-    if (principal.kind === 'service') return undefined;
+    if (principal.kind === 'service' || principal.kind === 'signed') return undefined;
     const tenantId = principal.tenantId;
     if (tenantId === undefined) {
       if (principal.kind === 'user' && !principal.tenantRequired) return undefined;
@@ -260,9 +304,14 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
     try {
       const prefix = arnPrefix(event.methodArn ?? '');
       if (!prefix) throw new AuthError('INTERNAL_ERROR', { cause: 'methodArn' });
-      const credential = classify(event, { maxAuthorizationBytes: config.maxAuthorizationBytes, servicesAccepted });
+      const cookie = cookieRoutes ? routeOf(event)?.cookie : undefined;
+      const credential = classify(event, { maxAuthorizationBytes: config.maxAuthorizationBytes, servicesAccepted, signedAccepted, cookie });
       fields.kind = credential.kind === 'jwt' ? 'user' : credential.kind;
-      principal = await authenticate(credential);
+      if (credential.kind === 'jwt' && credential.source === 'cookie') {
+        fields.source = 'cookie';
+        checkCsrf(event);
+      }
+      principal = await authenticate(credential, event);
       Object.assign(fields, principalFields(principal));
       if (principal.kind === 'user') await checkSession(principal);
       if (principal.kind === 'user' && config.owner && principal.subject !== config.owner.subject) {
@@ -302,6 +351,11 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
 
 type Decision = 'allow' | 'deny' | 'unauthorized' | 'error';
 
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** A double-submit token shorter than this is refused: 16 characters of base64url are 96 random bits. */
+export const MIN_CSRF_TOKEN_LENGTH = 16;
+const sha256 = (v: string) => createHash('sha256').update(v, 'utf8').digest();
+
 /** Decisions counted by decision, by decision and credential kind, and by reason code; latency by decision. */
 let lastDirective: { at: number; fragment: JsonFragment } | undefined;
 
@@ -332,6 +386,8 @@ function principalId(p: Principal): string {
       return p.keyId;
     case 'service':
       return `service:${p.service}`;
+    case 'signed':
+      return `signer:${p.signer}`;
   }
 }
 
@@ -343,6 +399,8 @@ function principalFields(p: Principal): LogFields {
       return { principalId: p.keyId, keyId: p.keyId, tenantId: p.tenantId };
     case 'service':
       return { principalId: `service:${p.service}`, service: p.service };
+    case 'signed':
+      return { principalId: `signer:${p.signer}`, signer: p.signer };
   }
 }
 
@@ -352,7 +410,7 @@ function context(p: Principal, tenant: TenantRecord | undefined): Record<string,
   const c: Record<string, string> = {
     kind: p.kind,
     principalId: principalId(p),
-    tenantId: p.kind === 'service' ? '' : (p.tenantId ?? ''),
+    tenantId: p.kind === 'service' || p.kind === 'signed' ? '' : (p.tenantId ?? ''),
     scopes: p.scopes.join(' '),
   };
   if (tenant) c.tier = tenant.tier;
@@ -369,6 +427,10 @@ function context(p: Principal, tenant: TenantRecord | undefined): Record<string,
       break;
     case 'service':
       c.service = p.service;
+      break;
+    case 'signed':
+      c.signer = p.signer;
+      c.bodySha256 = p.bodySha256;
       break;
   }
   return c;

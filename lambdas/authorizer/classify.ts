@@ -1,11 +1,13 @@
 import { looksLikeApiKey } from './api-key';
 import { AuthError } from './errors';
+import { type SignatureHeader, isSignatureAuthorization, parseSignatureHeader } from '../shared/signing';
 
 /** A credential by shape, before any verification. */
 export type Credential =
-  | { readonly kind: 'jwt'; readonly token: string }
+  | { readonly kind: 'jwt'; readonly token: string; readonly source: 'header' | 'cookie' }
   | { readonly kind: 'apiKey'; readonly key: string }
-  | { readonly kind: 'service'; readonly service: string; readonly secret: string };
+  | { readonly kind: 'service'; readonly service: string; readonly secret: string }
+  | { readonly kind: 'signed'; readonly header: SignatureHeader };
 
 /** The header parts of an API Gateway REST REQUEST authorizer event. */
 export interface RequestHeaders {
@@ -17,6 +19,10 @@ export interface ClassifyOptions {
   readonly maxAuthorizationBytes: number;
   /** Whether any route accepts services: otherwise `X-Service-Name` is refused outright. */
   readonly servicesAccepted: boolean;
+  /** Whether any route accepts signed requests: otherwise a GH-HMAC-SHA256 Authorization is refused outright. */
+  readonly signedAccepted?: boolean;
+  /** The cookie that may carry the user's JWT on this request's route (the route's `cookie`). @default - none */
+  readonly cookie?: string;
 }
 
 export const AUTHORIZATION = 'authorization';
@@ -32,10 +38,24 @@ const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
  */
 export function classify(req: RequestHeaders, opts: ClassifyOptions): Credential {
   const authorization = single(req, AUTHORIZATION);
-  if (authorization === undefined) throw new AuthError('CREDENTIAL_MISSING');
+  // Only on routes that take a cookie: elsewhere a browser's cookies are not a credential and are never read.
+  const cookie = opts.cookie === undefined ? undefined : readCookie(req, opts.cookie);
+  if (authorization === undefined) {
+    if (cookie === undefined) throw new AuthError('CREDENTIAL_MISSING');
+    if (cookie.length > opts.maxAuthorizationBytes || !JWT.test(cookie)) throw new AuthError('COOKIE_MALFORMED', { cookie: opts.cookie! });
+    return { kind: 'jwt', token: cookie, source: 'cookie' };
+  }
+  // Two credentials could name two principals: refuse rather than pick one.
+  if (cookie !== undefined) throw new AuthError('CREDENTIAL_AMBIGUOUS', { cookie: opts.cookie! });
   // The size cap comes before any parsing: a huge header costs one length check, nothing more.
   if (authorization.length > opts.maxAuthorizationBytes || Buffer.byteLength(authorization, 'utf8') > opts.maxAuthorizationBytes) {
     throw new AuthError('AUTHORIZATION_TOO_LARGE');
+  }
+  if (isSignatureAuthorization(authorization)) {
+    if (!opts.signedAccepted) throw new AuthError('SIGNED_NOT_ACCEPTED');
+    const header = parseSignatureHeader(authorization);
+    if (!header) throw new AuthError('SIGNATURE_MALFORMED');
+    return { kind: 'signed', header };
   }
   const m = BEARER.exec(authorization);
   if (!m) throw new AuthError('AUTHORIZATION_MALFORMED');
@@ -46,9 +66,45 @@ export function classify(req: RequestHeaders, opts: ClassifyOptions): Credential
     if (!opts.servicesAccepted) throw new AuthError('SERVICE_NOT_ACCEPTED');
     return { kind: 'service', service, secret: value };
   }
-  if (JWT.test(value)) return { kind: 'jwt', token: value };
+  if (JWT.test(value)) return { kind: 'jwt', token: value, source: 'header' };
   if (looksLikeApiKey(value)) return { kind: 'apiKey', key: value };
   throw new AuthError('CREDENTIAL_UNRECOGNIZED');
+}
+
+/**
+ * The value of one cookie across every Cookie header of the request (HTTP/2 clients may send several), or
+ * undefined when it is absent or empty (a signed-out browser often keeps an emptied cookie). A cookie that
+ * appears twice (e.g. set for two paths, or injected by a sibling subdomain) is refused: CREDENTIAL_MULTIPLE.
+ * Values are taken as they are (no quotes stripped, no decoding): a JWT and a CSRF token need neither.
+ */
+export function readCookie(req: RequestHeaders, name: string): string | undefined {
+  let found: string | undefined;
+  let count = 0;
+  for (const header of headerValues(req, 'cookie')) {
+    for (const part of header.split(';')) {
+      const eq = part.indexOf('=');
+      if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
+      if (count++ > 0) throw new AuthError('CREDENTIAL_MULTIPLE', { cookie: name });
+      found = part.slice(eq + 1).trim();
+    }
+  }
+  return found === '' ? undefined : found;
+}
+
+/** Every value of a header: multiValueHeaders when API Gateway gives them, otherwise the single-value map. */
+function headerValues(req: RequestHeaders, name: string): string[] {
+  const out: string[] = [];
+  const pick = (map: Record<string, unknown> | null | undefined) => {
+    if (!map) return;
+    for (const k in map) {
+      if (k.length !== name.length || !Object.hasOwn(map, k) || k.toLowerCase() !== name) continue;
+      const v = map[k];
+      for (const x of Array.isArray(v) ? v : [v]) if (typeof x === 'string') out.push(x);
+    }
+  };
+  pick(req.multiValueHeaders);
+  if (!req.multiValueHeaders) pick(req.headers);
+  return out;
 }
 
 /**

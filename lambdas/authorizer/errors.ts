@@ -14,6 +14,12 @@ export const REASONS = {
   AUTHORIZATION_MALFORMED: 'unauthorized',
   AUTHORIZATION_TOO_LARGE: 'unauthorized',
   CREDENTIAL_UNRECOGNIZED: 'unauthorized',
+  // Browser callers: a JWT in a cookie (routes with `cookie`), and the CSRF check on mutating requests.
+  CREDENTIAL_AMBIGUOUS: 'unauthorized',
+  COOKIE_MALFORMED: 'unauthorized',
+  CSRF_TOKEN_MISSING: 'forbidden',
+  CSRF_TOKEN_MISMATCH: 'forbidden',
+  CSRF_ORIGIN_NOT_ALLOWED: 'forbidden',
   // JWTs.
   JWT_MALFORMED: 'unauthorized',
   JWT_HEADER_FORBIDDEN: 'unauthorized',
@@ -45,6 +51,16 @@ export const REASONS = {
   SERVICE_UNKNOWN: 'unauthorized',
   SERVICE_SECRET_MISMATCH: 'unauthorized',
   SERVICE_SECRET_UNAVAILABLE: 'error',
+  // Signed requests (HMAC-SHA256, lambdas/shared/signing.ts).
+  SIGNED_NOT_ACCEPTED: 'unauthorized',
+  SIGNATURE_MALFORMED: 'unauthorized',
+  SIGNER_UNKNOWN: 'unauthorized',
+  SIGNATURE_TIMESTAMP_OUT_OF_WINDOW: 'unauthorized',
+  SIGNATURE_BODY_HASH_INVALID: 'unauthorized',
+  SIGNATURE_MISMATCH: 'unauthorized',
+  SIGNATURE_REPLAYED: 'unauthorized',
+  SIGNER_SECRET_UNAVAILABLE: 'error',
+  NONCE_STORE_UNAVAILABLE: 'error',
   // Principal and tenant.
   TENANT_MISSING: 'forbidden',
   TENANT_UNKNOWN: 'forbidden',

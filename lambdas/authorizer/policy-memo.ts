@@ -16,7 +16,7 @@ interface ShapeEntry {
 }
 
 /**
- * Memoizes the route-table work of a decision. The policy depends only on the principal's kind, scopes and service
+ * Memoizes the route-table work of a decision. The policy depends only on the principal's kind, scopes and service or signer
  * (never on who it is), and on the stage's ARN prefix; its verdict on a method ARN depends on nothing else. So a
  * warm container computes each once per distinct shape, prefix and ARN instead of on every request. Bounded: a
  * map that outgrows its limit is emptied (the work is cheap to redo; attacker-chosen ARNs cannot grow memory).
@@ -57,7 +57,7 @@ export class PolicyMemo {
 // Scopes are a set: the same scopes in another order are the same shape. `\n` cannot occur in a scope or a name.
 function shapeKey(p: PolicyPrincipal): string {
   const scopes = p.scopes.length > 1 ? [...p.scopes].sort().join(' ') : (p.scopes[0] ?? '');
-  return `${p.kind}\n${p.service ?? ''}\n${scopes}`;
+  return `${p.kind}\n${p.service ?? p.signer ?? ''}\n${scopes}`;
 }
 
 function deepFreeze<T>(value: T): T {

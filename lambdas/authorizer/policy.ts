@@ -13,6 +13,7 @@ export interface CompiledRoute {
   readonly accepts: ReadonlySet<CredentialKind>;
   readonly scopes: readonly string[];
   readonly services?: ReadonlySet<string>;
+  readonly signers?: ReadonlySet<string>;
   /** The request tails (`METHOD/path`) this route serves, with PARAM/PROXY markers for path parameters. */
   readonly requests: readonly string[];
   /** Positions (in the compiled table) of the other routes some request of which this route's Allow glob matches. */
@@ -23,6 +24,7 @@ export interface PolicyPrincipal {
   readonly kind: CredentialKind;
   readonly scopes: readonly string[];
   readonly service?: string;
+  readonly signer?: string;
 }
 
 export interface PolicyStatement {
@@ -58,6 +60,7 @@ export function compileRoutes(routes: readonly RouteConfig[]): CompiledRoute[] {
         accepts: new Set(r.accepts),
         scopes: r.scopes,
         ...(r.services ? { services: new Set(r.services) } : {}),
+        ...(r.signers ? { signers: new Set(r.signers) } : {}),
         requests: methods.map((m) => `${m}/${tail.replace(/\{[^}]+\+\}/g, PROXY).replace(/\{[^}]+\}/g, PARAM)}`),
       };
     });
@@ -67,10 +70,11 @@ export function compileRoutes(routes: readonly RouteConfig[]): CompiledRoute[] {
   }));
 }
 
-/** Whether the principal may call the route: its kind is accepted, it holds every scope, and (services) it is listed. */
+/** Whether the principal may call the route: its kind is accepted, it holds every scope, and (services, signers) it is listed. */
 export function permits(route: CompiledRoute, p: PolicyPrincipal): boolean {
   if (!route.accepts.has(p.kind)) return false;
   if (route.services && (p.kind !== 'service' || !p.service || !route.services.has(p.service))) return false;
+  if (route.signers && (p.kind !== 'signed' || !p.signer || !route.signers.has(p.signer))) return false;
   return route.scopes.every((s) => p.scopes.includes(s));
 }
 

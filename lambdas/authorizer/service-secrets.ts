@@ -34,36 +34,44 @@ export class ServiceSecretVerifier {
     // A Map lookup by exact name: `../x`, an ARN or a NUL byte is simply not a configured service.
     const service = this.services.get(serviceName);
     if (!service) throw new AuthError('SERVICE_UNKNOWN');
-    const read = { ttlSeconds: this.opts.cacheTtlSeconds, maxStaleSeconds: this.opts.maxStaleSeconds, stages: 'rotation' as const };
     const digest = sha256(presented);
-    let versions: SecretVersions | undefined;
+    // Compare against every candidate, without an early exit, so timing does not reveal which version matched.
+    const matches = (candidates: readonly Buffer[]) => candidates.reduce((ok, c) => timingSafeEqual(sha256(c), digest) || ok, false);
+    let ok: boolean;
     try {
-      versions = await this.store.get(service.secretId, read);
-      if (!this.matches(versions, digest)) {
-        // Perhaps the secret rotated since we read it: read again, at most once per cooldown.
-        versions = await this.store.refresh(service.secretId, read, this.opts.refetchCooldownSeconds);
-        if (!versions || !this.matches(versions, digest)) throw new AuthError('SERVICE_SECRET_MISMATCH', { service: service.name });
-      }
+      ok = await matchSecret(this.store, service.secretId, this.opts, this.now, matches);
     } catch (err) {
-      if (err instanceof AuthError) throw err;
       throw new AuthError('SERVICE_SECRET_UNAVAILABLE', { service: service.name }, { cause: err });
     }
+    if (!ok) throw new AuthError('SERVICE_SECRET_MISMATCH', { service: service.name });
     return { kind: 'service', service: service.name, scopes: service.scopes };
   }
+}
 
-  private matches(v: SecretVersions, presented: Buffer): boolean {
-    const previousValid =
-      v.previous !== undefined && v.currentCreatedAt !== undefined && this.now() - v.currentCreatedAt < this.opts.previousGraceSeconds * 1000;
+/**
+ * Whether a presented credential matches a rotated secret: `matches` is asked with every version valid right now
+ * (AWSCURRENT; AWSPENDING while a rotation is in flight; AWSPREVIOUS for `previousGraceSeconds` after the current
+ * version was created), each at least MIN_SERVICE_SECRET_BYTES and not blank. On no match the secret is read
+ * again (a rotation may just have finished), at most once per `refetchCooldownSeconds`. Rejects when Secrets
+ * Manager cannot be read (and no copy within `maxStaleSeconds` is left). Shared by service secrets and signers.
+ */
+export async function matchSecret(
+  store: SecretStore,
+  secretId: string,
+  opts: AuthorizerConfig['serviceSecrets'],
+  now: () => number,
+  matches: (candidates: readonly Buffer[]) => boolean,
+): Promise<boolean> {
+  const read = { ttlSeconds: opts.cacheTtlSeconds, maxStaleSeconds: opts.maxStaleSeconds, stages: 'rotation' as const };
+  const valid = (v: SecretVersions) => {
+    const previousValid = v.previous !== undefined && v.currentCreatedAt !== undefined && now() - v.currentCreatedAt < opts.previousGraceSeconds * 1000;
     const candidates = [v.current, v.pending, previousValid ? v.previous : undefined];
-    // Compare against every candidate, without an early exit, so timing does not reveal which version matched.
-    let ok = false;
-    for (const c of candidates) {
-      if (c !== undefined && !isWeakSecret(c, MIN_SERVICE_SECRET_BYTES)) {
-        ok = timingSafeEqual(sha256(c), presented) || ok;
-      }
-    }
-    return ok;
-  }
+    return candidates.filter((c): c is Buffer => c !== undefined && !isWeakSecret(c, MIN_SERVICE_SECRET_BYTES));
+  };
+  let versions: SecretVersions | undefined = await store.get(secretId, read);
+  if (matches(valid(versions))) return true;
+  versions = await store.refresh(secretId, read, opts.refetchCooldownSeconds);
+  return versions !== undefined && matches(valid(versions));
 }
 
 // Hashing both sides first gives equal-length inputs to timingSafeEqual whatever the lengths presented. A stored
