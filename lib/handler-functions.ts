@@ -83,6 +83,8 @@ export const HANDLERS: Readonly<Record<string, HandlerSpec>> = {
     },
   },
   'internal-jobs': { entry: 'lambdas/handlers/internal-jobs.ts', description: 'Gatehouse: internal jobs (services only)' },
+  // No table access and not rate limited: signers belong to no tenant.
+  webhooks: { entry: 'lambdas/handlers/webhooks.ts', description: 'Gatehouse: signed webhooks (signers only)' },
 };
 
 export interface HandlerFunctionsProps {

@@ -5,6 +5,7 @@ import { createCustomersHandler } from '../lambdas/handlers/customers';
 import { createHealthHandler } from '../lambdas/handlers/health';
 import { createInternalJobsHandler } from '../lambdas/handlers/internal-jobs';
 import { createMeHandler } from '../lambdas/handlers/me';
+import { createWebhooksHandler } from '../lambdas/handlers/webhooks';
 import type { HttpHandlerOptions } from '../lambdas/shared/http-handler';
 import type { Logger } from '../lambdas/shared/log';
 import type { LambdaHandler } from './gateway';
@@ -32,5 +33,6 @@ export function localHandlers(deps: {
     customers: createCustomersHandler({ dynamodb: deps.dynamodb, tableName: deps.tableName, ...log, ...limited }) as ProxyLambda,
     'api-keys': createApiKeysHandler({ dynamodb: deps.dynamodb, tableName: deps.tableName, prefix: deps.apiKeyPrefix, environment: deps.environment, ...log, ...limited }) as ProxyLambda,
     'internal-jobs': createInternalJobsHandler(log) as ProxyLambda,
+    webhooks: createWebhooksHandler(log) as ProxyLambda,
   };
 }

@@ -3,10 +3,11 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { z } from 'zod';
 import { HttpError, type ProxyRequest } from './http-errors';
 import type { LogFields } from './log';
+import { SHA256_HEX_PATTERN, SIGNER_NAME_PATTERN } from './signing';
 
 /** Fields every principal has. */
 interface AuthContextBase {
-  /** The authorizer's principal id: a user's subject, an API key's id, or `service:<name>`. */
+  /** The authorizer's principal id: a user's subject, an API key's id, `service:<name>` or `signer:<name>`. */
   readonly principalId: string;
   readonly tenantId: string;
   /** Granted scopes; empty when none. */
@@ -39,10 +40,24 @@ export interface ServiceAuthContext extends AuthContextBase {
   readonly service: string;
 }
 
-/** Who is calling, as the authorizer decided it: a union discriminated on `kind`. */
-export type AuthContext = UserAuthContext | ApiKeyAuthContext | ServiceAuthContext;
+/**
+ * A caller that signed the request with HMAC-SHA256 (lambdas/shared/signing.ts): it belongs to no tenant. The
+ * authorizer checked the signature, which covers `bodySha256` (the X-Content-SHA256 header) but not the body,
+ * which authorizers never see: signedBody() (wired by httpHandler) checks that the body received hashes to it.
+ */
+export interface SignedAuthContext extends AuthContextBase {
+  readonly kind: 'signed';
+  readonly tenantId: '';
+  /** The signer's configured name (the Caller of the Authorization header). */
+  readonly signer: string;
+  /** The signed SHA-256 of the body: 64 lowercase hex digits. */
+  readonly bodySha256: string;
+}
 
-/** The credential kinds: `user`, `apiKey`, `service`. */
+/** Who is calling, as the authorizer decided it: a union discriminated on `kind`. */
+export type AuthContext = UserAuthContext | ApiKeyAuthContext | ServiceAuthContext | SignedAuthContext;
+
+/** The credential kinds: `user`, `apiKey`, `service`, `signed`. */
 export type AuthKind = AuthContext['kind'];
 
 /** Why an authorizer context was refused (log and metric reason codes). */
@@ -62,8 +77,9 @@ const common = { principalId: text, scopes: list, tier: z.string().optional() };
 /**
  * Validates `event.requestContext.authorizer` of an API Gateway REST proxy event into an AuthContext. Requires
  * every key the authorizer always sets and tolerates keys API Gateway adds (`integrationLatency`, ...), which are
- * dropped from the output. API-key contexts need a tenant; a service context has tenantId '', and so has a user
- * of an issuer that does not require one.
+ * dropped from the output. API-key contexts need a tenant; service and signed contexts have tenantId '', and so
+ * has a user of an issuer that does not require one. A signed context without a well-formed bodySha256 is refused:
+ * without it the body could not be checked.
  */
 export const authorizerContextSchema = z
   .discriminatedUnion('kind', [
@@ -80,6 +96,13 @@ export const authorizerContextSchema = z
     }),
     z.looseObject({ ...common, kind: z.literal('apiKey'), tenantId: text, keyId: text }),
     z.looseObject({ ...common, kind: z.literal('service'), tenantId: z.literal(''), service: text }),
+    z.looseObject({
+      ...common,
+      kind: z.literal('signed'),
+      tenantId: z.literal(''),
+      signer: z.string().regex(SIGNER_NAME_PATTERN),
+      bodySha256: z.string().regex(SHA256_HEX_PATTERN),
+    }),
   ])
   .transform((c): AuthContext => {
     const base = { principalId: c.principalId, tenantId: c.tenantId, scopes: c.scopes, ...(c.tier ? { tier: c.tier } : {}) };
@@ -98,6 +121,8 @@ export const authorizerContextSchema = z
         return { ...base, kind: c.kind, keyId: c.keyId };
       case 'service':
         return { ...base, kind: c.kind, tenantId: '', service: c.service };
+      case 'signed':
+        return { ...base, kind: c.kind, tenantId: '', signer: c.signer, bodySha256: c.bodySha256 };
     }
   });
 

@@ -11,6 +11,8 @@ export interface HttpErrorOptions extends ErrorOptions {
   readonly details?: Readonly<Record<string, unknown>>;
   /** Extra log fields. Must never hold credential material: they are written as they are. */
   readonly log?: LogFields;
+  /** Extra response headers (e.g. `WWW-Authenticate` on a 401), on a 4xx only, like details. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -21,6 +23,7 @@ export class HttpError extends Error {
   readonly reason: string;
   readonly details: Readonly<Record<string, unknown>> | undefined;
   readonly log: LogFields | undefined;
+  readonly headers: Readonly<Record<string, string>> | undefined;
 
   constructor(
     readonly status: number,
@@ -36,6 +39,7 @@ export class HttpError extends Error {
     this.reason = options.reason ?? code.toUpperCase();
     this.details = options.details;
     this.log = options.log;
+    this.headers = options.headers;
   }
 }
 
@@ -75,6 +79,7 @@ export function httpErrors(options: HttpErrorsOptions): MiddlewareObj<APIGateway
     (status < 500 ? logger.warn : logger.error)('request failed', fields);
     request.response = toProxyResult({
       statusCode: status,
+      ...(status < 500 && http?.headers ? { headers: http.headers } : {}),
       // Details first: they can never overwrite the stable `error` and `message` fields.
       body: status < 500 && http ? { ...http.details, error: http.code, message: http.message } : INTERNAL_ERROR_BODY,
     });

@@ -6,6 +6,7 @@ import { type HttpResponse, toProxyResult } from './http-response';
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from './json-body';
 import type { Logger } from './log';
 import { type RateLimitOptions, rateLimit } from './rate-limit/middleware';
+import { signedBody } from './signed-body';
 
 /** What a public route receives. */
 export interface HttpRequest {
@@ -46,9 +47,11 @@ export interface HttpHandlerOptions extends PublicHttpHandlerOptions {
 }
 
 /**
- * A handler behind the authorizer: httpErrors (outermost), authContext, then requireKinds, requireScopes and
- * rateLimit when given, then the route with the parsed body; the route's response is serialized as JSON. The body is
- * parsed only after the caller is checked, so an unauthorized caller learns nothing about body validation.
+ * A handler behind the authorizer: httpErrors (outermost), authContext, signedBody (always: a signed caller's body
+ * must hash to the value its signature covers, else 401; other kinds pass after a kind check), then requireKinds,
+ * requireScopes and rateLimit when given, then the route with the parsed body; the route's response is serialized
+ * as JSON. The body is parsed only after the caller is checked, so an unauthorized caller learns nothing about body
+ * validation, and a route never sees a signed body that was not checked.
  */
 export function httpHandler(route: Route<AuthedHttpRequest>, options: HttpHandlerOptions): HttpLambda {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -56,7 +59,8 @@ export function httpHandler(route: Route<AuthedHttpRequest>, options: HttpHandle
     toProxyResult(await route({ event, context, auth: authContextOf(context), body: readJsonBody(event, maxBodyBytes) })),
   )
     .use(httpErrors({ logger: options.logger, logFields: authLogFields }))
-    .use(authContext());
+    .use(authContext())
+    .use(signedBody());
   if (options.kinds?.length) handler.use(requireKinds(...options.kinds));
   if (options.scopes?.length) handler.use(requireScopes(...options.scopes));
   if (options.rateLimit) handler.use(rateLimit({ ...options.rateLimit, logger: options.rateLimit.logger ?? options.logger }));

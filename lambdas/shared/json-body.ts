@@ -12,7 +12,7 @@ export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
  */
 export function readJsonBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded' | 'headers'>, maxBytes = DEFAULT_MAX_BODY_BYTES): unknown {
   if (event.body === null || event.body === undefined || event.body === '') return undefined;
-  const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  const bytes = rawBody(event);
   if (bytes.length > maxBytes) {
     throw new HttpError(413, 'payload_too_large', `body is larger than ${maxBytes} bytes`, { reason: 'BODY_TOO_LARGE', log: { bytes: bytes.length } });
   }
@@ -25,6 +25,16 @@ export function readJsonBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase6
   } catch {
     throw new HttpError(400, 'bad_request', 'body is not valid JSON', { reason: 'BODY_INVALID_JSON' });
   }
+}
+
+/**
+ * The body of `event` as bytes, exactly as the caller sent them: base64-decoded when API Gateway encoded it
+ * (binary media types), else the string's UTF-8 bytes; empty when there is none. What readJsonBody parses and
+ * what signedBody() hashes, so the body checked is the body parsed.
+ */
+export function rawBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): Buffer {
+  if (event.body === null || event.body === undefined || event.body === '') return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
 }
 
 /** One problem with a request value: the field's path and a stable code, never the value itself. */

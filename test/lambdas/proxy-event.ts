@@ -118,6 +118,26 @@ export function serviceAuthorizer(overrides: Record<string, string> = {}): Recor
   return delivered({ kind: 'service', principalId: `service:${service}`, tenantId: '', scopes: 'jobs:run', service, ...overrides });
 }
 
+/** Lowercase hex SHA-256 of the empty string: the X-Content-SHA256 of a request without a body. */
+export const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/**
+ * A signed caller's context as the authorizer builds it: no tenant, and the signed body hash (X-Content-SHA256).
+ * `bodySha256` defaults to the empty body's; pass `sha256Hex(body)` for a request with one.
+ */
+export function signedAuthorizer(overrides: Record<string, string> = {}): Record<string, unknown> {
+  const signer = overrides.signer ?? 'stripe-relay';
+  return delivered({
+    kind: 'signed',
+    principalId: `signer:${signer}`,
+    tenantId: '',
+    scopes: 'webhooks:write',
+    signer,
+    bodySha256: EMPTY_BODY_SHA256,
+    ...overrides,
+  });
+}
+
 /** A Lambda context, fresh per invocation as Lambda makes it. */
 export function lambdaContext(): Context {
   return {

@@ -22,6 +22,7 @@ import {
   parsed,
   proxyEvent,
   serviceAuthorizer,
+  signedAuthorizer,
   userAuthorizer,
 } from '../proxy-event';
 
@@ -72,6 +73,20 @@ describe('parseAuthContext', () => {
     });
   });
 
+  it('types a signed context with an empty tenant, the signer and the signed body hash', () => {
+    // Prepare
+    const bodySha256 = 'a'.repeat(64);
+
+    // Act
+    const result = parseAuthContext(withAuthorizer(signedAuthorizer({ bodySha256 })));
+
+    // Assert
+    expect(result).toEqual({
+      ok: true,
+      auth: { kind: 'signed', principalId: 'signer:stripe-relay', tenantId: '', scopes: ['webhooks:write'], signer: 'stripe-relay', bodySha256 },
+    });
+  });
+
   it('reads an empty scope string as no scopes and leaves out optional fields the authorizer did not set', () => {
     // Prepare
     const { email: _e, sessionId: _s, tier: _t, ...minimal } = userAuthorizer({ scopes: '', roles: '' });
@@ -103,6 +118,14 @@ describe('parseAuthContext', () => {
     ['a user without an issuer', userAuthorizer({ issuer: '' }), 'issuer'],
     ['an API key without a key id', apiKeyAuthorizer({ keyId: '', principalId: 'key_1' }), 'keyId'],
     ['a service without a name', serviceAuthorizer({ service: '' }), 'service'],
+    ['a signer with a tenant', signedAuthorizer({ tenantId: 'acme' }), 'tenantId'],
+    ['a signer without a name', signedAuthorizer({ signer: '' }), 'signer'],
+    ['a signer whose name is not a signer name', signedAuthorizer({ signer: 'Stripe Relay' }), 'signer'],
+    ['a signer without a body hash', { ...signedAuthorizer(), bodySha256: undefined }, 'bodySha256'],
+    ['a signer with an empty body hash', signedAuthorizer({ bodySha256: '' }), 'bodySha256'],
+    ['a signer with an upper-case body hash', signedAuthorizer({ bodySha256: 'A'.repeat(64) }), 'bodySha256'],
+    ['a signer with a short body hash', signedAuthorizer({ bodySha256: 'a'.repeat(63) }), 'bodySha256'],
+    ['a signer with a padded body hash', signedAuthorizer({ bodySha256: ` ${'a'.repeat(64)}` }), 'bodySha256'],
     ['a context without a principal id', { ...apiKeyAuthorizer(), principalId: undefined }, 'principalId'],
     ['a context without scopes', { ...apiKeyAuthorizer(), scopes: undefined }, 'scopes'],
     ['a Cognito-style claims object', { claims: { sub: 'x', 'custom:tenant': 'acme' } }, 'kind'],
@@ -114,14 +137,24 @@ describe('parseAuthContext', () => {
     expect(result).toEqual({ ok: false, reason: 'AUTH_CONTEXT_INVALID', fields: [field] });
   });
 
-  it('never throws, and whatever it accepts keeps the tenant rule: a tenant for keys, none for services', () => {
-    const value = fc.oneof(fc.string(), fc.constantFrom('user', 'apiKey', 'service', ''), fc.integer(), fc.constant(null));
-    const keys = ['kind', 'principalId', 'tenantId', 'scopes', 'tier', 'issuer', 'subject', 'roles', 'email', 'sessionId', 'keyId', 'service'];
+  it('never throws, and whatever it accepts keeps the tenant rule (a tenant for keys, none for services and signers) and a signer’s body hash', () => {
+    const value = fc.oneof(
+      fc.string(),
+      fc.constantFrom('user', 'apiKey', 'service', 'signed', '', 'stripe-relay', 'a'.repeat(64), 'A'.repeat(64)),
+      fc.stringMatching(/^[0-9a-fA-F]{62,66}$/),
+      fc.integer(),
+      fc.constant(null),
+    );
+    const keys = ['kind', 'principalId', 'tenantId', 'scopes', 'tier', 'issuer', 'subject', 'roles', 'email', 'sessionId', 'keyId', 'service', 'signer', 'bodySha256'];
     fc.assert(
       fc.property(fc.dictionary(fc.constantFrom(...keys, 'integrationLatency', 'other'), value), (raw) => {
         const result = parseAuthContext(withAuthorizer(raw));
         if (!result.ok) return;
         if (result.auth.kind === 'service') expect(result.auth.tenantId).toBe('');
+        if (result.auth.kind === 'signed') {
+          expect(result.auth.tenantId).toBe('');
+          expect(result.auth.bodySha256).toMatch(/^[0-9a-f]{64}$/);
+        }
         if (result.auth.kind === 'apiKey') expect(result.auth.tenantId.length).toBeGreaterThan(0);
         expect(result.auth.principalId.length).toBeGreaterThan(0);
       }),
@@ -220,6 +253,7 @@ describe('authContext middleware', () => {
   it.each([
     ['missing', undefined, 'AUTH_CONTEXT_MISSING'],
     ['malformed', apiKeyAuthorizer({ tenantId: '' }), 'AUTH_CONTEXT_INVALID'],
+    ['signed (bad body hash)', signedAuthorizer({ bodySha256: 'not-a-hash' }), 'AUTH_CONTEXT_INVALID'],
   ])('answers a %s context with a generic 500 and logs the reason code', async (_name, authorizer, reason) => {
     // Prepare
     const log = captureLogger();
@@ -300,6 +334,17 @@ describe('requireScopes and requireKinds', () => {
 
     // Assert
     expect(res.statusCode).toBe(403);
+  });
+
+  it('answers 403 to a signed caller on a route that does not accept signed', async () => {
+    // Prepare
+    const { handler } = chain(requireKinds('user', 'apiKey', 'service'));
+
+    // Act
+    const res = parsed(await handler(withAuthorizer(signedAuthorizer()), lambdaContext()));
+
+    // Assert
+    expect(res).toMatchObject({ status: 403, body: { message: 'credential kind signed is not accepted here' } });
   });
 
   it('answers 403 to a credential kind that is not accepted', async () => {

@@ -1,6 +1,7 @@
 import { httpHandler, publicHttpHandler } from '../../../lambdas/shared/http-handler';
 import { json } from '../../../lambdas/shared/http-response';
-import { captureLogger, lambdaContext, parsed, proxyEvent, userAuthorizer } from '../proxy-event';
+import { sha256Hex } from '../../../lambdas/shared/signing';
+import { captureLogger, lambdaContext, parsed, proxyEvent, signedAuthorizer, userAuthorizer } from '../proxy-event';
 
 /** A route behind the authorizer that echoes the parsed body. */
 function echoBody(options: { scopes?: string[]; maxBodyBytes?: number } = {}) {
@@ -85,6 +86,67 @@ describe('httpHandler', () => {
     // Assert
     expect(res.status).toBe(403);
     expect(res.body).toEqual({ error: 'forbidden', message: 'missing scope admin' });
+  });
+});
+
+describe('httpHandler with a signed caller', () => {
+  const BODY = '{"id":"evt_1","type":"invoice.paid"}';
+
+  /** A route spy behind httpHandler, and a signed POST whose signature covers BODY. */
+  function signed(options: { kinds?: ('user' | 'signed')[]; scopes?: string[] } = {}) {
+    const log = captureLogger();
+    const route = jest.fn(({ body }: { body: unknown }) => json(200, { body: body ?? null }));
+    const handler = httpHandler(route, { logger: log.logger, ...options });
+    const event = (body: string | undefined) =>
+      proxyEvent({ method: 'POST', resource: '/v1/webhooks/{source}', pathParameters: { source: 'stripe' }, body, authorizer: signedAuthorizer({ bodySha256: sha256Hex(BODY) }) });
+    return { handler, route, log, event };
+  }
+
+  it('hands the route the parsed body when it is the body that was signed', async () => {
+    // Prepare
+    const { handler, route, event } = signed({ kinds: ['signed'] });
+
+    // Act
+    const res = parsed(await handler(event(BODY), lambdaContext()));
+
+    // Assert
+    expect(res).toMatchObject({ status: 200, body: { body: { id: 'evt_1', type: 'invoice.paid' } } });
+    expect(route).toHaveBeenCalledTimes(1);
+  });
+
+  it('never calls the route when the body is not the one signed: 401, with no opt-in from the handler', async () => {
+    // Prepare
+    const { handler, route, log, event } = signed();
+
+    // Act
+    const res = parsed(await handler(event('{"id":"evt_2","type":"invoice.paid"}'), lambdaContext()));
+
+    // Assert
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ error: 'unauthorized', message: 'the body does not match X-Content-SHA256' });
+    expect(res.headers).toMatchObject({ 'WWW-Authenticate': 'GH-HMAC-SHA256' });
+    expect(route).not.toHaveBeenCalled();
+    expect(log.lines).toEqual([expect.objectContaining({ status: 401, reason: 'SIGNED_BODY_MISMATCH', kind: 'signed', principalId: 'signer:stripe-relay' })]);
+  });
+
+  it('checks the body before kinds, scopes and JSON parsing: a tampered body is 401, never 403, 400 or 415', async () => {
+    // Prepare
+    const { handler, route, log } = signed({ kinds: ['user'], scopes: ['admin'] });
+    const event = proxyEvent({
+      method: 'POST',
+      resource: '/v1/webhooks/{source}',
+      body: '{"not json',
+      headers: { 'Content-Type': 'text/plain' },
+      authorizer: signedAuthorizer({ bodySha256: sha256Hex(BODY) }),
+    });
+
+    // Act
+    const res = await handler(event, lambdaContext());
+
+    // Assert
+    expect(res.statusCode).toBe(401);
+    expect(route).not.toHaveBeenCalled();
+    expect(log.lines).toEqual([expect.objectContaining({ reason: 'SIGNED_BODY_MISMATCH' })]);
   });
 });
 
