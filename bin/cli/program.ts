@@ -15,6 +15,7 @@ import { Directory } from '../../lambdas/shared/directory/directory';
 import { DIRECTORY_ERRORS, DirectoryError } from '../../lambdas/shared/directory/errors';
 import { rotateNow } from '../../lambdas/rotation/driver';
 import { MEMBER_ROLES } from '../../lambdas/shared/table';
+import { SIGNER_NAME_PATTERN } from '../../lambdas/shared/signing';
 import type { RevocationBounds } from '../../lambdas/authorizer/revocation';
 import { flushStageAuthorizersCache } from '../../lib/authorizer-cache';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,7 +40,45 @@ export interface CliEnvironment {
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /**
- * `gatehouse`: tenants, API keys, services, members, sessions and development tokens, against local mode
+ * The callers with a secret of their own in Secrets Manager, each managed by a command group of its name (add,
+ * list, rotate): calling services (a bearer with X-Service-Name) and signers (HMAC-SHA256 signed requests).
+ */
+interface SecretHolderKind {
+  /** The command group, and the list in the stack configuration that holds their entries. */
+  readonly command: 'services' | 'signers';
+  readonly noun: string;
+  /** Who holds such a secret, for help texts. */
+  readonly holder: string;
+  readonly summary: string;
+  readonly namePattern: RegExp;
+  readonly secretDescription: (name: string) => string;
+  /** Name -> secret id, from the target. */
+  readonly secretsOf: (t: Target) => Readonly<Record<string, string>>;
+}
+
+const SECRET_HOLDERS: readonly SecretHolderKind[] = [
+  {
+    command: 'services',
+    noun: 'service',
+    holder: 'a calling service',
+    summary: 'service-to-service secrets: add, list, rotate now',
+    namePattern: /^[a-z][a-z0-9-]{1,62}$/,
+    secretDescription: (name) => `Gatehouse: shared secret of the calling service "${name}"`,
+    secretsOf: (t) => t.services,
+  },
+  {
+    command: 'signers',
+    noun: 'signer',
+    holder: 'a signer',
+    summary: 'secrets of callers that sign requests (HMAC-SHA256): add, list, rotate now',
+    namePattern: SIGNER_NAME_PATTERN,
+    secretDescription: (name) => `Gatehouse: secret of the signer "${name}" (signs requests with HMAC-SHA256)`,
+    secretsOf: (t) => t.signers ?? {},
+  },
+];
+
+/**
+ * `gatehouse`: tenants, API keys, services, signers, members, sessions and development tokens, against local mode
  * (`--local`) or a deployed stack (`--table`). Returns the exit code; never calls process.exit.
  */
 export async function runCli(argv: readonly string[], cli: CliEnvironment): Promise<number> {
@@ -47,7 +86,7 @@ export async function runCli(argv: readonly string[], cli: CliEnvironment): Prom
   const clients: { destroy(): void }[] = [];
   let target: Target | undefined;
   const program = new Command('gatehouse')
-    .description('Manage Gatehouse: tenants, API keys, service secrets, members, sessions (and dev tokens in local mode).')
+    .description('Manage Gatehouse: tenants, API keys, service and signer secrets, members, sessions (and dev tokens in local mode).')
     .option('--json', 'print one JSON document on stdout (for scripts)')
     .option('--local', 'act on the running local mode (`npm start`)')
     .option('--table <name>', 'the deployed table (stack output TableName; or GATEHOUSE_TABLE)')
@@ -284,73 +323,77 @@ from .local/cli-target.json, which \`npm start\` writes.`,
       }),
     );
 
-  // ---- services ------------------------------------------------------------------------------------------------
-  const services = program.command('services').description('service-to-service secrets: add, list, rotate now');
-  services
-    .command('add <name>')
-    .description('create the secret of a calling service (printed once) and print the configuration entry it needs')
-    .option('--scope <scope>', 'a scope the service gets (repeat for more)', collect, [])
-    .action(
-      action(async (name: string, o: { scope: string[] }, cmd: Command) => {
-        const c = context(cmd);
-        if (!/^[a-z][a-z0-9-]{1,62}$/.test(name)) throw new UsageError('name: a service name is lowercase letters, digits and dashes');
-        // Not the stack's own `<stack>/services/` names: a secret made here is referenced by id in the configuration.
-        const secretId = c.t.services[name] ?? `gatehouse-services/${name}`;
-        const secret = randomBytes(32).toString('base64url');
-        try {
-          await c.secrets.send(new CreateSecretCommand({ Name: secretId, SecretString: secret, Description: `Gatehouse: shared secret of the calling service "${name}"` }));
-        } catch (err) {
-          if (err instanceof ResourceExistsException) throw new DirectoryError('SERVICE_EXISTS', `service ${name}: secret ${secretId} already exists`);
-          throw err;
-        }
-        const entry = { name, secretId, scopes: o.scope };
-        c.out.result({ ...entry, secret, configEntry: entry }, () => `${secret}\n`);
-        c.out.note(
-          `Created ${secretId}; the secret above is shown once. Add this to "services" in the stack configuration and deploy (or restart local mode):\n  ${JSON.stringify(entry)}`,
-        );
-      }),
-    );
-  services
-    .command('list')
-    .description('the configured services and the rotation state of their secrets')
-    .action(
-      action(async (_o: object, cmd: Command) => {
-        const c = context(cmd);
-        const rows = await Promise.all(
-          Object.entries(c.t.services).map(async ([name, secretId]) => {
-            const d = await c.secrets.send(new DescribeSecretCommand({ SecretId: secretId }));
-            const stages = Object.values(d.VersionIdsToStages ?? {}).flat();
-            return {
-              name,
-              secretId,
-              rotationEnabled: d.RotationEnabled === true,
-              rotationDays: d.RotationRules?.AutomaticallyAfterDays,
-              lastRotated: d.LastRotatedDate?.toISOString(),
-              nextRotation: d.NextRotationDate?.toISOString(),
-              rotationInFlight: stages.includes('AWSPENDING'),
-            };
-          }),
-        );
-        c.out.result(rows, () => table(rows, ['name', 'secretId', 'rotationEnabled', 'rotationDays', 'lastRotated', 'rotationInFlight']));
-      }),
-    );
-  services
-    .command('rotate <name>')
-    .description("rotate a service's secret now (AWS: Secrets Manager runs the rotation Lambda; local: the same steps in-process)")
-    .action(
-      action(async (name: string, _o: object, cmd: Command) => {
-        const c = context(cmd);
-        const secretId = c.t.services[name];
-        if (!secretId) throw new DirectoryError('SERVICE_NOT_FOUND', `no service ${name} in the configuration`);
-        if (c.t.kind === 'local') {
-          const r = await rotateNow(c.secrets, secretId);
-          c.out.result({ name, secretId, versionId: r.versionId, mode: 'in-process' }, () => `Rotated ${name}: version ${r.versionId} is AWSCURRENT; the previous one keeps working for the grace period.`);
-        } else {
-          const r = await c.secrets.send(new RotateSecretCommand({ SecretId: secretId, RotateImmediately: true, ClientRequestToken: randomUUID() }));
-          c.out.result({ name, secretId, versionId: r.VersionId, mode: 'secrets-manager' }, () => `Rotation of ${name} started (version ${r.VersionId}); Secrets Manager runs the four steps.`);
-        }
-      }),
-    );
+  // ---- services and signers ------------------------------------------------------------------------------------
+  // The same three commands for both kinds of caller with a secret of its own (SECRET_HOLDERS).
+  for (const kind of SECRET_HOLDERS) {
+    const group = program.command(kind.command).description(kind.summary);
+    group
+      .command('add <name>')
+      .description(`create the secret of ${kind.holder} (printed once) and print the configuration entry it needs`)
+      .option('--scope <scope>', `a scope the ${kind.noun} gets (repeat for more)`, collect, [])
+      .action(
+        action(async (name: string, o: { scope: string[] }, cmd: Command) => {
+          const c = context(cmd);
+          if (!kind.namePattern.test(name)) throw new UsageError(`name: a ${kind.noun} name is lowercase letters, digits and dashes`);
+          // Not the stack's own `<stack>/<kind>/` names: a secret made here is referenced by id in the configuration.
+          const secretId = kind.secretsOf(c.t)[name] ?? `gatehouse-${kind.command}/${name}`;
+          const secret = randomBytes(32).toString('base64url');
+          try {
+            await c.secrets.send(new CreateSecretCommand({ Name: secretId, SecretString: secret, Description: kind.secretDescription(name) }));
+          } catch (err) {
+            // DirectoryError has no SIGNER_* codes: a signer's secret conflicts and is missing as a service's does.
+            if (err instanceof ResourceExistsException) throw new DirectoryError('SERVICE_EXISTS', `${kind.noun} ${name}: secret ${secretId} already exists`);
+            throw err;
+          }
+          const entry = { name, secretId, scopes: o.scope };
+          c.out.result({ ...entry, secret, configEntry: entry }, () => `${secret}\n`);
+          c.out.note(
+            `Created ${secretId}; the secret above is shown once. Add this to "${kind.command}" in the stack configuration and deploy (or restart local mode):\n  ${JSON.stringify(entry)}`,
+          );
+        }),
+      );
+    group
+      .command('list')
+      .description(`the configured ${kind.command} and the rotation state of their secrets`)
+      .action(
+        action(async (_o: object, cmd: Command) => {
+          const c = context(cmd);
+          const rows = await Promise.all(
+            Object.entries(kind.secretsOf(c.t)).map(async ([name, secretId]) => {
+              const d = await c.secrets.send(new DescribeSecretCommand({ SecretId: secretId }));
+              const stages = Object.values(d.VersionIdsToStages ?? {}).flat();
+              return {
+                name,
+                secretId,
+                rotationEnabled: d.RotationEnabled === true,
+                rotationDays: d.RotationRules?.AutomaticallyAfterDays,
+                lastRotated: d.LastRotatedDate?.toISOString(),
+                nextRotation: d.NextRotationDate?.toISOString(),
+                rotationInFlight: stages.includes('AWSPENDING'),
+              };
+            }),
+          );
+          c.out.result(rows, () => table(rows, ['name', 'secretId', 'rotationEnabled', 'rotationDays', 'lastRotated', 'rotationInFlight']));
+        }),
+      );
+    group
+      .command('rotate <name>')
+      .description(`rotate a ${kind.noun}'s secret now (AWS: Secrets Manager runs the rotation Lambda; local: the same steps in-process)`)
+      .action(
+        action(async (name: string, _o: object, cmd: Command) => {
+          const c = context(cmd);
+          const secretId = kind.secretsOf(c.t)[name];
+          if (!secretId) throw new DirectoryError('SERVICE_NOT_FOUND', `no ${kind.noun} ${name} in the configuration`);
+          if (c.t.kind === 'local') {
+            const r = await rotateNow(c.secrets, secretId);
+            c.out.result({ name, secretId, versionId: r.versionId, mode: 'in-process' }, () => `Rotated ${name}: version ${r.versionId} is AWSCURRENT; the previous one keeps working for the grace period.`);
+          } else {
+            const r = await c.secrets.send(new RotateSecretCommand({ SecretId: secretId, RotateImmediately: true, ClientRequestToken: randomUUID() }));
+            c.out.result({ name, secretId, versionId: r.VersionId, mode: 'secrets-manager' }, () => `Rotation of ${name} started (version ${r.VersionId}); Secrets Manager runs the four steps.`);
+          }
+        }),
+      );
+  }
 
   // ---- members -------------------------------------------------------------------------------------------------
   const members = program.command('members').description('membership mode: who belongs to a tenant, with which role');

@@ -16,6 +16,8 @@ export interface Target {
   readonly environment: 'live' | 'test';
   /** Service name -> Secrets Manager secret id. */
   readonly services: Readonly<Record<string, string>>;
+  /** Signer name -> Secrets Manager secret id (absent: none configured, or a local mode that does not say). */
+  readonly signers?: Readonly<Record<string, string>>;
   /** Issuer ids the authorizer knows (for members and sessions). */
   readonly issuerIds: readonly string[];
   /** API Gateway's authorizer result TTL and, per kind of revocation, when it takes effect (lambdas/authorizer/revocation.ts). */
@@ -77,15 +79,18 @@ export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv, root:
   const config = parseStackConfig(raw, configPath);
   const a = config.authorizer;
   const restApiId = opts.restApiId ?? env.GATEHOUSE_REST_API_ID;
+  // Secrets the stack creates are named `<stack name>/services/<service>` and `<stack name>/signers/<signer>`
+  // (lib/gatehouse-stack.ts); the others are referenced by `secretId`.
+  const stackName = opts.stackName ?? env.GATEHOUSE_STACK_NAME ?? 'Gatehouse';
+  const secretIds = (kind: 'services' | 'signers', list: readonly { name: string; secretId?: string | undefined }[] = []) =>
+    Object.fromEntries(list.map((s) => [s.name, s.secretId ?? `${stackName}/${kind}/${s.name}`]));
   return {
     kind: 'aws',
     tableName,
     apiKeyPrefix: a.apiKeys?.prefix ?? 'gh',
     environment: a.environment,
-    services: Object.fromEntries(
-      // Secrets the stack creates are named `<stack name>/services/<service>` (lib/gatehouse-stack.ts).
-      (config.source.services ?? []).map((s) => [s.name, s.secretId ?? `${opts.stackName ?? env.GATEHOUSE_STACK_NAME ?? 'Gatehouse'}/services/${s.name}`]),
-    ),
+    services: secretIds('services', config.source.services),
+    signers: secretIds('signers', config.source.signers),
     issuerIds: a.issuers.map((i) => i.id ?? i.type),
     revocation: revocationOf(a, config.deployment.authorizerResultTtlSeconds),
     ...(restApiId ? { stage: { restApiId, stageName: config.deployment.stageName } } : {}),

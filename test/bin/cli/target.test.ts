@@ -1,7 +1,18 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { UsageError, parseDuration, resolveTarget } from '../../../bin/cli/target';
 
 const ROOT = path.resolve(__dirname, '../../..');
+const example = JSON.parse(readFileSync(path.join(ROOT, 'config/gatehouse.example.json'), 'utf8'));
+
+/** A stack configuration in a temporary file: its path, and a function that removes it. */
+function configFile(doc: unknown): { file: string; remove: () => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-target-'));
+  const file = path.join(dir, 'gatehouse.json');
+  writeFileSync(file, JSON.stringify(doc));
+  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
 
 describe('resolveTarget (a deployed stack)', () => {
   it('reads the table, the configuration and the stage; names the secrets the stack creates after the stack', () => {
@@ -23,6 +34,28 @@ describe('resolveTarget (a deployed stack)', () => {
   it('takes the same from the environment', () => {
     const t = resolveTarget({}, { GATEHOUSE_TABLE: 'tbl', GATEHOUSE_REST_API_ID: 'x1', GATEHOUSE_STACK_NAME: 'Stg' }, ROOT);
     expect(t).toMatchObject({ tableName: 'tbl', stage: { restApiId: 'x1' }, services: { reporting: 'Stg/services/reporting' } });
+  });
+
+  it('names signer secrets as the stack does: <stack name>/signers/<name> when it creates them, the secretId otherwise', () => {
+    const { file, remove } = configFile({
+      ...example,
+      signers: [{ name: 'relay', scopes: ['hooks:send'] }, { name: 'partner', secretId: 'partners/acme-hmac' }, { name: 'reporting' }],
+      routes: [...example.routes, { method: 'POST', path: '/v1/hooks', accepts: ['signed'], handler: 'me' }],
+    });
+    try {
+      const t = resolveTarget({ table: 'tbl', config: file, stackName: 'Prod' }, {}, ROOT);
+      expect(t.signers).toEqual({ relay: 'Prod/signers/relay', partner: 'partners/acme-hmac', reporting: 'Prod/signers/reporting' });
+      // A signer and a service of the same name have distinct secrets.
+      expect(t.services).toEqual({ reporting: 'Prod/services/reporting' });
+      expect(resolveTarget({ table: 'tbl', config: file }, { GATEHOUSE_STACK_NAME: 'Stg' }, ROOT).signers).toMatchObject({ relay: 'Stg/signers/relay' });
+      expect(resolveTarget({ table: 'tbl', config: file }, {}, ROOT).signers).toMatchObject({ relay: 'Gatehouse/signers/relay' });
+    } finally {
+      remove();
+    }
+  });
+
+  it('has no signers where the configuration has none', () => {
+    expect(resolveTarget({ table: 'tbl' }, {}, ROOT).signers).toEqual({});
   });
 
   it('refuses to guess: no target, an unreadable configuration, local mode not running', () => {
