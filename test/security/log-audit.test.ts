@@ -16,7 +16,7 @@ import { type LogFields, type Logger, jsonLogger } from '../../lambdas/shared/lo
 import { BEARER_TOKEN, apiKeyAuthorizer, lambdaContext, proxyEvent, serviceAuthorizer, userAuthorizer } from '../lambdas/proxy-event';
 import { uniqueName } from '../support/aws';
 import { DEAD_ENDPOINT, hangingServer, movableClock, switchableSecretsManager, throttlingDynamoDb, throttlingDynamoDbServer } from '../support/faults';
-import { API_ARN_PREFIX, type Fixture, authorizerEvent, createFixture } from '../support/fixture';
+import { API_ARN_PREFIX, type Fixture, type SignSpec, TEST_ROUTES, authorizerEvent, createFixture, signedHeaders, withRequestLine } from '../support/fixture';
 import { makeKey, nowSeconds, signHs256, signWith } from '../support/jwt';
 import { type Captured, SecretVault, captureOutput } from '../support/leak-audit';
 import { putMember, revokeSession } from '../lambdas/authorizer/records';
@@ -31,6 +31,9 @@ import { putMember, revokeSession } from '../lambdas/authorizer/records';
  */
 let fx: Fixture;
 const vault = new SecretVault();
+const SIGNER = 'stripe-relay';
+let signerSecret: string;
+let signerSecretId: string;
 const captured: Captured[] = [];
 let stopCapture: (() => void) | undefined;
 let mark = { captured: 0, logs: 0 };
@@ -56,6 +59,11 @@ beforeAll(async () => {
   vault.secret('service secret', fx.serviceSecret);
   for (const key of [fx.supabaseKey, fx.oidcKey]) vault.secret(`private key ${key.kid}`, String((await exportJWK(key.privateKey)).d));
   vault.jwt(BEARER_TOKEN, 'proxy-event bearer token');
+  signerSecret = randomSecret('signer secret');
+  signerSecretId = uniqueName('signer');
+  const sm = new SecretsManagerClient({});
+  await sm.send(new CreateSecretCommand({ Name: signerSecretId, SecretString: signerSecret }));
+  sm.destroy();
   stopCapture = captureOutput(captured);
 });
 afterAll(async () => {
@@ -86,11 +94,11 @@ type Status = 200 | 401 | 403 | 500;
 async function send(
   authorize: ReturnType<Fixture['authorizer']>,
   headers: Record<string, string>,
-  opts: { method?: string; path?: string; multi?: Record<string, string[]>; methodArn?: string } = {},
+  opts: { method?: string; path?: string; multi?: Record<string, string[]>; methodArn?: string; query?: Record<string, string[]> } = {},
 ): Promise<Status> {
   const method = opts.method ?? 'GET';
   const path = opts.path ?? '/v1/me';
-  const event = authorizerEvent(headers, method, path, path, opts.multi);
+  const event = withRequestLine(authorizerEvent(headers, method, path, path, opts.multi), { query: opts.query });
   if (opts.methodArn) event.methodArn = opts.methodArn;
   try {
     const result = await authorize(event);
@@ -120,6 +128,32 @@ const corp = async (o: Record<string, unknown> = {}, at = nowSeconds()) =>
   vault.jwt(await signWith(fx.oidcKey, { iss: fx.oidcIssuer, sub: 'u1', aud: 'gatehouse-api', org: 'acme', iat: at, exp: at + 7200, ...o }));
 const newApiKey = async (r: Parameters<Fixture['putApiKey']>[0]) => vault.apiKey((await fx.putApiKey(r)).key);
 const randomSecret = (label: string) => vault.secret(label, randomBytes(32).toString('base64url'));
+/**
+ * Browser callers and signed requests: a cookie route (any method) and a signed route. Every cookie token (a
+ * JWT, via user()), CSRF token, signer secret and signature is in the vault; a nonce and a body hash are not
+ * secrets (neither lets anyone sign anything).
+ */
+const SESSION = '/v1/session';
+const WEBHOOK = { method: 'POST', path: '/v1/webhooks/stripe' };
+const browserAndSigned = (config: Partial<AuthorizerConfigInput> = {}, deps: Parameters<Fixture['authorizer']>[1] = {}) =>
+  authz(
+    {
+      routes: [...TEST_ROUTES!, { method: 'ANY', path: SESSION, accepts: ['user'], cookie: 'sb-access-token' }, { method: 'POST', path: WEBHOOK.path, accepts: ['signed'], scopes: ['webhooks:write'] }],
+      signers: [{ name: SIGNER, secretId: signerSecretId, scopes: ['webhooks:write'] }],
+      ...config,
+    },
+    deps,
+  );
+const csrfToken = (label = 'csrf token') => vault.secret(label, randomBytes(24).toString('base64url'));
+/** A Cookie header: the access-token cookie, the CSRF cookie when given, and a harmless one. */
+const cookies = (token: string, csrf?: string) => `theme=dark; sb-access-token=${token}${csrf === undefined ? '' : `; __Host-gh-csrf=${csrf}`}`;
+/** The headers of a signed request (by default a good one for WEBHOOK), its signature in the vault (hex and as bytes). */
+const signed = (spec: Partial<SignSpec> = {}) => {
+  const s = signedHeaders({ secret: signerSecret, caller: SIGNER, requestPath: `/prod${WEBHOOK.path}`, body: '{"id":"evt_1"}', ...spec });
+  vault.secret('request signature', s.signature);
+  vault.add('request signature (bytes as base64)', Buffer.from(s.signature, 'hex').toString('base64'));
+  return s.headers;
+};
 const lastReason = () => fx.lastReason();
 const expectAnswer = async (status: Promise<Status>, expected: Status, reason: string) =>
   expect({ status: await status, reason: lastReason() }).toEqual({ status: expected, reason });
@@ -145,6 +179,17 @@ describe('log audit', () => {
     await expectAnswer(send(duringRotation, service(pending), jobs), 200, 'ALLOWED');
   });
 
+  it('allowed browser and signed requests', async () => {
+    const authorize = browserAndSigned();
+    const csrf = csrfToken();
+    await expectAnswer(send(authorize, { Cookie: cookies(await user()) }, { path: SESSION }), 200, 'ALLOWED');
+    await expectAnswer(send(authorize, { Cookie: cookies(await user(), csrf), 'X-CSRF-Token': csrf }, { method: 'DELETE', path: SESSION }), 200, 'ALLOWED');
+    await expectAnswer(send(authorize, { Authorization: `Bearer ${await user()}`, Cookie: `sb-access-token=; __Host-gh-csrf=${csrf}` }, { method: 'POST', path: SESSION }), 200, 'ALLOWED');
+    await expectAnswer(send(authorize, signed(), WEBHOOK), 200, 'ALLOWED');
+    const query = { cursor: [randomSecret('secret-looking query value')], a: ['1', '2'] };
+    await expectAnswer(send(authorize, signed({ query }), { ...WEBHOOK, query }), 200, 'ALLOWED');
+  });
+
   it('every reason code, each with a credential of its kind', async () => {
     const unreachableDb = () => new DynamoDBClient({ endpoint: DEAD_ENDPOINT, maxAttempts: 1 });
     const unreachableSm = () => new SecretsManagerClient({ endpoint: DEAD_ENDPOINT, maxAttempts: 1 });
@@ -162,6 +207,16 @@ describe('log audit', () => {
       AUTHORIZATION_MALFORMED: () => send(authz(), { Authorization: `Basic ${Buffer.from(`admin:${randomSecret('basic password')}`).toString('base64')}` }),
       AUTHORIZATION_TOO_LARGE: async () => send(authz(), bearer(`${await user()}${'A'.repeat(9000)}`)),
       CREDENTIAL_UNRECOGNIZED: () => send(authz(), bearer(randomSecret('unrecognized bearer value'))),
+      CREDENTIAL_AMBIGUOUS: async () => send(browserAndSigned(), { Authorization: `Bearer ${await user()}`, Cookie: cookies(await user({ sub: 'user-2' })) }, { path: SESSION }),
+      COOKIE_MALFORMED: () => send(browserAndSigned(), { Cookie: cookies(`"${randomSecret('malformed cookie value')}"`) }, { path: SESSION }),
+      CSRF_TOKEN_MISSING: async () => send(browserAndSigned(), { Cookie: cookies(await user(), csrfToken('csrf cookie without its header')) }, { method: 'POST', path: SESSION }),
+      CSRF_TOKEN_MISMATCH: async () =>
+        send(browserAndSigned(), { Cookie: cookies(await user(), csrfToken('csrf cookie')), 'X-CSRF-Token': csrfToken('other csrf header') }, { method: 'PUT', path: SESSION }),
+      CSRF_ORIGIN_NOT_ALLOWED: async () => {
+        const csrf = csrfToken();
+        const authorize = browserAndSigned({ csrf: { allowedOrigins: ['https://app.example.com'] } });
+        return send(authorize, { Cookie: cookies(await user(), csrf), 'X-CSRF-Token': csrf, Origin: 'https://evil.example.com' }, { method: 'PATCH', path: SESSION });
+      },
       JWT_MALFORMED: () => send(authz(), bearer(`${Buffer.from('{"alg":').toString('base64url')}.${seg({ iss: 'x' })}.${randomSecret('malformed jwt tail')}`)),
       JWT_HEADER_FORBIDDEN: async () => send(authz(), bearer(await user({}, { jku: 'https://evil.example/jwks' }))),
       JWT_ISSUER_UNKNOWN: async () => send(authz(), bearer(await user({ iss: 'https://evil.example/auth/v1' }))),
@@ -201,6 +256,22 @@ describe('log audit', () => {
       SERVICE_UNKNOWN: () => send(authz(), service(fx.serviceSecret, 'payroll'), jobs),
       SERVICE_SECRET_MISMATCH: () => send(authz(), service(randomSecret('wrong service secret')), jobs),
       SERVICE_SECRET_UNAVAILABLE: () => send(authz({}, { secretsManager: unreachableSm() }), service(fx.serviceSecret), jobs),
+      SIGNED_NOT_ACCEPTED: () => send(authz(), signed(), WEBHOOK),
+      SIGNATURE_MALFORMED: () => {
+        const headers = signed();
+        return send(browserAndSigned(), { ...headers, Authorization: `${headers.Authorization}, Extra=${randomSecret('extra header member')}` }, WEBHOOK);
+      },
+      SIGNER_UNKNOWN: () => send(browserAndSigned(), signed({ caller: 'nobody' }), WEBHOOK),
+      SIGNATURE_TIMESTAMP_OUT_OF_WINDOW: () => send(browserAndSigned(), signed({ timestamp: nowSeconds() - 3600 }), WEBHOOK),
+      SIGNATURE_BODY_HASH_INVALID: () => send(browserAndSigned(), { ...signed(), 'X-Content-SHA256': 'A'.repeat(64) }, WEBHOOK),
+      SIGNATURE_MISMATCH: () => send(browserAndSigned(), signed({ secret: randomSecret('forger signer secret') }), WEBHOOK),
+      SIGNATURE_REPLAYED: async () => {
+        const [authorize, headers] = [browserAndSigned(), signed()];
+        await expectAnswer(send(authorize, headers, WEBHOOK), 200, 'ALLOWED');
+        return send(authorize, headers, WEBHOOK);
+      },
+      SIGNER_SECRET_UNAVAILABLE: () => send(browserAndSigned({}, { secretsManager: unreachableSm() }), signed(), WEBHOOK),
+      NONCE_STORE_UNAVAILABLE: () => send(browserAndSigned({}, { dynamodb: unreachableDb() }), signed(), WEBHOOK),
       TENANT_MISSING: async () => send(authz(), bearer(await user({ app_metadata: {} }))),
       TENANT_UNKNOWN: async () => send(authz(), bearer(await newApiKey({ tenantId: 'nobody' }))),
       TENANT_SUSPENDED: async () => send(authz(), bearer(await user({ app_metadata: { tenant_id: 'frozen' } }))),
@@ -422,6 +493,9 @@ describe('log audit', () => {
     // The scanner works: a 16-character piece of a secret in the middle of a line is found.
     expect(vault.scan(`{"x":"..${fx.serviceSecret.slice(5, 21)}.."}`)).toEqual([{ label: 'service secret', at: 8 }]);
     expect(vault.scan(`{"x":"..${fx.serviceSecret.slice(5, 20)}.."}`)).toEqual([]);
+    // The signer secret is in the vault too, in each spelling.
+    expect(vault.scan(`..${signerSecret.slice(3, 19)}`)).toEqual([{ label: 'signer secret', at: 2 }]);
+    expect(vault.scan(Buffer.from(signerSecret).toString('hex').slice(0, 40))).toEqual([{ label: 'signer secret (hex)', at: 0 }]);
   });
 
   // A client that sends a credential as a field name (`{ "gh_live_...": true }`, a pasted header) must not get it

@@ -1,8 +1,13 @@
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import fc from 'fast-check';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import type { AuthorizerConfigInput } from '../../lambdas/authorizer/config';
 import { type PolicyDocument, evaluatePolicy } from '../../lambdas/authorizer/policy';
-import { API_ARN_PREFIX, type Fixture, TEST_ROUTES, authorizerEvent, createFixture } from '../support/fixture';
+import { sha256Hex } from '../../lambdas/shared/signing';
+import { uniqueName } from '../support/aws';
+import { API_ARN_PREFIX, type Fixture, TEST_ROUTES, authorizerEvent, createFixture, signedHeaders, withRequestLine } from '../support/fixture';
 import { nowSeconds, signHs256, signWith } from '../support/jwt';
 
 /**
@@ -13,8 +18,14 @@ import { nowSeconds, signHs256, signWith } from '../support/jwt';
  * - a decision on hostile input up to the 8 KiB header cap stays fast.
  */
 let fx: Fixture;
+const SIGNER = 'stripe-relay';
+const signerSecret = randomBytes(32).toString('base64url');
+const signerSecretId = uniqueName('signer');
 beforeAll(async () => {
   fx = await createFixture();
+  const sm = new SecretsManagerClient({});
+  await sm.send(new CreateSecretCommand({ Name: signerSecretId, SecretString: signerSecret }));
+  sm.destroy();
   await fx.putTenant({ tenantId: 'acme' });
   await fx.putTenant({ tenantId: 'frozen', status: 'suspended' });
 });
@@ -378,4 +389,134 @@ describe('hostile input size', () => {
       expect({ kind: o.kind, unauthorized: o.kind === 'threw' && isUnauthorized(o.error), reason: o.reason }).toEqual({ kind: 'threw', unauthorized: true, reason });
     }
   });
+});
+
+/**
+ * Browser callers and signed requests: routes that take a cookie and routes that accept signed requests, whose
+ * answers are never cached, so every header of every request reaches the decision. A signature cannot be guessed
+ * and no cookie here holds a token the issuer signed: no request may be allowed anywhere.
+ */
+describe('hostile cookies and signed-request headers', () => {
+  const ROUTES: AuthorizerConfigInput['routes'] = [
+    ...TEST_ROUTES!,
+    { method: 'ANY', path: '/v1/session', accepts: ['user'], cookie: 'sb-access-token' },
+    { method: 'POST', path: '/v1/mixed', accepts: ['user', 'signed', 'apiKey'], cookie: 'sb-access-token' },
+    { method: 'ANY', path: '/v1/hooks/{proxy+}', accepts: ['signed'] },
+  ];
+  const ARNS_HERE = [
+    ...ARNS,
+    ...['GET', 'POST', 'DELETE'].map((m) => `${API_ARN_PREFIX}/${m}/v1/session`),
+    `${API_ARN_PREFIX}/POST/v1/mixed`,
+    ...['GET', 'POST', 'PUT'].map((m) => `${API_ARN_PREFIX}/${m}/v1/hooks/stripe`),
+  ];
+  const REQUESTS_HERE = [
+    ...REQUESTS.map((r) => ({ ...r, resource: TEST_ROUTES!.find((t) => t.method === r.method && t.path.replace(/\{[^}]+\}/g, '42') === r.path)!.path })),
+    ...['GET', 'POST', 'DELETE', 'HEAD'].map((method) => ({ method, path: '/v1/session', resource: '/v1/session' })),
+    { method: 'POST', path: '/v1/mixed', resource: '/v1/mixed' },
+    ...['GET', 'POST', 'PUT'].map((method) => ({ method, path: '/v1/hooks/stripe', resource: '/v1/hooks/{proxy+}' })),
+  ];
+
+  function arbitraries() {
+    const now = nowSeconds();
+    const hex64 = hex(64);
+    const nonce = fc.oneof({ weight: 6, arbitrary: b64url(16, 40) }, { weight: 1, arbitrary: fc.constantFrom('short', '', 'a'.repeat(129), 'has space nonce!!', 'A'.repeat(16)) });
+    const timestamp = fc.oneof(
+      { weight: 6, arbitrary: fc.integer({ min: now - 600, max: now + 600 }).map(String) },
+      { weight: 1, arbitrary: fc.constantFrom('0', '-1', '1e9', `0${now}`, `${now}.5`, '9'.repeat(13), '') },
+    );
+    const callerName = fc.oneof({ weight: 3, arbitrary: fc.constant(SIGNER) }, { weight: 1, arbitrary: fc.constantFrom('nobody', 'Stripe-relay', '', 'stripe_relay', 'billing') });
+    // Near-valid headers: every part well-formed most of the time, so that most reach the signature check.
+    const signature = fc
+      .record({ caller: callerName, timestamp, nonce, signature: fc.oneof({ weight: 8, arbitrary: hex64 }, { weight: 1, arbitrary: hex64.map((h) => h.toUpperCase()) }, { weight: 1, arbitrary: hex(10) }) })
+      .map((p) => `GH-HMAC-SHA256 Caller=${p.caller}, Timestamp=${p.timestamp}, Nonce=${p.nonce}, Signature=${p.signature}`);
+    // A real signature over another path than any request here has (`stage` below never makes these), or a forger's.
+    const replayed = fc
+      .record({ path: fc.constantFrom('/prod/v1/hooks/other', '/staging/v1/hooks/stripe', '/prod/v1/hooks/stripe/', '/prod/v1/mixed/'), method: fc.constantFrom('GET', 'POST', 'DELETE'), forged: fc.boolean() })
+      .map((p) => signedHeaders({ secret: p.forged ? randomBytes(32).toString('base64url') : signerSecret, caller: SIGNER, method: p.method, requestPath: p.path }).headers.Authorization!);
+    const authorization = fc.oneof(
+      { weight: 4, arbitrary: signature },
+      { weight: 2, arbitrary: replayed },
+      { weight: 1, arbitrary: fc.mixedCase(fc.constant('gh-hmac-sha256 ')).chain((scheme) => signature.map((v) => scheme + v.slice('GH-HMAC-SHA256 '.length))) },
+      { weight: 1, arbitrary: fc.string({ maxLength: 200 }) },
+    );
+    const bodyHash = fc.oneof({ weight: 6, arbitrary: fc.constant(sha256Hex('')) }, { weight: 2, arbitrary: hex64 }, { weight: 1, arbitrary: fc.string({ maxLength: 70 }) });
+    const forgedJwt = fc.tuple(b64url(10, 60), b64url(10, 200), b64url(10, 60)).map((p) => p.join('.'));
+    const cookiePiece = fc.oneof(
+      { weight: 4, arbitrary: forgedJwt.map((t) => `sb-access-token=${t}`) },
+      { weight: 2, arbitrary: fc.constantFrom('sb-access-token=', '__Host-gh-csrf=cccccccccccccccccccc', 'theme=dark', 'xsb-access-token=a.b.c', 'sb-access-token="a.b.c"') },
+      { weight: 1, arbitrary: fc.string({ maxLength: 30 }) },
+    );
+    const cookie = fc.array(fc.tuple(cookiePiece, fc.constantFrom('; ', ';', ', ', ' ', '')), { minLength: 1, maxLength: 4 }).map((ps) => ps.flat().join(''));
+    const query = fc.dictionary(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 5 }), fc.array(fc.string({ unit: 'grapheme', maxLength: 5 }), { minLength: 1, maxLength: 2 }), { maxKeys: 3 });
+    /** `a` in `present` of `present + absent` cases, otherwise absent. */
+    const optional = <T>(a: fc.Arbitrary<T>, present: number, absent: number) =>
+      fc.oneof({ weight: present, arbitrary: a }, { weight: absent, arbitrary: fc.constant(undefined) });
+    // A signing caller (mostly headers of a signed request) or a browser (mostly cookies): each sometimes with the other's.
+    const routes = (paths: string[]) =>
+      fc.oneof(
+        { weight: 3, arbitrary: fc.constantFrom(...REQUESTS_HERE.filter((r) => paths.includes(r.path))) },
+        { weight: 1, arbitrary: fc.constantFrom(...REQUESTS_HERE) },
+      );
+    // What a browser sends: the access token (forged here) and the CSRF cookie, among others.
+    const browserCookie = fc
+      .tuple(fc.constantFrom('', 'theme=dark; '), forgedJwt, fc.constantFrom('; __Host-gh-csrf=cccccccccccccccccccc', '; __Host-gh-csrf=short', ''))
+      .map(([before, jwt, csrf]) => `${before}sb-access-token=${jwt}${csrf}`);
+    const caller = (signing: boolean) =>
+      fc.record({
+        request: routes(signing ? ['/v1/hooks/stripe', '/v1/mixed'] : ['/v1/session', '/v1/mixed']),
+        authorization: signing ? optional(authorization, 9, 1) : optional(authorization, 1, 4),
+        bodyHash: signing ? optional(bodyHash, 8, 1) : optional(bodyHash, 1, 4),
+        cookie: signing ? optional(cookie, 1, 4) : optional(fc.oneof({ weight: 2, arbitrary: browserCookie }, cookie), 9, 1),
+        csrf: optional(fc.constantFrom('cccccccccccccccccccc', 'cccccccccccccccccccd', 'short', ''), signing ? 1 : 3, signing ? 4 : 1),
+        origin: optional(fc.constantFrom('https://app.example.com', 'null', 'https://evil.example.com'), 1, 2),
+      });
+    return fc
+      .record({
+        caller: fc.oneof(caller(true), caller(false)),
+        twice: fc.oneof({ weight: 6, arbitrary: fc.constant(undefined) }, fc.constantFrom('Cookie', 'Authorization', 'X-Content-SHA256', 'X-CSRF-Token', 'Origin')),
+        query,
+        stage: fc.constantFrom('/prod', '/prod', '/prod', '', '/dev'),
+      })
+      .map(({ caller: { request, ...h }, ...g }) => {
+        const entries: [string, string][] = [];
+        if (h.authorization !== undefined) entries.push(['Authorization', h.authorization]);
+        if (h.bodyHash !== undefined) entries.push(['X-Content-SHA256', h.bodyHash]);
+        if (h.cookie !== undefined) entries.push(['Cookie', h.cookie]);
+        if (h.csrf !== undefined) entries.push(['X-CSRF-Token', h.csrf]);
+        if (h.origin !== undefined) entries.push(['Origin', h.origin]);
+        const again = entries.find(([k]) => k === g.twice);
+        if (again) entries.push(again);
+        const e = authorizerEvent(Object.fromEntries(entries), request.method, request.path, request.resource, group(entries));
+        return withRequestLine(e, { query: g.query, requestPath: `${g.stage}${request.path}` });
+      });
+  }
+
+  it('never yield Allow, and end only in 401 or a policy that allows nothing', async () => {
+    const authorize = fx.authorizer({ routes: ROUTES, signers: [{ name: SIGNER, secretId: signerSecretId }], csrf: { allowedOrigins: ['https://app.example.com'] } });
+    const reasons = new Map<string, number>();
+
+    await fc.assert(
+      fc.asyncProperty(arbitraries(), async (event) => {
+        const before = fx.logs.length;
+        let o: Outcome;
+        try {
+          const result = await authorize(event);
+          o = { kind: 'returned', allowed: ARNS_HERE.filter((arn) => evaluatePolicy(result.policyDocument as PolicyDocument, arn) === 'Allow'), reason: undefined, decision: undefined };
+        } catch (error) {
+          o = { kind: 'threw', error, reason: undefined, decision: undefined };
+        }
+        const last = fx.logs.slice(before).filter((l) => l.message === 'decision').at(-1);
+        const reason = String(last?.reason);
+        reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+        assertRefused({ ...o, reason, decision: String(last?.decision) }, { headers: event.multiValueHeaders, method: event.httpMethod, path: event.requestContext.path, query: event.multiValueQueryStringParameters });
+      }),
+      { numRuns: runs(500) },
+    );
+
+    // The generators reach the signature and the cookie checks, not just the header parsers.
+    const expected = ['SIGNATURE_MISMATCH', 'SIGNATURE_MALFORMED', 'SIGNER_UNKNOWN', 'SIGNATURE_BODY_HASH_INVALID', 'SIGNATURE_TIMESTAMP_OUT_OF_WINDOW', 'CREDENTIAL_AMBIGUOUS', 'CREDENTIAL_MULTIPLE', 'COOKIE_MALFORMED', 'CSRF_TOKEN_MISSING', 'CSRF_TOKEN_MISMATCH', 'CSRF_ORIGIN_NOT_ALLOWED', 'JWT_MALFORMED'];
+    for (const reason of expected) {
+      expect({ reason, seen: (reasons.get(reason) ?? 0) > 0 }).toEqual({ reason, seen: true });
+    }
+  }, 120_000);
 });

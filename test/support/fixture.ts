@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { type AuthorizerDeps, createAuthorizer } from '../../lambdas/authorizer/authorizer';
 import { generateApiKey, hashApiKey } from '../../lambdas/authorizer/api-key';
 import type { AuthorizerConfigInput } from '../../lambdas/authorizer/config';
+import { CONTENT_SHA256_HEADER, canonicalString, formatSignatureHeader, sha256Hex, signatureOf } from '../../lambdas/shared/signing';
 import { type ApiKeyRecord, type TenantRecord, apiKeyItemKey, tenantItemKey } from '../../lambdas/shared/table';
 import { createTable, uniqueName } from './aws';
 import { type JwksServer, type TestKey, makeKey, nowSeconds, signHs256, startJwksServer } from './jwt';
@@ -244,5 +245,55 @@ export async function createFixture(): Promise<Fixture> {
       await supabaseJwks.close();
       await oidcJwks.close();
     },
+  };
+}
+
+/** The stage of API_ARN_PREFIX: on API Gateway's default endpoint the request line's path starts with it. */
+export const STAGE_PATH = '/prod';
+
+/**
+ * What a REQUEST authorizer event holds besides headers, as API Gateway fills it: the request line's path in
+ * `requestContext.path` (with the stage, unless `requestPath` says otherwise) and the query in both of its maps
+ * (the single-value map holds each key's last value). Changes `event` in place and returns it.
+ */
+export function withRequestLine(
+  event: APIGatewayRequestAuthorizerEvent,
+  opts: { readonly query?: Record<string, string[]> | null; readonly requestPath?: string } = {},
+): APIGatewayRequestAuthorizerEvent {
+  (event.requestContext as { path?: string }).path = opts.requestPath ?? `${STAGE_PATH}${event.path}`;
+  if (opts.query !== undefined) {
+    event.multiValueQueryStringParameters = opts.query;
+    event.queryStringParameters = opts.query ? Object.fromEntries(Object.entries(opts.query).map(([k, v]) => [k, v.at(-1)!])) : null;
+  }
+  return event;
+}
+
+/** What a caller signs (lambdas/shared/signing.ts); every part has a default but the secret. */
+export interface SignSpec {
+  readonly secret: string;
+  readonly caller: string;
+  readonly method?: string;
+  /** The request line's path, with the stage: what lands in requestContext.path. @default `/prod/v1/webhooks/stripe` */
+  readonly requestPath?: string;
+  readonly query?: Record<string, string[]> | null;
+  readonly body?: string;
+  readonly timestamp?: number;
+  readonly nonce?: string;
+}
+
+/** The two headers of a signed request, as a caller following lambdas/shared/signing.ts sends them. */
+export function signedHeaders(s: SignSpec): { headers: Record<string, string>; signature: string; bodySha256: string; nonce: string; timestamp: number } {
+  const timestamp = s.timestamp ?? nowSeconds();
+  const nonce = s.nonce ?? randomBytes(16).toString('base64url');
+  const bodySha256 = sha256Hex(s.body ?? '');
+  const header = { caller: s.caller, timestamp, nonce };
+  const canonical = canonicalString(header, { method: s.method ?? 'POST', path: s.requestPath ?? `${STAGE_PATH}/v1/webhooks/stripe`, query: s.query, bodySha256 });
+  const signature = signatureOf(s.secret, canonical).toString('hex');
+  return {
+    headers: { Authorization: formatSignatureHeader({ ...header, signature }), [CONTENT_SHA256_HEADER]: bodySha256 },
+    signature,
+    bodySha256,
+    nonce,
+    timestamp,
   };
 }

@@ -1,10 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
 import { generateApiKey } from '../../../lambdas/authorizer/api-key';
 import { REASONS, type ReasonCode } from '../../../lambdas/authorizer/errors';
 import { evaluatePolicy, type PolicyDocument } from '../../../lambdas/authorizer/policy';
-import { API_ARN_PREFIX, type Fixture, authorizerEvent, createFixture } from '../../support/fixture';
+import type { AuthorizerConfigInput } from '../../../lambdas/authorizer/config';
+import { uniqueName } from '../../support/aws';
+import { API_ARN_PREFIX, type Fixture, TEST_ROUTES, authorizerEvent, createFixture, signedHeaders, withRequestLine } from '../../support/fixture';
 import { makeKey, nowSeconds, signHs256, signWith } from '../../support/jwt';
 import { putMember, revokeSession } from './records';
 
@@ -13,8 +15,14 @@ import { putMember, revokeSession } from './records';
  * API Gateway would answer and the code in the decision log. A code added without a scenario fails the last test.
  */
 let fx: Fixture;
+const SIGNER = 'stripe-relay';
+const signerSecret = randomBytes(32).toString('base64url');
+const signerSecretId = uniqueName('signer');
 beforeAll(async () => {
   fx = await createFixture();
+  const sm = new SecretsManagerClient({});
+  await sm.send(new CreateSecretCommand({ Name: signerSecretId, SecretString: signerSecret }));
+  sm.destroy();
   await fx.putTenant({ tenantId: 'acme' });
   await fx.putTenant({ tenantId: 'frozen', status: 'suspended' });
   await putMember(fx.tableName, { tenantId: 'acme', issuer: 'supabase', subject: 'user-bad-role', role: 'owner' });
@@ -36,7 +44,7 @@ async function send(
 ): Promise<Status> {
   const method = opts.method ?? 'GET';
   const path = opts.path ?? '/v1/me';
-  const event = authorizerEvent(headers, method, path, path, opts.multi);
+  const event = withRequestLine(authorizerEvent(headers, method, path, path, opts.multi));
   if (opts.methodArn) event.methodArn = opts.methodArn;
   try {
     const result = await (opts.authorizer ?? fx.authorizer())(event);
@@ -54,6 +62,19 @@ const members = (deps: Parameters<Fixture['authorizer']>[1] = {}, extra: Record<
 const denyList = (deps: Parameters<Fixture['authorizer']>[1] = {}) =>
   fx.authorizer({ issuers: [{ ...(fx.config.issuers![0] as object), revokedSessions: true } as never, fx.config.issuers![1]!] }, deps);
 
+// Browser callers (a JWT in a cookie, the CSRF check on mutating requests) and signed requests.
+const SESSION = '/v1/session';
+const WEBHOOK = { method: 'POST', path: '/v1/webhooks/stripe' };
+const browser = (extra: Partial<AuthorizerConfigInput> = {}, deps: Parameters<Fixture['authorizer']>[1] = {}) =>
+  fx.authorizer(
+    { routes: [...TEST_ROUTES!, { method: 'ANY', path: SESSION, accepts: ['user'], cookie: 'sb-access-token' }, { method: 'POST', path: WEBHOOK.path, accepts: ['signed'] }], signers: [{ name: SIGNER, secretId: signerSecretId }], ...extra },
+    deps,
+  );
+const cookie = (token: string, csrf?: string, extra: Record<string, string> = {}) => ({ Cookie: `sb-access-token=${token}${csrf ? `; __Host-gh-csrf=${csrf}` : ''}`, ...extra });
+const csrfToken = () => randomBytes(18).toString('base64url');
+const signed = (o: { timestamp?: number; caller?: string; secret?: string; nonce?: string } = {}) =>
+  signedHeaders({ secret: o.secret ?? signerSecret, caller: o.caller ?? SIGNER, body: '{"id":"evt_1"}', requestPath: `/prod${WEBHOOK.path}`, ...o }).headers;
+
 const SCENARIOS: Record<ReasonCode, Scenario> = {
   CREDENTIAL_MISSING: { run: () => send({}) },
   CREDENTIAL_MULTIPLE: {
@@ -65,6 +86,20 @@ const SCENARIOS: Record<ReasonCode, Scenario> = {
   AUTHORIZATION_MALFORMED: { run: async () => send({ Authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }) },
   AUTHORIZATION_TOO_LARGE: { run: () => send(bearer('a'.repeat(9000))) },
   CREDENTIAL_UNRECOGNIZED: { run: () => send(bearer('not-a-jwt-nor-a-key')) },
+  CREDENTIAL_AMBIGUOUS: { run: async () => send(bearer(await user(), cookie(await user())), { path: SESSION, authorizer: browser() }) },
+  COOKIE_MALFORMED: { run: () => send(cookie('"not a jwt"'), { path: SESSION, authorizer: browser() }) },
+  CSRF_TOKEN_MISSING: { run: async () => send(cookie(await user()), { method: 'POST', path: SESSION, authorizer: browser() }) },
+  CSRF_TOKEN_MISMATCH: { run: async () => send(cookie(await user(), csrfToken(), { 'X-CSRF-Token': csrfToken() }), { method: 'POST', path: SESSION, authorizer: browser() }) },
+  CSRF_ORIGIN_NOT_ALLOWED: {
+    run: async () => {
+      const csrf = csrfToken();
+      return send(cookie(await user(), csrf, { 'X-CSRF-Token': csrf, Origin: 'https://evil.example.com' }), {
+        method: 'POST',
+        path: SESSION,
+        authorizer: browser({ csrf: { allowedOrigins: ['https://app.example.com'] } }),
+      });
+    },
+  },
   JWT_MALFORMED: { run: () => send(bearer(`${Buffer.from('{"alg":').toString('base64url')}.${seg({ iss: 'x' })}.c2ln`)) },
   JWT_HEADER_FORBIDDEN: { run: async () => send(bearer(await signHs256(fx.supabaseSecret, { iss: `${fx.supabaseUrl}/auth/v1` }, { jku: 'https://evil.example/jwks' }))) },
   JWT_ISSUER_UNKNOWN: { run: async () => send(bearer(await user({ iss: 'https://evil.example/auth/v1' }))) },
@@ -124,6 +159,27 @@ const SCENARIOS: Record<ReasonCode, Scenario> = {
         authorizer: fx.authorizer({}, { secretsManager: unreachableSecrets() }),
       }),
   },
+  SIGNED_NOT_ACCEPTED: { run: () => send(signed(), WEBHOOK) },
+  SIGNATURE_MALFORMED: {
+    run: () => {
+      const headers = signed();
+      return send({ ...headers, Authorization: headers.Authorization!.replace(', Nonce=', ',Nonce=') }, { ...WEBHOOK, authorizer: browser() });
+    },
+  },
+  SIGNER_UNKNOWN: { run: () => send(signed({ caller: 'nobody' }), { ...WEBHOOK, authorizer: browser() }) },
+  SIGNATURE_TIMESTAMP_OUT_OF_WINDOW: { run: () => send(signed({ timestamp: nowSeconds() - 3600 }), { ...WEBHOOK, authorizer: browser() }) },
+  SIGNATURE_BODY_HASH_INVALID: { run: () => send({ ...signed(), 'X-Content-SHA256': 'not-a-hash' }, { ...WEBHOOK, authorizer: browser() }) },
+  SIGNATURE_MISMATCH: { run: () => send(signed({ secret: randomBytes(32).toString('base64url') }), { ...WEBHOOK, authorizer: browser() }) },
+  SIGNATURE_REPLAYED: {
+    run: async () => {
+      const headers = signed();
+      const authorizer = browser();
+      expect(await send(headers, { ...WEBHOOK, authorizer })).toBe(200);
+      return send(headers, { ...WEBHOOK, authorizer });
+    },
+  },
+  SIGNER_SECRET_UNAVAILABLE: { run: () => send(signed(), { ...WEBHOOK, authorizer: browser({}, { secretsManager: unreachableSecrets() }) }) },
+  NONCE_STORE_UNAVAILABLE: { run: () => send(signed(), { ...WEBHOOK, authorizer: browser({}, { dynamodb: unreachable() }) }) },
   TENANT_MISSING: { run: async () => send(bearer(await user({ app_metadata: {} }))) },
   TENANT_UNKNOWN: { run: async () => send(bearer(await user({ app_metadata: { tenant_id: 'nobody' } }))) },
   TENANT_SUSPENDED: { run: async () => send(bearer(await user({ app_metadata: { tenant_id: 'frozen' } }))) },
