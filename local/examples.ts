@@ -45,9 +45,60 @@ export function demoRequests(c: DemoCredentials): RequestExample[] {
     },
     { title: "A tenant admin lists its own tenant's API keys (self-service; never the keys themselves)", expect: 200, method: 'GET', path: '/v1/api-keys', headers: bearer(c.userTokenHs256) },
     { title: 'An API key may not manage API keys', expect: 403, method: 'GET', path: '/v1/api-keys', headers: bearer(c.apiKeyWrite) },
+    ...browserRequests(c),
     { title: 'No credential', expect: 401, method: 'GET', path: '/v1/me', headers: {} },
     { title: 'A user token on the service-only route (no X-Service-Name)', expect: 401, method: 'POST', path: '/internal/jobs', headers: bearer(c.userTokenHs256) },
     { title: 'A route that does not exist', expect: 404, method: 'GET', path: '/v1/nothing-here', headers: bearer(c.userTokenHs256) },
+  ];
+}
+
+/** Browser callers: the user's token in a cookie, and the CSRF proof a mutating request needs (when a route takes a cookie). */
+function browserRequests(c: DemoCredentials): RequestExample[] {
+  if (!c.tokenCookie) return [];
+  const cookie = `${c.tokenCookie}=${c.userTokenHs256}`;
+  const withCsrf = { Cookie: `${cookie}; ${c.csrf.cookie}=${c.csrf.token}`, [c.csrf.header]: c.csrf.token, 'Content-Type': 'application/json' };
+  return [
+    { title: `Browser: the user token in the ${c.tokenCookie} cookie, on a GET`, expect: 200, method: 'GET', path: '/v1/session', headers: { Cookie: cookie } },
+    {
+      title: 'Browser: the same cookie on a POST without the CSRF token (a cross-site form could send this)',
+      expect: 403,
+      method: 'POST',
+      path: '/v1/customers',
+      headers: { Cookie: cookie, 'Content-Type': 'application/json' },
+      body: { name: 'Mallory' },
+    },
+    {
+      title: `Browser: with the CSRF token in the ${c.csrf.header} header and the ${c.csrf.cookie} cookie (double submit)`,
+      expect: 201,
+      method: 'POST',
+      path: '/v1/customers',
+      headers: withCsrf,
+      body: { name: 'Grace Hopper' },
+    },
+    {
+      title: 'Browser: a cookie and an Authorization header together are refused',
+      expect: 401,
+      method: 'GET',
+      path: '/v1/session',
+      headers: { Cookie: cookie, Authorization: `Bearer ${c.userTokenHs256}` },
+    },
+  ];
+}
+
+/** Signed requests (HMAC-SHA256) with openssl and curl, and a replay of one (when a signer is configured). */
+function signedExample(c: DemoCredentials): string[] {
+  if (!c.signerName) return [];
+  const url = shellQuote(`${c.baseUrl}/v1/webhooks/stripe`);
+  return [
+    `# Signed requests (docs/signed-requests.md): the relay "${c.signerName}" signs method, path, query, timestamp, nonce and`,
+    '# the body hash with HMAC-SHA256 (openssl + curl in scripts/signed-curl.sh). Each run signs afresh -> 202:',
+    `export GATEHOUSE_SIGNER=${c.signerName} GATEHOUSE_SIGNER_SECRET=${shellQuote(c.signerSecret)}`,
+    `printf '%s' '{"id":"evt_1","type":"payment.succeeded"}' > /tmp/gatehouse-event.json`,
+    `scripts/signed-curl.sh POST ${url} /tmp/gatehouse-event.json -- -s -i -H 'Content-Type: application/json'`,
+    '# The same signed request twice -> 202, then 401 (its nonce is spent):',
+    `H=$(GATEHOUSE_DRY_RUN=1 scripts/signed-curl.sh POST ${url} /tmp/gatehouse-event.json 2>/dev/null)`,
+    `for i in 1 2; do curl -s -o /dev/null -w '%{http_code}\n' -H "$(echo "$H" | sed -n 1p)" -H "$(echo "$H" | sed -n 2p)" -H 'Content-Type: application/json' --data-binary @/tmp/gatehouse-event.json ${url}; done`,
+    '',
   ];
 }
 
@@ -71,6 +122,7 @@ export function requestExamples(c: DemoCredentials, credentialsFile: string): st
     `# per ${60 / requestsPerMinute} s the loop takes (about 15 in a 9 s loop), the rest are 429 with Retry-After:`,
     `for i in $(seq ${burst + 50}); do curl -s -o /dev/null -w '%{http_code}\\n' -H ${shellQuote(`Authorization: Bearer ${c.apiKeyRead}`)} ${shellQuote(`${c.baseUrl}/v1/customers`)}; done | sort | uniq -c`,
     '',
+    ...signedExample(c),
     '# Manage tenants, keys, members, sessions and service secrets from another terminal (npx gatehouse --help):',
     'npx gatehouse --local keys create --tenant demo --name my-server --scope customers:read',
     'npx gatehouse --local keys list --tenant demo',

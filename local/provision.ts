@@ -23,6 +23,8 @@ export interface LocalState {
   readonly supabaseSecret: string;
   readonly signingKey: JWK;
   readonly serviceSecrets: Record<string, string>;
+  /** Secrets of the configured signers (signed requests); absent in a state kept before signers existed. */
+  readonly signerSecrets?: Record<string, string>;
   readonly apiKeys: { readonly read: string; readonly write: string };
   readonly items: Record<string, AttributeValue>[];
 }
@@ -37,6 +39,12 @@ export interface DemoCredentials {
   readonly apiKeyWrite: string;
   readonly serviceName: string;
   readonly serviceSecret: string;
+  /** The first configured signer (signed requests) and its secret; '' when none is configured. */
+  readonly signerName: string;
+  readonly signerSecret: string;
+  /** Browser callers: the cookie that carries the user's token ('' when no route takes one), and the CSRF pair. */
+  readonly tokenCookie: string;
+  readonly csrf: { readonly cookie: string; readonly header: string; readonly token: string };
   /** The default tier's limits (config rateLimits.tiers.default). */
   readonly rateLimit: { readonly requestsPerMinute: number; readonly burst: number };
 }
@@ -83,13 +91,17 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
   const suffix = randomBytes(3).toString('hex');
   const tableName = `gatehouse-local-${suffix}`;
   const prefix = String((opts.stackConfig.apiKeys as { prefix?: string } | undefined)?.prefix ?? 'gh');
-  const services = ((opts.stackConfig.services as { name: string; scopes?: string[] }[] | undefined) ?? []).map((s) => ({ name: s.name, scopes: s.scopes ?? [] }));
+  const callers = (key: 'services' | 'signers') =>
+    ((opts.stackConfig[key] as { name: string; scopes?: string[] }[] | undefined) ?? []).map((s) => ({ name: s.name, scopes: s.scopes ?? [] }));
+  const services = callers('services');
+  const signers = callers('signers');
 
   const signing = opts.state?.signingKey ?? (await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey));
   const state: { -readonly [K in keyof Omit<LocalState, 'items'>]: LocalState[K] } = {
     supabaseSecret: opts.state?.supabaseSecret ?? randomBytes(32).toString('base64'),
     signingKey: { ...signing, kid: signing.kid ?? `local-${suffix}`, alg: 'ES256' },
     serviceSecrets: Object.fromEntries(services.map((s) => [s.name, opts.state?.serviceSecrets[s.name] ?? randomBytes(32).toString('base64url')])),
+    signerSecrets: Object.fromEntries(signers.map((s) => [s.name, opts.state?.signerSecrets?.[s.name] ?? randomBytes(32).toString('base64url')])),
     // Replaced by the keys the directory creates, unless a kept state brings its own (with its table items).
     apiKeys: opts.state?.apiKeys ?? { read: '', write: '' },
   };
@@ -101,9 +113,12 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
   for (const [name, value] of Object.entries(state.serviceSecrets)) {
     await secretsManager.send(new CreateSecretCommand({ Name: secretId(`services/${name}`), SecretString: value }));
   }
+  for (const [name, value] of Object.entries(state.signerSecrets ?? {})) {
+    await secretsManager.send(new CreateSecretCommand({ Name: secretId(`signers/${name}`), SecretString: value }));
+  }
   // The stack configuration's own settings (cache TTLs, tenants, membership, owner, routes) apply locally too; the
   // issuers, services and table are local ones, and API keys are `test` keys.
-  const { deployment, issuers: _issuers, services: _services, environment: _environment, ...settings } = opts.stackConfig as Record<string, unknown>;
+  const { deployment, issuers: _issuers, services: _services, signers: _signers, environment: _environment, ...settings } = opts.stackConfig as Record<string, unknown>;
   const configFor = (baseUrl: string): AuthorizerConfigInput => ({
     ...(settings as Partial<AuthorizerConfigInput>),
     // As the stack renders it: every tenant has a usage-plan key, and one without is refused with a reason.
@@ -125,6 +140,7 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
     ],
     apiKeys: { ...(settings.apiKeys as AuthorizerConfigInput['apiKeys']), prefix },
     services: services.map((s) => ({ name: s.name, secretId: secretId(`services/${s.name}`), scopes: s.scopes })),
+    signers: signers.map((s) => ({ name: s.name, secretId: secretId(`signers/${s.name}`), scopes: s.scopes })),
     routes: (opts.stackConfig.routes as AuthorizerConfigInput['routes']) ?? [],
   });
 
@@ -219,6 +235,7 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
       : jwt.setProtectedHeader({ alg, typ: 'JWT', kid: state.signingKey.kid! }).sign(signingKey);
   };
   const serviceName = services[0]?.name ?? '';
+  const signerName = signers[0]?.name ?? '';
   const credentials: DemoCredentials = {
     baseUrl,
     tenantId: DEMO_TENANT,
@@ -229,6 +246,11 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
     apiKeyWrite: state.apiKeys.write,
     serviceName,
     serviceSecret: state.serviceSecrets[serviceName] ?? '',
+    signerName,
+    signerSecret: state.signerSecrets?.[signerName] ?? '',
+    tokenCookie: shape.routes.find((r) => r.cookie !== undefined)?.cookie ?? '',
+    // What the web app would draw per session and put in its CSRF cookie and header; any random value works.
+    csrf: { cookie: shape.csrf.cookie, header: shape.csrf.header, token: randomBytes(18).toString('base64url') },
     rateLimit: { requestsPerMinute: shape.rateLimits.tiers.default.requestsPerMinute, burst: shape.rateLimits.tiers.default.burst },
   };
 
@@ -239,6 +261,7 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
     apiKeyPrefix: prefix,
     environment: 'test',
     services: Object.fromEntries(parsed.services.map((s) => [s.name, s.secretId])),
+    signers: Object.fromEntries(parsed.signers.map((s) => [s.name, s.secretId])),
     issuerIds: [LOCAL_ISSUER_ID],
     revocation: revocationOf(parsed, resultTtlSeconds),
     stage: { restApiId: gateway.restApiId, stageName: gateway.stageName, endpoint: gateway.controlPlaneUrl! },

@@ -61,12 +61,18 @@ export class SignedRequestVerifier {
     const path = event.requestContext?.path;
     if (typeof path !== 'string' || !path.startsWith('/')) throw new AuthError('INTERNAL_ERROR', { ...detail, cause: 'requestContext.path' });
 
-    const canonical = canonicalString(header, {
-      method: event.httpMethod,
-      path,
-      query: event.multiValueQueryStringParameters ?? singleValued(event.queryStringParameters),
-      bodySha256,
-    });
+    let canonical: string;
+    try {
+      canonical = canonicalString(header, {
+        method: event.httpMethod,
+        path,
+        query: event.multiValueQueryStringParameters ?? singleValued(event.queryStringParameters),
+        bodySha256,
+      });
+    } catch {
+      // A query no UTF-8 encoding can spell (a lone surrogate): no client could have signed it.
+      throw new AuthError('SIGNATURE_MISMATCH', { ...detail, query: 'unencodable' });
+    }
     const presented = Buffer.from(header.signature, 'hex');
     // Every candidate is computed and compared, with no early exit: timing does not tell which version matched.
     const matches = (candidates: readonly Buffer[]) =>

@@ -29,8 +29,8 @@ export const CONTENT_SHA256_HEADER = 'X-Content-SHA256';
 export const SIGNER_NAME_PATTERN = /^[a-z][a-z0-9-]{1,62}$/;
 /** A nonce: 16 to 128 of A-Z a-z 0-9 _ - (a random 128-bit value in base64url is 22). */
 export const NONCE_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
-/** A timestamp: whole seconds since the epoch, digits only. */
-export const TIMESTAMP_PATTERN = /^[0-9]{1,12}$/;
+/** A timestamp: whole seconds since the epoch, digits only, no leading zero (one spelling per value: it is signed as a number). */
+export const TIMESTAMP_PATTERN = /^(0|[1-9][0-9]{0,11})$/;
 /** A SHA-256 or HMAC-SHA256 value: 64 lowercase hex digits. */
 export const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
 

@@ -31,7 +31,7 @@ const actionsOf = (statements: { Action: string | string[] }[]) => statements.fl
 
 describe('GatehouseStack', () => {
   describe('the REST API', () => {
-    it('has a REQUEST authorizer keyed by Authorization, and one keyed by Authorization and X-Service-Name', () => {
+    it('has a REQUEST authorizer keyed by Authorization, one keyed by Authorization and X-Service-Name, and an uncached one for cookie and signed routes', () => {
       const authorizers = Object.values(resources('AWS::ApiGateway::Authorizer')).map((a) => a.Properties);
 
       expect(authorizers).toEqual(
@@ -42,9 +42,11 @@ describe('GatehouseStack', () => {
             IdentitySource: 'method.request.header.Authorization,method.request.header.X-Service-Name',
             AuthorizerResultTtlInSeconds: 300,
           }),
+          expect.objectContaining({ Type: 'REQUEST', AuthorizerResultTtlInSeconds: 0 }),
         ]),
       );
-      expect(authorizers).toHaveLength(2);
+      expect(authorizers).toHaveLength(3);
+      expect(authorizers.filter((a) => a.IdentitySource === undefined)).toEqual([expect.objectContaining({ AuthorizerResultTtlInSeconds: 0 })]);
     });
 
     it('guards every method with the authorizer except the public ones', () => {
@@ -101,14 +103,16 @@ describe('GatehouseStack', () => {
   });
 
   describe('least privilege', () => {
-    it('lets the authorizer GetItem on its table and read exactly its secrets, nothing else', () => {
+    it('lets the authorizer GetItem on its table, record nonces, and read exactly its secrets, nothing else', () => {
       const statements = policyStatements('AuthorizerHandlerRole');
 
       expect(actionsOf(statements)).toEqual(
         [
           'dynamodb:GetItem',
+          'dynamodb:PutItem',
           'logs:CreateLogStream',
           'logs:PutLogEvents',
+          // The issuer's secret; the service's and the signer's (one merged statement, with ListSecretVersionIds).
           'secretsmanager:DescribeSecret',
           'secretsmanager:DescribeSecret',
           'secretsmanager:GetSecretValue',
@@ -118,11 +122,15 @@ describe('GatehouseStack', () => {
           'xray:PutTraceSegments',
         ].sort(),
       );
-      const dynamo = statements.find((s) => JSON.stringify(s.Action).includes('dynamodb'))!;
-      expect(JSON.stringify(dynamo.Resource)).toContain('DataTable');
+      const dynamo = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb'));
+      for (const s of dynamo) expect(JSON.stringify(s.Resource)).toContain('DataTable');
+      // Its one write: signed requests' nonces, by the key prefix.
+      const put = dynamo.find((s) => JSON.stringify(s.Action).includes('PutItem'))!;
+      expect(put.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['NONCE#*'] } });
       const secrets = statements.filter((s) => JSON.stringify(s.Action).includes('secretsmanager'));
       expect(JSON.stringify(secrets)).toContain('gatehouse/supabase-jwt-secret-??????');
       expect(JSON.stringify(secrets)).toContain('ServiceSecretsreporting');
+      expect(JSON.stringify(secrets)).toContain('ServiceSecretsSignerpaymentsrelay');
       // X-Ray is the only wildcard resource, and it is acknowledged (no resource-level permissions exist).
       const wildcards = statements.filter((s) => s.Resource === '*');
       expect(actionsOf(wildcards)).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);

@@ -33,13 +33,14 @@ it('creates one usage plan per tier at twice its rate, burst and quota, on the s
   for (const p of Object.values(plans)) expect(p.ApiStages).toEqual([expect.objectContaining({ ApiId: expect.anything(), Stage: expect.anything() })]);
 });
 
-it('requires a usage-plan key on tenant routes only: not on public or service routes', () => {
+it('requires a usage-plan key on tenant routes only: not on public, service or signed routes', () => {
   const methods = all(template, 'AWS::ApiGateway::Method').filter((m) => m.Properties.HttpMethod !== 'OPTIONS');
   const keyed = methods.filter((m) => m.Properties.ApiKeyRequired === true);
   const unkeyed = methods.filter((m) => m.Properties.ApiKeyRequired !== true);
-  const tenantRoutes = example.routes.filter((r: { public?: boolean; accepts?: string[] }) => !r.public && !r.accepts?.includes('service'));
+  const tenantRoutes = example.routes.filter((r: { public?: boolean; accepts?: string[] }) => !r.public && !r.accepts?.includes('service') && !r.accepts?.includes('signed'));
   expect(keyed).toHaveLength(tenantRoutes.length);
-  expect(unkeyed.map((m) => m.Properties.AuthorizationType).sort()).toEqual(['CUSTOM', 'NONE']); // /internal/jobs and /health
+  // /internal/jobs, /v1/webhooks/{source} and /health
+  expect(unkeyed.map((m) => m.Properties.AuthorizationType).sort()).toEqual(['CUSTOM', 'CUSTOM', 'NONE']);
   expect(all(template, 'AWS::ApiGateway::RestApi')[0]!.Properties.ApiKeySourceType).toBe('AUTHORIZER');
 });
 

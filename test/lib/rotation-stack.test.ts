@@ -143,11 +143,13 @@ describe('in the Gatehouse stack', () => {
     return Template.fromStack(new GatehouseStack(a, 'Gatehouse', { config: parseStackConfig(doc) }));
   };
 
-  it('rotates the secret it creates for a service without a secretId, with the deployment log retention', () => {
+  it('rotates the secrets it creates for services and signers without a secretId, with the deployment log retention', () => {
     const t = gatehouse({ ...example, deployment: { ...example.deployment, logRetentionDays: 90 } });
     const schedules = Object.values(t.findResources('AWS::SecretsManager::RotationSchedule'));
 
-    expect(schedules).toHaveLength(example.services.filter((s: { secretId?: string }) => !s.secretId).length);
+    const created = (list: { secretId?: string }[] = []) => list.filter((s) => !s.secretId).length;
+    // Service and signer secrets alike, all on the one rotation function.
+    expect(schedules).toHaveLength(created(example.services) + created(example.signers));
     expect(JSON.stringify(schedules[0]!.Properties.SecretId)).toContain('ServiceSecretsreporting');
     const rotationLogs = Object.entries(t.findResources('AWS::Logs::LogGroup')).filter(([id]) => id.includes('ServiceSecretsRotation'));
     expect(rotationLogs.map(([, g]) => g.Properties.RetentionInDays)).toEqual([90]);
