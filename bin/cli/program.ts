@@ -12,7 +12,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { SignJWT } from 'jose';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Directory } from '../../lambdas/shared/directory/directory';
-import { DIRECTORY_ERRORS, DirectoryError } from '../../lambdas/shared/directory/errors';
+import { DIRECTORY_ERRORS, DirectoryError, type DirectoryErrorCode } from '../../lambdas/shared/directory/errors';
 import { rotateNow } from '../../lambdas/rotation/driver';
 import { MEMBER_ROLES } from '../../lambdas/shared/table';
 import { SIGNER_NAME_PATTERN } from '../../lambdas/shared/signing';
@@ -54,6 +54,8 @@ interface SecretHolderKind {
   readonly secretDescription: (name: string) => string;
   /** Name -> secret id, from the target. */
   readonly secretsOf: (t: Target) => Readonly<Record<string, string>>;
+  /** The error codes of a name that exists already, and of one not in the configuration. */
+  readonly errors: { readonly exists: DirectoryErrorCode; readonly notFound: DirectoryErrorCode };
 }
 
 const SECRET_HOLDERS: readonly SecretHolderKind[] = [
@@ -65,6 +67,7 @@ const SECRET_HOLDERS: readonly SecretHolderKind[] = [
     namePattern: /^[a-z][a-z0-9-]{1,62}$/,
     secretDescription: (name) => `Gatehouse: shared secret of the calling service "${name}"`,
     secretsOf: (t) => t.services,
+    errors: { exists: 'SERVICE_EXISTS', notFound: 'SERVICE_NOT_FOUND' },
   },
   {
     command: 'signers',
@@ -74,6 +77,7 @@ const SECRET_HOLDERS: readonly SecretHolderKind[] = [
     namePattern: SIGNER_NAME_PATTERN,
     secretDescription: (name) => `Gatehouse: secret of the signer "${name}" (signs requests with HMAC-SHA256)`,
     secretsOf: (t) => t.signers ?? {},
+    errors: { exists: 'SIGNER_EXISTS', notFound: 'SIGNER_NOT_FOUND' },
   },
 ];
 
@@ -342,7 +346,7 @@ from .local/cli-target.json, which \`npm start\` writes.`,
             await c.secrets.send(new CreateSecretCommand({ Name: secretId, SecretString: secret, Description: kind.secretDescription(name) }));
           } catch (err) {
             // DirectoryError has no SIGNER_* codes: a signer's secret conflicts and is missing as a service's does.
-            if (err instanceof ResourceExistsException) throw new DirectoryError('SERVICE_EXISTS', `${kind.noun} ${name}: secret ${secretId} already exists`);
+            if (err instanceof ResourceExistsException) throw new DirectoryError(kind.errors.exists, `${kind.noun} ${name}: secret ${secretId} already exists`);
             throw err;
           }
           const entry = { name, secretId, scopes: o.scope };
@@ -383,7 +387,7 @@ from .local/cli-target.json, which \`npm start\` writes.`,
         action(async (name: string, _o: object, cmd: Command) => {
           const c = context(cmd);
           const secretId = kind.secretsOf(c.t)[name];
-          if (!secretId) throw new DirectoryError('SERVICE_NOT_FOUND', `no ${kind.noun} ${name} in the configuration`);
+          if (!secretId) throw new DirectoryError(kind.errors.notFound, `no ${kind.noun} ${name} in the configuration`);
           if (c.t.kind === 'local') {
             const r = await rotateNow(c.secrets, secretId);
             c.out.result({ name, secretId, versionId: r.versionId, mode: 'in-process' }, () => `Rotated ${name}: version ${r.versionId} is AWSCURRENT; the previous one keeps working for the grace period.`);

@@ -10,10 +10,12 @@ export const DIRECTORY_ERRORS = {
   KEY_NOT_FOUND: { exit: 3, status: 404 },
   MEMBER_NOT_FOUND: { exit: 3, status: 404 },
   SERVICE_NOT_FOUND: { exit: 3, status: 404 },
+  SIGNER_NOT_FOUND: { exit: 3, status: 404 },
   TENANT_EXISTS: { exit: 4, status: 409 },
   TENANT_SUSPENDED: { exit: 4, status: 409 },
   KEY_REVOKED: { exit: 4, status: 409 },
   SERVICE_EXISTS: { exit: 4, status: 409 },
+  SIGNER_EXISTS: { exit: 4, status: 409 },
 } as const;
 export type DirectoryErrorCode = keyof typeof DIRECTORY_ERRORS;
 

@@ -84,7 +84,7 @@ describe('gatehouse signers', () => {
   it('add refuses a secret that exists (conflict) and a name a signer cannot have (usage)', async () => {
     const again = await cli([], '--json', 'signers', 'add', name);
     expect(again.code).toBe(EXIT.conflict);
-    expect(JSON.parse(again.stderr)).toEqual({ error: 'SERVICE_EXISTS', message: `signer ${name}: secret ${secretId} already exists` });
+    expect(JSON.parse(again.stderr)).toEqual({ error: 'SIGNER_EXISTS', message: `signer ${name}: secret ${secretId} already exists` });
 
     const bad = await cli([], 'signers', 'add', 'Bad_Name');
     expect(bad.code).toBe(EXIT.usage);
@@ -120,7 +120,7 @@ describe('gatehouse signers', () => {
 
     const unknown = await cli([], '--json', 'signers', 'rotate', name);
     expect(unknown.code).toBe(EXIT.notFound);
-    expect(JSON.parse(unknown.stderr)).toEqual({ error: 'SERVICE_NOT_FOUND', message: `no signer ${name} in the configuration` });
+    expect(JSON.parse(unknown.stderr)).toEqual({ error: 'SIGNER_NOT_FOUND', message: `no signer ${name} in the configuration` });
 
     // A signer the stack creates: its secret is named after the stack (here it was never deployed).
     const created = await cli([{ name: 'stackmade' }], '--json', 'signers', 'rotate', 'stackmade');
