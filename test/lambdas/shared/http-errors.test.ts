@@ -82,6 +82,21 @@ describe('httpErrors', () => {
     expect(log.text()).not.toMatch(/authorization|hunter2|203\.0\.113\.7/i);
   });
 
+  it('adds an HttpError\'s headers to a 4xx answer, never to a 5xx one', async () => {
+    // Prepare
+    const headers = { 'WWW-Authenticate': 'GH-HMAC-SHA256' };
+    const unauthorized = throwing(new HttpError(401, 'unauthorized', 'the body does not match', { headers })).handler;
+    const failed = throwing(new HttpError(503, 'unavailable', 'down', { headers })).handler;
+
+    // Act
+    const [four, five] = [parsed(await unauthorized(event(), lambdaContext())), parsed(await failed(event(), lambdaContext()))];
+
+    // Assert
+    expect(four).toMatchObject({ status: 401, headers: { 'WWW-Authenticate': 'GH-HMAC-SHA256', 'content-type': 'application/json' } });
+    expect(five.status).toBe(500);
+    expect(five.headers).not.toHaveProperty('WWW-Authenticate');
+  });
+
   it('refuses to build an HttpError outside 400-599', () => {
     expect(() => new HttpError(200, 'ok', 'fine')).toThrow(RangeError);
     expect(() => new HttpError(302, 'found', 'elsewhere')).toThrow(RangeError);
