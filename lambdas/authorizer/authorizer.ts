@@ -130,11 +130,10 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
   }
 
   /** The configured route of a request (exact method first, then ANY), or undefined for one not in the table. */
+  // Built once: routeOf runs per request (cookie routes, membership mode). Routes are unique by method and path.
+  const routesByKey = new Map(config.routes.map((r) => [`${r.method} ${r.path}`, r]));
   function routeOf(event: APIGatewayRequestAuthorizerEvent): RouteConfig | undefined {
-    return (
-      config.routes.find((r) => r.path === event.resource && r.method === event.httpMethod) ??
-      config.routes.find((r) => r.path === event.resource && r.method === 'ANY')
-    );
+    return routesByKey.get(`${event.httpMethod} ${event.resource}`) ?? routesByKey.get(`ANY ${event.resource}`);
   }
 
   /**
