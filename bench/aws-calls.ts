@@ -9,7 +9,7 @@
  * negative 10 s, secrets 300 s, JWKS max age 600 s and refetch cooldown 30 s) play out as in production while the
  * run takes seconds. Decisions are sent one at a time, so every call is charged to the decision that caused it.
  */
-import { generateApiKey } from '../lambdas/authorizer/api-key';
+import { generateApiKey } from '../contract/api-key';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { ALGORITHMS, ASYMMETRIC, type Alg, asymmetricKey, garbage, nowSeconds, signJwt, tamper } from './keys';

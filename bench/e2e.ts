@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { Logger } from '../lambdas/shared/log';
+import type { Logger } from '../contract/log';
 import { provisionLocal } from '../local/provision';
 import type { SectionContext } from './main';
 import { int, median, met, ms, ratio, table } from './stats';

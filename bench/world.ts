@@ -8,10 +8,10 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { createAuthorizer } from '../lambdas/authorizer/authorizer';
-import { generateApiKey, hashApiKey } from '../lambdas/authorizer/api-key';
-import type { AuthorizerConfigInput } from '../lambdas/authorizer/config';
-import { type LogFields, type Logger, jsonLogger } from '../lambdas/shared/log';
-import { apiKeyItemKey, tenantItemKey } from '../lambdas/shared/table';
+import { generateApiKey, hashApiKey } from '../contract/api-key';
+import type { AuthorizerConfigInput } from '../contract/config';
+import { type LogFields, type Logger, jsonLogger } from '../contract/log';
+import { apiKeyItemKey, tenantItemKey } from '../contract/table';
 import { createGatehouseTable } from '../local/create-table';
 import { ASYMMETRIC, type Alg, type AsymmetricAlg, type JwksServer, type SigningKey, asymmetricKey, hs256Key, nowSeconds, signJwt, startJwksServer } from './keys';
 

@@ -2,9 +2,9 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../lambdas/authorizer/errors';
-import { parseStackConfig } from '../lib/config';
+import { parseStackConfig } from '../contract/stack-config';
 import { GatehouseStack } from '../lib/gatehouse-stack';
+import { ConfigError } from '../contract/config-error';
 
 /**
  * The CDK app. The configuration comes from the `gatehouse:config` context: a path to a JSON file (cdk.json points

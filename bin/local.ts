@@ -9,10 +9,10 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import type { Logger } from '../lambdas/shared/log';
+import type { Logger } from '../contract/log';
 import { type LocalState, provisionLocal } from '../local/provision';
 import { requestExamples } from '../local/examples';
-import { LOCAL_TARGET_FILE, type LocalTargetFile } from './cli/target';
+import { LOCAL_TARGET_FILE, type LocalTargetFile } from '../control/target';
 
 // Set by scripts/run.mjs, which bundles this file (so __dirname is not the source folder).
 const ROOT = process.env.GATEHOUSE_ROOT ?? process.cwd();

@@ -1,18 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import {
-  CONTENT_SHA256_HEADER,
-  NONCE_PATTERN,
-  SIGNER_NAME_PATTERN,
-  TIMESTAMP_PATTERN,
-  canonicalString,
-  formatSignatureHeader,
-  sha256Hex,
-  signatureOf,
-} from '../lambdas/shared/signing';
+import { NONCE_PATTERN, TIMESTAMP_PATTERN, canonicalString, formatSignatureHeader, sha256Hex, signatureOf } from '../contract/signing';
+import { CONTENT_SHA256_HEADER } from '../contract/headers';
+import { CALLER_NAME_PATTERN } from '../contract/patterns';
 
 /**
  * The client side of Gatehouse's signed requests (GH-HMAC-SHA256): signs a request as the authorizer checks it,
- * on the one definition in lambdas/shared/signing.ts. Node 20+ (node:crypto and the global fetch); no other
+ * on the one definition in contract/signing.ts. Node 20+ (node:crypto and the global fetch); no other
  * dependency. See docs/signed-requests.md.
  *
  *     const { headers } = signRequest({ method: 'POST', url, body, caller: 'acme-relay', secret });
@@ -148,7 +141,7 @@ function checkSecret(secret: unknown): asserts secret is string {
 
 function checkCaller(caller: unknown): asserts caller is string {
   // The value is not echoed: were the arguments swapped, it would be the secret.
-  if (typeof caller !== 'string' || !SIGNER_NAME_PATTERN.test(caller)) {
+  if (typeof caller !== 'string' || !CALLER_NAME_PATTERN.test(caller)) {
     throw new SignRequestError('the caller must be a signer name: 2-63 lowercase letters, digits and dashes, starting with a letter');
   }
 }

@@ -1,31 +1,14 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import {
-  AccessLogFormat,
-  ApiKeySourceType,
-  AuthorizationType,
-  type CfnAuthorizer,
-  EndpointType,
-  IdentitySource,
-  JsonSchemaType,
-  JsonSchemaVersion,
-  LambdaIntegration,
-  LogGroupLogDestination,
-  type Method,
-  MethodLoggingLevel,
-  Period,
-  RequestAuthorizer,
-  RequestValidator,
-  ResponseType,
-  RestApi,
-} from 'aws-cdk-lib/aws-apigateway';
+import { AccessLogFormat, ApiKeySourceType, AuthorizationType, type CfnAuthorizer, EndpointType, IdentitySource, JsonSchemaType, JsonSchemaVersion, LambdaIntegration, LogGroupLogDestination, type Method, MethodLoggingLevel, Period, RequestAuthorizer, RequestValidator, ResponseType, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { RouteConfig } from '../lambdas/authorizer/config';
-import type { RateLimitTier } from '../lambdas/shared/rate-limit/tiers';
-import { DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS, usagePlanLimits, usagePlanName } from './config';
+import type { RouteConfig } from '../contract/config';
+import type { RateLimitTier } from '../contract/rate-limit-tiers';
+import { DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS, usagePlanLimits, usagePlanName } from '../contract/stack-config';
 import { GATEWAY_RESPONSES } from './gateway-responses';
-import { AUTHORIZATION_HEADER, type RouteAuthorizer, SERVICE_NAME_HEADER, routeAuthorizer } from './identity-sources';
+import { type RouteAuthorizer, routeAuthorizer } from '../contract/route-authorizer';
+import { AUTHORIZATION_HEADER, SERVICE_NAME_HEADER } from '../contract/headers';
 
 export interface GatehouseApiProps {
   /** The route table the authorizer reads: every route becomes a method, each with its handler. */
@@ -74,7 +57,7 @@ export const MAX_USAGE_PLANS = 300;
  * Up to three REQUEST authorizers share the one function: API Gateway answers 401 without calling an authorizer
  * when any of its identity sources is missing, and caches its answer by their values. User and API-key routes are
  * keyed by `Authorization`; service routes by `Authorization` and `X-Service-Name` (which the decision reads); in
- * membership mode, routes that accept users by `Authorization` and the tenant header (lib/identity-sources.ts).
+ * membership mode, routes that accept users by `Authorization` and the tenant header (contract/route-authorizer.ts).
  */
 export class GatehouseApi extends Construct {
   readonly api: RestApi;

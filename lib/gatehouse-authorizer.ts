@@ -5,8 +5,8 @@ import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { AuthorizerConfigInput } from '../lambdas/authorizer/config';
-import { NONCE_PK_PREFIX } from '../lambdas/shared/table';
+import type { AuthorizerConfigInput } from '../contract/config';
+import { NONCE_PK_PREFIX } from '../contract/table';
 import { GatehouseFunction } from './gatehouse-function';
 
 export interface GatehouseAuthorizerProps {

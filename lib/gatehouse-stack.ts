@@ -2,7 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { type StackConfig, renderAuthorizerConfig, usagePlanKeyed } from './config';
+import { type StackConfig, renderAuthorizerConfig, usagePlanKeyed } from '../contract/stack-config';
 import { GatehouseApi } from './gatehouse-api';
 import { GatehouseAuthorizer } from './gatehouse-authorizer';
 import { GatehouseTable } from './gatehouse-table';
@@ -11,7 +11,7 @@ import { GatehouseAlarms } from './observability';
 import { ServiceSecrets, importSecret } from './service-secrets';
 
 export interface GatehouseStackProps extends StackProps {
-  /** The validated configuration (see lib/config.ts `parseStackConfig`). */
+  /** The validated configuration (see contract/stack-config.ts `parseStackConfig`). */
   readonly config: StackConfig;
 }
 

@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { GSI1, TABLE_KEYS, TTL_ATTRIBUTE } from '../lambdas/shared/table';
+import { GSI1, TABLE_KEYS, TTL_ATTRIBUTE } from '../contract/table';
 
 export interface GatehouseTableProps {
   /** @default true - the table cannot be deleted, and is retained if the stack is */
@@ -14,7 +14,7 @@ export interface GatehouseTableProps {
 /**
  * The one table of API keys (by hash), tenants, members, revoked sessions and tenant data: string keys `pk`/`sk`,
  * one index `gsi1` for listing, on-demand capacity, encryption at rest, point-in-time recovery, and a `ttl`
- * attribute for records that expire on their own. Item shapes: lambdas/shared/table.ts.
+ * attribute for records that expire on their own. Item shapes: contract/table.ts.
  */
 export class GatehouseTable extends Construct {
   readonly table: Table;

@@ -3,9 +3,9 @@ import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { GSI1 } from '../lambdas/shared/table';
+import { GSI1 } from '../contract/table';
 import { RATE_LIMIT_PK_PREFIX } from '../lambdas/shared/rate-limit/limiter';
-import { RATE_LIMIT_TIERS_ENV } from '../lambdas/shared/rate-limit/tiers';
+import { RATE_LIMIT_TIERS_ENV } from '../contract/rate-limit-tiers';
 import { GatehouseFunction } from './gatehouse-function';
 
 /** What a handler needs besides its code. */

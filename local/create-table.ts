@@ -1,5 +1,5 @@
 import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { GSI1, TABLE_KEYS, TTL_ATTRIBUTE } from '../lambdas/shared/table';
+import { GSI1, TABLE_KEYS, TTL_ATTRIBUTE } from '../contract/table';
 
 /**
  * Creates Gatehouse's table on an emulator with the same key schema, index and TTL attribute as the deployed

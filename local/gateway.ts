@@ -2,10 +2,10 @@ import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyR
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RouteConfig } from '../lambdas/authorizer/config';
+import type { RouteConfig } from '../contract/config';
 import { type PolicyDocument, evaluatePolicy } from '../lambdas/authorizer/policy';
 import { GATEWAY_RESPONSES, type GatewayResponseSpec } from '../lib/gateway-responses';
-import { routeAuthorizer } from '../lib/identity-sources';
+import { routeAuthorizer } from '../contract/route-authorizer';
 import { type ControlPlane, createControlPlane } from './control-plane';
 import { matchRoute } from './route-match';
 import { UsagePlans } from './usage-plans';
@@ -28,7 +28,7 @@ export interface LocalGatewayOptions {
   readonly restApiId?: string;
   /**
    * Membership mode: the tenant header (the authorizer configuration's `membership.header`). Routes that accept
-   * users are then keyed by Authorization and this header, as in the stack (lib/identity-sources.ts).
+   * users are then keyed by Authorization and this header, as in the stack (contract/route-authorizer.ts).
    * @default - no membership mode
    */
   readonly tenantHeader?: string;

@@ -7,7 +7,7 @@ import { createInternalJobsHandler } from '../lambdas/handlers/internal-jobs';
 import { createMeHandler } from '../lambdas/handlers/me';
 import { createWebhooksHandler } from '../lambdas/handlers/webhooks';
 import type { HttpHandlerOptions } from '../lambdas/shared/http-handler';
-import type { Logger } from '../lambdas/shared/log';
+import type { Logger } from '../contract/log';
 import type { LambdaHandler } from './gateway';
 
 export type ProxyLambda = LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;

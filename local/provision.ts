@@ -4,19 +4,19 @@ import { type JWK, SignJWT, exportJWK, generateKeyPair, importJWK } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { createAuthorizer } from '../lambdas/authorizer/authorizer';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import type { AuthorizerConfigInput } from '../lambdas/authorizer/config';
-import { parseConfig } from '../lambdas/authorizer/config';
-import type { Logger } from '../lambdas/shared/log';
-import { Directory } from '../lambdas/shared/directory/directory';
+import type { AuthorizerConfigInput } from '../contract/config';
+import { parseConfig } from '../contract/config';
+import type { Logger } from '../contract/log';
+import { Directory } from '../control/directory/directory';
 import { createRateLimiter } from '../lambdas/shared/rate-limit/limiter';
 import { createGatehouseTable } from './create-table';
-import { type LocalTargetFile, revocationOf } from '../bin/cli/target';
+import { type LocalTargetFile, revocationOf } from '../control/target';
 import { type LambdaHandler, type LocalGateway, createLocalGateway } from './gateway';
 import { localHandlers } from './handlers';
 import { UsagePlans, usagePlansOf } from './usage-plans';
 import { APIGatewayClient, CreateRestApiCommand, CreateUsagePlanCommand } from '@aws-sdk/client-api-gateway';
-import { UsageKeys } from '../bin/cli/usage-keys';
-import { usagePlanKeyed, usagePlanLimits, usagePlanName } from '../lib/config';
+import { UsageKeys } from '../control/usage-keys';
+import { usagePlanKeyed, usagePlanLimits, usagePlanName } from '../contract/stack-config';
 
 /** Everything a local run needs to recreate the same demo credentials (kept with --keep). */
 export interface LocalState {

@@ -1,4 +1,4 @@
-import type { RouteConfig } from '../lambdas/authorizer/config';
+import type { RouteConfig } from '../contract/config';
 
 /** A route of the table matched to a request, with its path parameters. */
 export interface RouteMatch {

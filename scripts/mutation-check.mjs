@@ -64,7 +64,7 @@ const MUTATIONS = [
     name: 'API key checksum (api-key.ts: parseApiKey ok on shape alone)',
     patches: [
       {
-        file: 'lambdas/authorizer/api-key.ts',
+        file: 'contract/api-key.ts',
         find: "if (checksum(value.slice(0, -8)) !== m[4]) return { ok: false, reason: 'APIKEY_CHECKSUM_INVALID' };",
         replace: '',
       },

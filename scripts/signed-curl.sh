@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sends one signed request (GH-HMAC-SHA256, lambdas/shared/signing.ts; docs/signed-requests.md) with curl.
+# Sends one signed request (GH-HMAC-SHA256, contract/signing.ts; docs/signed-requests.md) with curl.
 # Needs only bash (3.2+), openssl, curl and coreutils.
 #
 #   GATEHOUSE_SIGNER=acme-relay GATEHOUSE_SIGNER_SECRET=... \

@@ -1,27 +1,21 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  CreateSecretCommand,
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  ResourceExistsException,
-  RotateSecretCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ResourceExistsException, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Command, CommanderError, Option } from 'commander';
 import { SignJWT } from 'jose';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Directory } from '../../lambdas/shared/directory/directory';
-import { DIRECTORY_ERRORS, DirectoryError, type DirectoryErrorCode } from '../../lambdas/shared/directory/errors';
-import { rotateNow } from '../../lambdas/rotation/driver';
-import { MEMBER_ROLES } from '../../lambdas/shared/table';
-import { SIGNER_NAME_PATTERN } from '../../lambdas/shared/signing';
-import type { RevocationBounds } from '../../lambdas/authorizer/revocation';
-import { flushStageAuthorizersCache } from '../../lib/authorizer-cache';
+import { Directory } from '../../control/directory/directory';
+import { DIRECTORY_ERRORS, DirectoryError, type DirectoryErrorCode } from '../../control/directory/errors';
+import { rotateNow } from '../../control/rotation/rotate-now';
+import { MEMBER_ROLES } from '../../contract/table';
+import type { RevocationBounds } from '../../contract/revocation';
+import { flushStageAuthorizersCache } from '../../control/authorizer-cache';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Io, Printer, isoSeconds, table } from './output';
-import { UsageKeys } from './usage-keys';
-import { type Target, type TargetOptions, UsageError, parseDuration, resolveTarget } from './target';
+import { UsageKeys } from '../../control/usage-keys';
+import { type Target, type TargetOptions, UsageError, parseDuration, resolveTarget } from '../../control/target';
+import { CALLER_NAME_PATTERN } from '../../contract/patterns';
+import { summarizeError } from '../../contract/aws-error';
 
 /** Exit codes: what a script can branch on. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, conflict: 4 } as const;
@@ -64,7 +58,7 @@ const SECRET_HOLDERS: readonly SecretHolderKind[] = [
     noun: 'service',
     holder: 'a calling service',
     summary: 'service-to-service secrets: add, list, rotate now',
-    namePattern: /^[a-z][a-z0-9-]{1,62}$/,
+    namePattern: CALLER_NAME_PATTERN,
     secretDescription: (name) => `Gatehouse: shared secret of the calling service "${name}"`,
     secretsOf: (t) => t.services,
     errors: { exists: 'SERVICE_EXISTS', notFound: 'SERVICE_NOT_FOUND' },
@@ -74,7 +68,7 @@ const SECRET_HOLDERS: readonly SecretHolderKind[] = [
     noun: 'signer',
     holder: 'a signer',
     summary: 'secrets of callers that sign requests (HMAC-SHA256): add, list, rotate now',
-    namePattern: SIGNER_NAME_PATTERN,
+    namePattern: CALLER_NAME_PATTERN,
     secretDescription: (name) => `Gatehouse: secret of the signer "${name}" (signs requests with HMAC-SHA256)`,
     secretsOf: (t) => t.signers ?? {},
     errors: { exists: 'SIGNER_EXISTS', notFound: 'SIGNER_NOT_FOUND' },
@@ -136,7 +130,7 @@ from .local/cli-target.json, which \`npm start\` writes.`,
   /**
    * Says when a revocation takes effect and, with --flush, empties the stage's authorizer cache twice: now (ending
    * what API Gateway cached before the change) and again once the authorizer's own cache of the record has expired
-   * (ending what was decided from a stale record in between). See lambdas/authorizer/revocation.ts.
+   * (ending what was decided from a stale record in between). See contract/revocation.ts.
    */
   async function revoked(c: ReturnType<typeof context>, kind: keyof RevocationBounds, what: string, flush: boolean | undefined) {
     const bound = c.t.revocation.bounds[kind];
@@ -536,9 +530,9 @@ function report(err: unknown, io: Io, json: boolean): number {
     [code, reason, message] = [EXIT.usage, 'CONFIG_INVALID', err.message];
   } else {
     // An AWS error: its name and status, never a request or response body.
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    const status = e.$metadata?.httpStatusCode;
-    [code, reason, message] = [EXIT.failure, String(e.name ?? 'Error'), `${e.name ?? 'error'}${status ? ` (HTTP ${status})` : ''}: ${credentialHint(e.name)}`];
+    const e = summarizeError(err);
+    const status = e?.status;
+    [code, reason, message] = [EXIT.failure, String(e?.name ?? 'Error'), `${e?.name ?? 'error'}${status ? ` (HTTP ${status})` : ''}: ${credentialHint(e?.name)}`];
   }
   io.stderr(json ? `${JSON.stringify({ error: reason, message })}\n` : `gatehouse: ${message}\n`);
   return code;

@@ -1,24 +1,26 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { hashApiKey, parseApiKey } from './api-key';
+import { hashApiKey, parseApiKey } from '../../contract/api-key';
 import { dynamodbClient, secretsManagerClient } from './aws';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type Credential, classify, readCookie, singleHeader } from './classify';
-import { type RouteConfig, TENANT_ID_PATTERN, parseConfig } from './config';
+import { type RouteConfig, parseConfig } from '../../contract/config';
 import { AuthError, type ReasonCode } from './errors';
 import { resolveIssuer } from './issuers';
 import { type JwksGetterFactory, JwtVerifier, type UserPrincipal, remoteJwks } from './jwt';
-import { JsonFragment, type LogFields, type Logger, jsonLogger } from '../shared/log';
+import { JsonFragment, type LogFields, type Logger, jsonLogger } from '../../contract/log';
 import { emfFields } from '../shared/metrics';
-import { routeAuthorizer } from '../../lib/identity-sources';
+import { routeAuthorizer } from '../../contract/route-authorizer';
 import { type PolicyDocument, arnPrefix, compileRoutes } from './policy';
 import { PolicyMemo } from './policy-memo';
 import { SecretStore } from './secrets';
 import { ServicePrincipal, ServiceSecretVerifier } from './service-secrets';
 import { NonceStore, type SignedPrincipal, SignedRequestVerifier } from './signed-requests';
 import { ApiKeyStore, MemberStore, RecordInvalidError, RevokedSessionStore, TenantStore } from './store';
-import type { TenantRecord } from '../shared/table';
+import type { TenantRecord } from '../../contract/table';
+import { TENANT_ID_PATTERN } from '../../contract/patterns';
+import { summarizeError } from '../../contract/aws-error';
 
 /** Collaborators the factory builds by default; tests and tools pass their own. */
 export interface AuthorizerDeps {
@@ -197,7 +199,7 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
 
   /**
    * Membership mode: whether API Gateway keys this request's answer by the tenant header too, i.e. whether the
-   * request's route accepts users (lib/identity-sources.ts, the same rule the stack and the local gateway use). An
+   * request's route accepts users (contract/route-authorizer.ts, the same rule the stack and the local gateway use). An
    * answer must not depend on a header its cache key leaves out, or a cached answer would be reused for requests
    * that name other tenants. A request whose route is not in the table is treated as keyed (fail closed).
    */
@@ -445,11 +447,11 @@ function denyAll(methodArn: string): PolicyDocument {
 
 /** The name and code of a dependency error: enough to diagnose, never a message that could echo input. */
 function causeFields(cause: unknown): LogFields {
-  if (!cause || typeof cause !== 'object') return {};
-  const c = cause as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number } };
+  const c = summarizeError(cause);
+  if (!c) return {};
   return {
-    ...(typeof c.name === 'string' ? { causeName: c.name.slice(0, 64) } : {}),
-    ...(typeof c.code === 'string' ? { causeCode: c.code.slice(0, 64) } : {}),
-    ...(c.$metadata?.httpStatusCode ? { causeStatus: c.$metadata.httpStatusCode } : {}),
+    ...(c.name !== undefined ? { causeName: c.name } : {}),
+    ...(c.code !== undefined ? { causeCode: c.code } : {}),
+    ...(c.status !== undefined ? { causeStatus: c.status } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import { SCOPE_PATTERN } from '../../contract/patterns';
 /**
  * Reads a dotted path from verified JWT claims, own properties only: `__proto__`, `constructor` and friends in a
  * payload are plain data and never reach the prototype chain.
@@ -12,18 +13,13 @@ export function claimAt(claims: unknown, path: string): unknown {
   return cur;
 }
 
-const SCOPE = /^[A-Za-z0-9:._\-/*]{1,128}$/;
-
 /**
  * A list claim as strings: an array of strings, or one space-separated string (OAuth `scope`). Undefined if the
  * claim is absent; null if it has the wrong type (the token is then refused, not silently read as empty).
  */
 export function stringList(value: unknown): string[] | undefined | null {
   if (value === undefined) return undefined;
-  if (typeof value === 'string') return value.split(' ').filter((s) => s.length > 0 && SCOPE.test(s));
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.filter((s) => SCOPE.test(s));
+  if (typeof value === 'string') return value.split(' ').filter((s) => s.length > 0 && SCOPE_PATTERN.test(s));
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.filter((s) => SCOPE_PATTERN.test(s));
   return null;
 }
-
-/** Identifiers that go into the policy context and logs: bounded and free of separators. */
-export const IDENTIFIER = /^[A-Za-z0-9._:@|+-]{1,256}$/;

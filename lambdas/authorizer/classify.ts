@@ -1,6 +1,8 @@
-import { looksLikeApiKey } from './api-key';
+import { looksLikeApiKey } from '../../contract/api-key';
 import { AuthError } from './errors';
-import { type SignatureHeader, isSignatureAuthorization, parseSignatureHeader } from '../shared/signing';
+import { type SignatureHeader, isSignatureAuthorization, parseSignatureHeader } from '../../contract/signing';
+import { AUTHORIZATION_HEADER, SERVICE_NAME_HEADER } from '../../contract/headers';
+import { JWT_SHAPE_PATTERN } from '../../contract/patterns';
 
 /** A credential by shape, before any verification. */
 export type Credential =
@@ -25,12 +27,11 @@ export interface ClassifyOptions {
   readonly cookie?: string;
 }
 
-export const AUTHORIZATION = 'authorization';
-export const SERVICE_NAME = 'x-service-name';
+const AUTHORIZATION = AUTHORIZATION_HEADER.toLowerCase();
+const SERVICE_NAME = SERVICE_NAME_HEADER.toLowerCase();
 
 // RFC 6750 b64token after exactly one space; the scheme is case-insensitive (RFC 9110 11.1).
 const BEARER = /^bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
-const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
  * Classifies the request's credential by shape alone, with no I/O. Anything ambiguous is refused: two
@@ -42,7 +43,7 @@ export function classify(req: RequestHeaders, opts: ClassifyOptions): Credential
   const cookie = opts.cookie === undefined ? undefined : readCookie(req, opts.cookie);
   if (authorization === undefined) {
     if (cookie === undefined) throw new AuthError('CREDENTIAL_MISSING');
-    if (cookie.length > opts.maxAuthorizationBytes || !JWT.test(cookie)) throw new AuthError('COOKIE_MALFORMED', { cookie: opts.cookie! });
+    if (cookie.length > opts.maxAuthorizationBytes || !JWT_SHAPE_PATTERN.test(cookie)) throw new AuthError('COOKIE_MALFORMED', { cookie: opts.cookie! });
     return { kind: 'jwt', token: cookie, source: 'cookie' };
   }
   // Two credentials could name two principals: refuse rather than pick one.
@@ -66,7 +67,7 @@ export function classify(req: RequestHeaders, opts: ClassifyOptions): Credential
     if (!opts.servicesAccepted) throw new AuthError('SERVICE_NOT_ACCEPTED');
     return { kind: 'service', service, secret: value };
   }
-  if (JWT.test(value)) return { kind: 'jwt', token: value, source: 'header' };
+  if (JWT_SHAPE_PATTERN.test(value)) return { kind: 'jwt', token: value, source: 'header' };
   if (looksLikeApiKey(value)) return { kind: 'apiKey', key: value };
   throw new AuthError('CREDENTIAL_UNRECOGNIZED');
 }

@@ -51,7 +51,7 @@ export const REASONS = {
   SERVICE_UNKNOWN: 'unauthorized',
   SERVICE_SECRET_MISMATCH: 'unauthorized',
   SERVICE_SECRET_UNAVAILABLE: 'error',
-  // Signed requests (HMAC-SHA256, lambdas/shared/signing.ts).
+  // Signed requests (HMAC-SHA256, contract/signing.ts).
   SIGNED_NOT_ACCEPTED: 'unauthorized',
   SIGNATURE_MALFORMED: 'unauthorized',
   SIGNER_UNKNOWN: 'unauthorized',
@@ -102,13 +102,5 @@ export class AuthError extends Error {
     this.code = code;
     this.outcome = REASONS[code];
     this.detail = detail;
-  }
-}
-
-/** Thrown at cold start when the configuration document is invalid; the message names the field. */
-export class ConfigError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ConfigError';
   }
 }

@@ -1,5 +1,5 @@
 import { createAuthorizer } from './authorizer';
-import { ConfigError } from './errors';
+import { ConfigError } from '../../contract/config-error';
 
 /**
  * The deployed entry point. The stack renders the configuration document into `GATEHOUSE_CONFIG`; it is validated

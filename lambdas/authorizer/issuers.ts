@@ -1,4 +1,4 @@
-import { type IssuerConfig, type JwtAlgorithm, issuerIdentity, trimSlash } from './config';
+import { type IssuerConfig, type JwtAlgorithm, issuerIdentity, trimSlash } from '../../contract/config';
 import type { JwkSetDocument } from './jws';
 
 /**

@@ -1,11 +1,13 @@
 import { isUtf8 } from 'node:buffer';
 import * as nodeCrypto from 'node:crypto';
-import { IDENTIFIER, stringList } from './claims';
+import { stringList } from './claims';
 import { AuthError, type ReasonCode } from './errors';
 import type { IssuerSpec } from './issuers';
 import { type KeyGetter, type KeyQuery, createJwksGetter, staticKeyGetter } from './jwks';
 import { type SignatureAlgorithm, type VerificationKey, hmacKey, verifySignature } from './jws';
-import { type SecretStore, type SecretVersions, isWeakSecret } from './secrets';
+import { isWeakSecret } from '../../contract/secret-strength';
+import type { SecretStore, SecretVersions } from './secrets';
+import { IDENTIFIER_PATTERN } from '../../contract/patterns';
 
 /** A verified user, before tenant and route checks. */
 export interface UserPrincipal {
@@ -432,7 +434,7 @@ function claimAt(claims: unknown, path: Path): unknown {
 function identifier(spec: IssuerSpec, payload: JwtClaims, path: Path, optional = false): string | undefined {
   const v = claimAt(payload, path);
   if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string' && IDENTIFIER.test(v)) return v;
+  if (typeof v === 'string' && IDENTIFIER_PATTERN.test(v)) return v;
   if (optional) return undefined;
   throw new AuthError('JWT_CLAIM_INVALID', { issuer: spec.id, claim: path.join('.') });
 }

@@ -1,4 +1,4 @@
-import type { CredentialKind, RouteConfig } from './config';
+import type { CredentialKind, RouteConfig } from '../../contract/config';
 
 /**
  * The route table as policy material. API Gateway caches an authorizer's answer by identity source and reuses it

@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AuthorizerConfig, ServiceConfig } from './config';
+import type { AuthorizerConfig, ServiceConfig } from '../../contract/config';
 import { AuthError } from './errors';
-import { type SecretStore, type SecretVersions, isWeakSecret } from './secrets';
+import { MIN_SERVICE_SECRET_BYTES, isWeakSecret } from '../../contract/secret-strength';
+import type { SecretStore, SecretVersions } from './secrets';
 
 /** A calling service that proved possession of its secret. */
 export interface ServicePrincipal {
@@ -9,9 +10,6 @@ export interface ServicePrincipal {
   readonly service: string;
   readonly scopes: readonly string[];
 }
-
-/** Secrets shorter than this never match: an empty, blank or truncated value must not become a password. */
-export const MIN_SERVICE_SECRET_BYTES = 32;
 
 /**
  * Checks `X-Service-Name` + bearer secret against the service's secret in Secrets Manager. Every version that is

@@ -3,14 +3,16 @@ import { timingSafeEqual } from 'node:crypto';
 import { dynamodbSdk } from './aws';
 import type { RequestHeaders } from './classify';
 import { singleHeader } from './classify';
-import type { AuthorizerConfig, SignerConfig } from './config';
+import type { AuthorizerConfig, SignerConfig } from '../../contract/config';
 import { AuthError } from './errors';
 import type { SecretStore } from './secrets';
 import { matchSecret } from './service-secrets';
-import { CONTENT_SHA256_HEADER, SHA256_HEX_PATTERN, type SignatureHeader, canonicalString, signatureOf } from '../shared/signing';
-import { TTL_ATTRIBUTE, nonceItemKey } from '../shared/table';
+import { type SignatureHeader, canonicalString, signatureOf } from '../../contract/signing';
+import { TTL_ATTRIBUTE, nonceItemKey } from '../../contract/table';
+import { CONTENT_SHA256_HEADER } from '../../contract/headers';
+import { SHA256_HEX_PATTERN } from '../../contract/patterns';
 
-/** A caller that signed this request with its secret (lambdas/shared/signing.ts). */
+/** A caller that signed this request with its secret (contract/signing.ts). */
 export interface SignedPrincipal {
   readonly kind: 'signed';
   readonly signer: string;

@@ -11,7 +11,7 @@ import {
   memberItemKey,
   revokedSessionItemKey,
   tenantItemKey,
-} from '../shared/table';
+} from '../../contract/table';
 
 type Item = Record<string, AttributeValue>;
 /** What a cache holds: the record, or `null` for "looked up, not there" (the negative cache). */

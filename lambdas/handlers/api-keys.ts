@@ -1,14 +1,15 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { Directory } from '../shared/directory/directory';
-import { DIRECTORY_ERRORS, DirectoryError } from '../shared/directory/errors';
+import { Directory } from '../../control/directory/directory';
+import { DIRECTORY_ERRORS, DirectoryError } from '../../control/directory/errors';
 import { type AuthedHttpRequest, type HttpHandlerOptions, httpHandler } from '../shared/http-handler';
 import { HttpError } from '../shared/http-errors';
 import { type HttpResponse, json } from '../shared/http-response';
 import { type ProxyHandler, httpRouter } from '../shared/http-router';
 import { validate } from '../shared/json-body';
-import { type Logger, jsonLogger } from '../shared/log';
+import { type Logger, jsonLogger } from '../../contract/log';
 import { lazyHandler, requiredEnv, sharedDynamoClient, sharedRateLimit } from '../shared/runtime';
+import { KEY_ID_PATTERN, SCOPE_PATTERN } from '../../contract/patterns';
 
 export interface ApiKeysDeps {
   readonly dynamodb: DynamoDBClient;
@@ -27,10 +28,10 @@ export const ADMIN_ROLE = 'admin';
 
 const createBody = z.strictObject({
   name: z.string().trim().min(1).max(128),
-  scopes: z.array(z.string().regex(/^[A-Za-z0-9:._\-/*]{1,128}$/)).max(64).default([]),
+  scopes: z.array(z.string().regex(SCOPE_PATTERN)).max(64).default([]),
   expiresInDays: z.number().int().min(1).max(3660).optional(),
 });
-const pathParams = z.object({ keyId: z.string().regex(/^key_[0-9a-f]{16}$/) });
+const pathParams = z.object({ keyId: z.string().regex(KEY_ID_PATTERN) });
 
 /**
  * Self-service API keys for tenant admins: GET/POST /v1/api-keys and DELETE /v1/api-keys/{keyId}. The tenant is

@@ -22,7 +22,7 @@ import { HttpError } from '../shared/http-errors';
 import { type HttpResponse, json } from '../shared/http-response';
 import { type ProxyHandler, httpRouter } from '../shared/http-router';
 import { validate } from '../shared/json-body';
-import { type Logger, jsonLogger } from '../shared/log';
+import { type Logger, jsonLogger } from '../../contract/log';
 import { lazyHandler, requiredEnv, sharedDynamoClient, sharedRateLimit } from '../shared/runtime';
 
 export interface CustomersDeps {

@@ -1,6 +1,6 @@
 import { publicHttpHandler, type HttpLambda } from '../shared/http-handler';
 import { json } from '../shared/http-response';
-import { type Logger, jsonLogger } from '../shared/log';
+import { type Logger, jsonLogger } from '../../contract/log';
 
 export interface HealthDeps {
   readonly logger?: Logger;

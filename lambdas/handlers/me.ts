@@ -1,7 +1,7 @@
 import { type HttpHandlerOptions, httpHandler, type HttpLambda } from '../shared/http-handler';
 import { json } from '../shared/http-response';
 import type { ProxyHandler } from '../shared/http-router';
-import { type Logger, jsonLogger } from '../shared/log';
+import { type Logger, jsonLogger } from '../../contract/log';
 import { lazyHandler, sharedRateLimit } from '../shared/runtime';
 
 export interface MeDeps {

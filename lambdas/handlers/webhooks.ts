@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { httpHandler, type HttpLambda } from '../shared/http-handler';
 import { json } from '../shared/http-response';
 import { validate } from '../shared/json-body';
-import { type Logger, jsonLogger } from '../shared/log';
+import { type Logger, jsonLogger } from '../../contract/log';
 
 export interface WebhooksDeps {
   readonly logger?: Logger;
@@ -20,7 +20,7 @@ const webhookBody = z.strictObject({
 });
 
 /**
- * POST /v1/webhooks/{source}: only signed callers (HMAC-SHA256, lambdas/shared/signing.ts) may call it; users, API
+ * POST /v1/webhooks/{source}: only signed callers (HMAC-SHA256, contract/signing.ts) may call it; users, API
  * keys and services get 403, whatever their scopes. httpHandler has already checked that the body is the one the
  * signature covers (401 otherwise) before the source (400 unless it matches WEBHOOK_SOURCE_PATTERN) and the body
  * (`{ id, type, data? }`, 400 naming the fields at fault) are validated here.

@@ -2,8 +2,8 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { HttpError, type ProxyRequest } from './http-errors';
-import type { LogFields } from './log';
-import { SHA256_HEX_PATTERN, SIGNER_NAME_PATTERN } from './signing';
+import type { LogFields } from '../../contract/log';
+import { SHA256_HEX_PATTERN, CALLER_NAME_PATTERN } from '../../contract/patterns';
 
 /** Fields every principal has. */
 interface AuthContextBase {
@@ -41,7 +41,7 @@ export interface ServiceAuthContext extends AuthContextBase {
 }
 
 /**
- * A caller that signed the request with HMAC-SHA256 (lambdas/shared/signing.ts): it belongs to no tenant. The
+ * A caller that signed the request with HMAC-SHA256 (contract/signing.ts): it belongs to no tenant. The
  * authorizer checked the signature, which covers `bodySha256` (the X-Content-SHA256 header) but not the body,
  * which authorizers never see: signedBody() (wired by httpHandler) checks that the body received hashes to it.
  */
@@ -100,7 +100,7 @@ export const authorizerContextSchema = z
       ...common,
       kind: z.literal('signed'),
       tenantId: z.literal(''),
-      signer: z.string().regex(SIGNER_NAME_PATTERN),
+      signer: z.string().regex(CALLER_NAME_PATTERN),
       bodySha256: z.string().regex(SHA256_HEX_PATTERN),
     }),
   ])

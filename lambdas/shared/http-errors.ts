@@ -1,7 +1,8 @@
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { LogFields, Logger } from './log';
+import type { LogFields, Logger } from '../../contract/log';
 import { toProxyResult } from './http-response';
+import { errorLogFields } from '../../contract/aws-error';
 
 /** Options of HttpError beyond status, public code and public message. */
 export interface HttpErrorOptions extends ErrorOptions {
@@ -102,13 +103,7 @@ function requestFields(request: ProxyRequest): LogFields {
  * may echo input (a JSON parser quoting the body, an SDK quoting a key).
  */
 function errorFields(err: unknown): LogFields {
-  if (!err || typeof err !== 'object') return { errorType: typeof err };
-  const e = err as { name?: unknown; code?: unknown; stack?: unknown; $metadata?: { httpStatusCode?: number } };
-  const frame = typeof e.stack === 'string' ? e.stack.split('\n').find((l) => l.trimStart().startsWith('at ')) : undefined;
-  return {
-    ...(typeof e.name === 'string' ? { errorName: e.name.slice(0, 64) } : {}),
-    ...(typeof e.code === 'string' ? { errorCode: e.code.slice(0, 64) } : {}),
-    ...(e.$metadata?.httpStatusCode ? { awsStatus: e.$metadata.httpStatusCode } : {}),
-    ...(frame ? { at: frame.trim().slice(0, 300) } : {}),
-  };
+  const stack = (err as { stack?: unknown } | null)?.stack;
+  const frame = typeof stack === 'string' ? stack.split('\n').find((l) => l.trimStart().startsWith('at ')) : undefined;
+  return { ...errorLogFields(err), ...(frame ? { at: frame.trim().slice(0, 300) } : {}) };
 }

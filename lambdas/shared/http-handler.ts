@@ -4,7 +4,7 @@ import { type AuthContext, type AuthKind, authContext, authContextOf, authLogFie
 import { httpErrors } from './http-errors';
 import { type HttpResponse, toProxyResult } from './http-response';
 import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from './json-body';
-import type { Logger } from './log';
+import type { Logger } from '../../contract/log';
 import { type RateLimitOptions, rateLimit } from './rate-limit/middleware';
 import { signedBody } from './signed-body';
 

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { HttpError } from './http-errors';
 import { publicHttpHandler } from './http-handler';
-import type { Logger } from './log';
+import type { Logger } from '../../contract/log';
 
 /** A Lambda handler for API Gateway REST proxy events. */
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { HttpHandlerOptions } from './http-handler';
 import { createRateLimiter } from './rate-limit/limiter';
-import { rateLimitTiersFromEnv } from './rate-limit/tiers';
+import { rateLimitTiersFromEnv } from '../../contract/rate-limit-tiers';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import type { ProxyHandler } from './http-router';
 

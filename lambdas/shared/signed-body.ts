@@ -4,7 +4,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { authContextOf } from './auth-context';
 import { HttpError, type ProxyRequest } from './http-errors';
 import { rawBody } from './json-body';
-import { CONTENT_SHA256_HEADER, SHA256_HEX_PATTERN, SIGNATURE_SCHEME } from './signing';
+import { SIGNATURE_SCHEME } from '../../contract/signing';
+import { CONTENT_SHA256_HEADER } from '../../contract/headers';
+import { SHA256_HEX_PATTERN } from '../../contract/patterns';
 
 /** Reason code (logs, metrics) of a signed request whose body is not the one signed. */
 export const SIGNED_BODY_MISMATCH = 'SIGNED_BODY_MISMATCH';

@@ -1,7 +1,7 @@
 /**
  * The client side of signed requests: client/sign-request.ts (signRequest, signedFetch), scripts/signed-curl.sh and
  * the openssl+curl recipe in docs/signed-requests.md. Known answers computed independently of
- * lambdas/shared/signing.ts (a canonical string written out by hand, HMAC'd with node:crypto), the script's headers
+ * contract/signing.ts (a canonical string written out by hand, HMAC'd with node:crypto), the script's headers
  * against signRequest's for the same inputs, all three against a local server that verifies with signing.ts, the
  * '+' refusal, inputs that never leak the secret, and a property over random requests.
  */
@@ -23,7 +23,7 @@ import {
   parseSignatureHeader,
   sha256Hex,
   signatureOf,
-} from '../../lambdas/shared/signing';
+} from '../../contract/signing';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SCRIPT = path.join(ROOT, 'scripts/signed-curl.sh');
@@ -38,7 +38,7 @@ const T = 1_767_225_600; // 2026-01-01T00:00:00Z
 const NONCE = 'q3v9Yb2lQn2m0cV7x1s0Zw';
 
 // ---------------------------------------------------------------------------------------------------------------
-// A server that verifies signed requests with lambdas/shared/signing.ts, from the request line as received.
+// A server that verifies signed requests with contract/signing.ts, from the request line as received.
 
 interface Received {
   readonly method: string;
@@ -384,7 +384,7 @@ describe('signedFetch', () => {
     expect(() => signedFetch(CALLER, '')).toThrow(/secret must be a non-empty string/);
   });
 
-  it('passes a server that verifies with lambdas/shared/signing.ts (real fetch: the path and query as sent)', async () => {
+  it('passes a server that verifies with contract/signing.ts (real fetch: the path and query as sent)', async () => {
     const gh = signedFetch(CALLER, SECRET);
     const body = JSON.stringify({ id: 'evt_3', type: 'invoice.paid', note: 'é ✓' });
     const res = await gh(`${base}/prod/v1/webhooks/stripe?z=%E2%9C%93&a=x%20y&a=1&flag&q=%2B`, {

@@ -4,7 +4,7 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../../lambdas/shared/log';
+import type { Logger } from '../../contract/log';
 
 /** A random bearer token per test run: the log audits search for it. */
 export const BEARER_TOKEN = `eyJhbGciOiJIUzI1NiJ9.${randomBytes(24).toString('base64url')}.${randomBytes(32).toString('base64url')}`;

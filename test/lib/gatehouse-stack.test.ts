@@ -4,7 +4,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseStackConfig } from '../../lib/config';
+import { parseStackConfig } from '../../contract/stack-config';
 import { GatehouseStack } from '../../lib/gatehouse-stack';
 
 /**

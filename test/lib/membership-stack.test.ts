@@ -3,10 +3,11 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type RouteConfig, parseConfig } from '../../lambdas/authorizer/config';
+import { type RouteConfig, parseConfig } from '../../contract/config';
 import { GatehouseApi } from '../../lib/gatehouse-api';
 import { GatehouseFunction } from '../../lib/gatehouse-function';
-import { TENANT_HEADER, routeAuthorizer } from '../../lib/identity-sources';
+import { routeAuthorizer } from '../../contract/route-authorizer';
+import { TENANT_HEADER } from '../../contract/headers';
 
 /**
  * Membership mode in the REST API: routes that accept users go through a third REQUEST authorizer keyed by
@@ -103,7 +104,7 @@ describe('GatehouseApi in membership mode', () => {
     }
   });
 
-  it('follows the rule the local gateway and the authorizer use (lib/identity-sources.ts routeAuthorizer)', () => {
+  it('follows the rule the local gateway and the authorizer use (contract/route-authorizer.ts routeAuthorizer)', () => {
     const expected = Object.fromEntries(
       ROUTES.filter((r) => !r.public).map((r) => [`${r.method} ${r.path}`, routeAuthorizer(r, TENANT_HEADER)!.headers.map((h) => `method.request.header.${h}`).join(',')]),
     );

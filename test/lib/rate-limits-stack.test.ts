@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseStackConfig } from '../../lib/config';
+import { parseStackConfig } from '../../contract/stack-config';
 import { GatehouseStack } from '../../lib/gatehouse-stack';
 
 /**

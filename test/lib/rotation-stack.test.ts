@@ -5,7 +5,7 @@ import { CfnRotationSchedule } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseStackConfig } from '../../lib/config';
+import { parseStackConfig } from '../../contract/stack-config';
 import { GatehouseStack } from '../../lib/gatehouse-stack';
 import { ServiceSecrets, type ServiceSecretsProps } from '../../lib/service-secrets';
 

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseStackConfig, renderAuthorizerConfig, usagePlanKeyed } from '../../lib/config';
+import { parseStackConfig, renderAuthorizerConfig, usagePlanKeyed } from '../../contract/stack-config';
 import { GatehouseStack } from '../../lib/gatehouse-stack';
 
 /**

@@ -1,7 +1,7 @@
 import { APIGatewayClient, FlushStageAuthorizersCacheCommand, GetRestApisCommand } from '@aws-sdk/client-api-gateway';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { type AuthorizerConfigInput, parseConfig } from '../../lambdas/authorizer/config';
-import { flushStageAuthorizersCache } from '../../lib/authorizer-cache';
+import { type AuthorizerConfigInput, parseConfig } from '../../contract/config';
+import { flushStageAuthorizersCache } from '../../control/authorizer-cache';
 import { type LambdaHandler, type LocalGateway, createLocalGateway } from '../../local/gateway';
 import { type Fixture, createFixture } from '../support/fixture';
 

@@ -1,6 +1,6 @@
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { readFileSync } from 'node:fs';
-import { Directory } from '../../lambdas/shared/directory/directory';
+import { Directory } from '../../control/directory/directory';
 import { call as httpCall } from '../support/local';
 import path from 'node:path';
 import { demoRequests } from '../../local/examples';
@@ -9,7 +9,7 @@ import { localHandlers } from '../../local/handlers';
 import { type LocalEnvironment, provisionLocal } from '../../local/provision';
 import { UsagePlans } from '../../local/usage-plans';
 import { HANDLERS } from '../../lib/handler-functions';
-import type { Logger } from '../../lambdas/shared/log';
+import type { Logger } from '../../contract/log';
 
 /**
  * End-to-end tests over HTTP: the local gateway in front of the real authorizer and handlers, with DynamoDB and

@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { type AuthorizerConfigInput, parseConfig } from '../../lambdas/authorizer/config';
+import { type AuthorizerConfigInput, parseConfig } from '../../contract/config';
 import { createLocalGateway, type LocalGateway, type LambdaHandler } from '../../local/gateway';
-import { TENANT_HEADER } from '../../lib/identity-sources';
 import { type Fixture, createFixture } from '../support/fixture';
 import { putMember } from '../lambdas/authorizer/records';
+import { TENANT_HEADER } from '../../contract/headers';
 
 /**
  * Membership mode through the local gateway and its result cache, with the real authorizer and member items on the

@@ -4,11 +4,11 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { classify } from '../../lambdas/authorizer/classify';
-import type { AuthorizerConfigInput } from '../../lambdas/authorizer/config';
+import type { AuthorizerConfigInput } from '../../contract/config';
 import { AuthError } from '../../lambdas/authorizer/errors';
 import { type PolicyDocument, evaluatePolicy } from '../../lambdas/authorizer/policy';
-import { sha256Hex } from '../../lambdas/shared/signing';
-import { TTL_ATTRIBUTE } from '../../lambdas/shared/table';
+import { sha256Hex } from '../../contract/signing';
+import { TTL_ATTRIBUTE } from '../../contract/table';
 import { uniqueName } from '../support/aws';
 import { DEAD_ENDPOINT, throttlingDynamoDb } from '../support/faults';
 import { API_ARN_PREFIX, type Fixture, STAGE_PATH, TEST_ROUTES, authorizerEvent, createFixture, signedHeaders, withRequestLine } from '../support/fixture';
@@ -137,7 +137,7 @@ interface Signed {
   readonly signedPath?: string;
 }
 
-/** A request signed as lambdas/shared/signing.ts says, by default by SIGNER on its hooks route. */
+/** A request signed as contract/signing.ts says, by default by SIGNER on its hooks route. */
 function signed(s: Signed = {}): Request & { readonly signature: string } {
   const method = s.method ?? 'POST';
   const path = s.path ?? '/v1/hooks/stripe';

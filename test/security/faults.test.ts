@@ -1,4 +1,4 @@
-import type { AuthorizerConfigInput } from '../../lambdas/authorizer/config';
+import type { AuthorizerConfigInput } from '../../contract/config';
 import { evaluatePolicy, type PolicyDocument } from '../../lambdas/authorizer/policy';
 import { API_ARN_PREFIX, type Fixture, authorizerEvent, createFixture } from '../support/fixture';
 import {

@@ -3,12 +3,13 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { type AuthorizerDeps, createAuthorizer } from '../../lambdas/authorizer/authorizer';
-import { generateApiKey, hashApiKey } from '../../lambdas/authorizer/api-key';
-import type { AuthorizerConfigInput } from '../../lambdas/authorizer/config';
-import { CONTENT_SHA256_HEADER, canonicalString, formatSignatureHeader, sha256Hex, signatureOf } from '../../lambdas/shared/signing';
-import { type ApiKeyRecord, type TenantRecord, apiKeyItemKey, tenantItemKey } from '../../lambdas/shared/table';
+import { generateApiKey, hashApiKey } from '../../contract/api-key';
+import type { AuthorizerConfigInput } from '../../contract/config';
+import { canonicalString, formatSignatureHeader, sha256Hex, signatureOf } from '../../contract/signing';
+import { type ApiKeyRecord, type TenantRecord, apiKeyItemKey, tenantItemKey } from '../../contract/table';
 import { createTable, uniqueName } from './aws';
 import { type JwksServer, type TestKey, makeKey, nowSeconds, signHs256, startJwksServer } from './jwt';
+import { CONTENT_SHA256_HEADER } from '../../contract/headers';
 
 export const API_ARN_PREFIX = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod';
 
@@ -268,7 +269,7 @@ export function withRequestLine(
   return event;
 }
 
-/** What a caller signs (lambdas/shared/signing.ts); every part has a default but the secret. */
+/** What a caller signs (contract/signing.ts); every part has a default but the secret. */
 export interface SignSpec {
   readonly secret: string;
   readonly caller: string;
@@ -281,7 +282,7 @@ export interface SignSpec {
   readonly nonce?: string;
 }
 
-/** The two headers of a signed request, as a caller following lambdas/shared/signing.ts sends them. */
+/** The two headers of a signed request, as a caller following contract/signing.ts sends them. */
 export function signedHeaders(s: SignSpec): { headers: Record<string, string>; signature: string; bodySha256: string; nonce: string; timestamp: number } {
   const timestamp = s.timestamp ?? nowSeconds();
   const nonce = s.nonce ?? randomBytes(16).toString('base64url');

@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../../bin/cli/program';
-import { LOCAL_TARGET_FILE, type LocalTargetFile } from '../../bin/cli/target';
-import type { Logger } from '../../lambdas/shared/log';
+import { LOCAL_TARGET_FILE, type LocalTargetFile } from '../../control/target';
+import type { Logger } from '../../contract/log';
 import { type LocalEnvironment, provisionLocal } from '../../local/provision';
 
 /** The example stack configuration (config/gatehouse.example.json). */

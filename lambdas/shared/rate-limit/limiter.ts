@@ -34,7 +34,7 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { TTL_ATTRIBUTE } from '../table';
+import { TTL_ATTRIBUTE } from '../../../contract/table';
 
 export const RATE_LIMIT_PK_PREFIX = 'RATE#';
 export const RATE_LIMIT_BUCKET_SK = 'BUCKET';

@@ -3,9 +3,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { authContextOf, authLogFields } from '../auth-context';
 import type { ProxyRequest } from '../http-errors';
 import { toProxyResult } from '../http-response';
-import type { LogFields, Logger } from '../log';
+import type { LogFields, Logger } from '../../../contract/log';
 import type { RateLimitDecision, RateLimiter } from './limiter';
-import { type RateLimitTiers, tierFor } from './tiers';
+import { type RateLimitTiers, tierFor } from '../../../contract/rate-limit-tiers';
+import { errorLogFields } from '../../../contract/aws-error';
 
 export interface RateLimitOptions {
   readonly limiter: RateLimiter;
@@ -67,7 +68,7 @@ export function rateLimit(options: RateLimitOptions): HttpMiddleware {
         ...fields(request, name),
         reason: RATE_LIMITER_UNAVAILABLE,
         decision: open ? 'open' : 'closed',
-        ...errorFields(err),
+        ...errorLogFields(err),
         ...(open ? {} : { status: 503 }),
       });
       if (open) return undefined;
@@ -113,15 +114,4 @@ export function rateLimit(options: RateLimitOptions): HttpMiddleware {
   const rateLimitOnError = (request: ProxyRequest): void => void admittedBy.delete(request);
 
   return { before: rateLimitBefore, after: rateLimitAfter, onError: rateLimitOnError };
-}
-
-/** Name, code and AWS status of an error: never its message, which may quote a key or an input. */
-function errorFields(err: unknown): LogFields {
-  if (!err || typeof err !== 'object') return { errorType: typeof err };
-  const e = err as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number } };
-  return {
-    ...(typeof e.name === 'string' ? { errorName: e.name.slice(0, 64) } : {}),
-    ...(typeof e.code === 'string' ? { errorCode: e.code.slice(0, 64) } : {}),
-    ...(e.$metadata?.httpStatusCode ? { awsStatus: e.$metadata.httpStatusCode } : {}),
-  };
 }

@@ -1,6 +1,6 @@
 import { PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
-import { generateApiKey } from '../../../lambdas/authorizer/api-key';
+import { generateApiKey } from '../../../contract/api-key';
 import { evaluatePolicy, type PolicyDocument } from '../../../lambdas/authorizer/policy';
 import { API_ARN_PREFIX, type Fixture, authorizerEvent, createFixture } from '../../support/fixture';
 import { makeKey, nowSeconds, signHs256, signWith, startJwksServer } from '../../support/jwt';

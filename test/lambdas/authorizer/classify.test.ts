@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { generateApiKey } from '../../../lambdas/authorizer/api-key';
+import { generateApiKey } from '../../../contract/api-key';
 import { type ClassifyOptions, type RequestHeaders, classify } from '../../../lambdas/authorizer/classify';
 import { AuthError, type ReasonCode } from '../../../lambdas/authorizer/errors';
 

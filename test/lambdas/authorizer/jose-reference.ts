@@ -6,11 +6,13 @@
  * not import jose.
  */
 import { type JWTPayload, type JWTVerifyGetKey, createLocalJWKSet, jwtVerify } from 'jose';
-import { IDENTIFIER, claimAt, stringList } from '../../../lambdas/authorizer/claims';
+import { claimAt, stringList } from '../../../lambdas/authorizer/claims';
 import { AuthError, type ReasonCode } from '../../../lambdas/authorizer/errors';
 import type { IssuerSpec } from '../../../lambdas/authorizer/issuers';
 import { MIN_HS256_SECRET_BYTES, type UserPrincipal } from '../../../lambdas/authorizer/jwt';
-import { type SecretStore, isWeakSecret } from '../../../lambdas/authorizer/secrets';
+import { type SecretStore } from '../../../lambdas/authorizer/secrets';
+import { isWeakSecret } from '../../../contract/secret-strength';
+import { IDENTIFIER_PATTERN } from '../../../contract/patterns';
 
 /** The options the verifier handed jwtVerify for an issuer (algorithms apart). */
 export function joseOptions(spec: IssuerSpec, nowMs: number) {
@@ -149,7 +151,7 @@ export class JoseJwtVerifier {
 function identifier(spec: IssuerSpec, payload: JWTPayload, path: string, optional = false): string | undefined {
   const v = claimAt(payload, path);
   if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string' && IDENTIFIER.test(v)) return v;
+  if (typeof v === 'string' && IDENTIFIER_PATTERN.test(v)) return v;
   if (optional) return undefined;
   throw new AuthError('JWT_CLAIM_INVALID', { issuer: spec.id, claim: path });
 }

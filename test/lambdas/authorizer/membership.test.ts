@@ -1,11 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
-import { type AuthorizerConfigInput, parseConfig } from '../../../lambdas/authorizer/config';
-import { ConfigError } from '../../../lambdas/authorizer/errors';
+import { type AuthorizerConfigInput, parseConfig } from '../../../contract/config';
 import { type PolicyDocument, evaluatePolicy } from '../../../lambdas/authorizer/policy';
 import { API_ARN_PREFIX, type Fixture, authorizerEvent, createFixture } from '../../support/fixture';
 import { nowSeconds, signWith } from '../../support/jwt';
 import { deleteMember, putMember } from './records';
+import { ConfigError } from '../../../contract/config-error';
 
 /**
  * Membership mode through the real handler, with member and tenant items on the emulator: the tenant is the one the

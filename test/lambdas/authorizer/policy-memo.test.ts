@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parseConfig } from '../../../lambdas/authorizer/config';
+import { parseConfig } from '../../../contract/config';
 import { buildPolicy, compileRoutes, evaluatePolicy, routeDecision } from '../../../lambdas/authorizer/policy';
 import { PolicyMemo } from '../../../lambdas/authorizer/policy-memo';
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { CredentialKind, RouteConfig } from '../../../lambdas/authorizer/config';
+import type { CredentialKind, RouteConfig } from '../../../contract/config';
 import {
   type CompiledRoute,
   type PolicyDocument,

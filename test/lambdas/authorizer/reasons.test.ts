@@ -1,10 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
-import { generateApiKey } from '../../../lambdas/authorizer/api-key';
+import { generateApiKey } from '../../../contract/api-key';
 import { REASONS, type ReasonCode } from '../../../lambdas/authorizer/errors';
 import { evaluatePolicy, type PolicyDocument } from '../../../lambdas/authorizer/policy';
-import type { AuthorizerConfigInput } from '../../../lambdas/authorizer/config';
+import type { AuthorizerConfigInput } from '../../../contract/config';
 import { uniqueName } from '../../support/aws';
 import { API_ARN_PREFIX, type Fixture, TEST_ROUTES, authorizerEvent, createFixture, signedHeaders, withRequestLine } from '../../support/fixture';
 import { makeKey, nowSeconds, signHs256, signWith } from '../../support/jwt';

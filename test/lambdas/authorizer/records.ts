@@ -1,8 +1,8 @@
 import { type AttributeValue, DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { type MemberRole, TTL_ATTRIBUTE, memberIndexKey, memberItemKey, revokedSessionItemKey } from '../../../lambdas/shared/table';
+import { type MemberRole, TTL_ATTRIBUTE, memberIndexKey, memberItemKey, revokedSessionItemKey } from '../../../contract/table';
 
 /**
- * Member and revoked-session items on the emulator, written with the table's own key helpers (lambdas/shared/table.ts),
+ * Member and revoked-session items on the emulator, written with the table's own key helpers (contract/table.ts),
  * as the management tools write them. Shared by the membership and session tests (authorizer and local gateway).
  */
 type Item = Record<string, AttributeValue>;

@@ -1,10 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type AuthorizerConfigInput, parseConfig } from '../../../lambdas/authorizer/config';
-import { ConfigError } from '../../../lambdas/authorizer/errors';
+import { type AuthorizerConfigInput, parseConfig } from '../../../contract/config';
 import { type PolicyDocument, evaluatePolicy } from '../../../lambdas/authorizer/policy';
 import { API_ARN_PREFIX, type Fixture, authorizerEvent, createFixture } from '../../support/fixture';
 import { nowSeconds, signWith } from '../../support/jwt';
 import { revokeSession } from './records';
+import { ConfigError } from '../../../contract/config-error';
 
 /**
  * The session deny list through the real handler: revoked-session items on the emulator, per issuer. Supabase access

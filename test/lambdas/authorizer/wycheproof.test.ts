@@ -2,7 +2,7 @@ import { CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secr
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type JWK, type JWTVerifyGetKey, compactVerify, createLocalJWKSet } from 'jose';
-import { JWT_ALGORITHMS, type JwtAlgorithm } from '../../../lambdas/authorizer/config';
+import { JWT_ALGORITHMS, type JwtAlgorithm } from '../../../contract/config';
 import type { ReasonCode } from '../../../lambdas/authorizer/errors';
 import { MIN_HS256_SECRET_BYTES } from '../../../lambdas/authorizer/jwt';
 import { type PolicyDocument, evaluatePolicy } from '../../../lambdas/authorizer/policy';

@@ -1,5 +1,5 @@
 import { createWebhooksHandler } from '../../../lambdas/handlers/webhooks';
-import { sha256Hex } from '../../../lambdas/shared/signing';
+import { sha256Hex } from '../../../contract/signing';
 import {
   apiKeyAuthorizer,
   captureLogger,

@@ -14,10 +14,10 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { AuthorizerConfigInput } from '../../../lambdas/authorizer/config';
+import type { AuthorizerConfigInput } from '../../../contract/config';
 import { evaluatePolicy, type PolicyDocument } from '../../../lambdas/authorizer/policy';
-import { rotateNow } from '../../../lambdas/rotation/driver';
-import { ROTATION_STEPS, createRotationHandler } from '../../../lambdas/rotation/rotation';
+import { rotateNow } from '../../../control/rotation/rotate-now';
+import { ROTATION_STEPS, createRotationHandler } from '../../../control/rotation/steps';
 import { uniqueName } from '../../support/aws';
 import { API_ARN_PREFIX, type Fixture, TEST_ROUTES, authorizerEvent, createFixture } from '../../support/fixture';
 

@@ -1,6 +1,6 @@
 import { httpHandler, publicHttpHandler } from '../../../lambdas/shared/http-handler';
 import { json } from '../../../lambdas/shared/http-response';
-import { sha256Hex } from '../../../lambdas/shared/signing';
+import { sha256Hex } from '../../../contract/signing';
 import { captureLogger, lambdaContext, parsed, proxyEvent, signedAuthorizer, userAuthorizer } from '../proxy-event';
 
 /** A route behind the authorizer that echoes the parsed body. */

@@ -5,7 +5,7 @@ import { AUTH_CONTEXT_KEY, type AuthContext, authContext } from '../../../lambda
 import { httpErrors } from '../../../lambdas/shared/http-errors';
 import { json, toProxyResult } from '../../../lambdas/shared/http-response';
 import { SIGNED_BODY_MISMATCH, signedBody } from '../../../lambdas/shared/signed-body';
-import { sha256Hex } from '../../../lambdas/shared/signing';
+import { sha256Hex } from '../../../contract/signing';
 import {
   EMPTY_BODY_SHA256,
   apiKeyAuthorizer,

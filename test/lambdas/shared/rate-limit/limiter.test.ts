@@ -11,7 +11,7 @@ import {
   monthlyQuotaItemKey,
   rateLimitItemKey,
 } from '../../../../lambdas/shared/rate-limit/limiter';
-import { TTL_ATTRIBUTE } from '../../../../lambdas/shared/table';
+import { TTL_ATTRIBUTE } from '../../../../contract/table';
 import { countingClients } from '../../../support/fixture';
 import { rateLimitTable, readBucket, serializingProxy, settableClock, tenant } from './support';
 

@@ -12,7 +12,7 @@ import { HttpError, httpErrors } from '../../../../lambdas/shared/http-errors';
 import { json } from '../../../../lambdas/shared/http-response';
 import { type RateLimiter, createRateLimiter } from '../../../../lambdas/shared/rate-limit/limiter';
 import { RATE_LIMITED, RATE_LIMITER_UNAVAILABLE, rateLimit } from '../../../../lambdas/shared/rate-limit/middleware';
-import { parseRateLimitTiers } from '../../../../lambdas/shared/rate-limit/tiers';
+import { parseRateLimitTiers } from '../../../../contract/rate-limit-tiers';
 import { DEAD_ENDPOINT, type FaultServer, hangingServer, throttlingDynamoDbServer } from '../../../support/faults';
 import { countingClients } from '../../../support/fixture';
 import { BEARER_TOKEN, apiKeyAuthorizer, captureLogger, lambdaContext, parsed, proxyEvent, serviceAuthorizer, userAuthorizer } from '../../proxy-event';

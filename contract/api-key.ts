@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { API_KEY_PREFIX_PATTERN } from './patterns';
 
 /**
  * API keys: `<prefix>_<live|test>_<body><checksum>`.
@@ -16,7 +17,7 @@ export interface ParsedApiKey {
   readonly environment: KeyEnvironment;
 }
 
-const SHAPE = /^([a-z][a-z0-9]{1,15})_(live|test)_([0-9a-f]{64})([0-9a-f]{8})$/;
+const SHAPE = new RegExp(`^(${API_KEY_PREFIX_PATTERN.source.slice(1, -1)})_(live|test)_([0-9a-f]{64})([0-9a-f]{8})$`);
 
 /** A quick, I/O-free test of whether a bearer value is shaped like an API key (any prefix). */
 export function looksLikeApiKey(value: string): boolean {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { type AuthorizerConfig, type AuthorizerConfigInput, type RouteConfig, parseConfig } from '../lambdas/authorizer/config';
-import { ConfigError } from '../lambdas/authorizer/errors';
-import { type RevocationBounds, revocationBoundSeconds } from '../lambdas/authorizer/revocation';
+import { type AuthorizerConfig, type AuthorizerConfigInput, type RouteConfig, parseConfig } from './config';
+import { type RevocationBounds, revocationBoundSeconds } from './revocation';
+import { ConfigError } from './config-error';
 
 /** API Gateway's authorizer result TTL unless `deployment.authorizerResultTtlSeconds` says otherwise. */
 export const DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS = 300;
@@ -126,7 +126,7 @@ export function usagePlanKeyed(config: AuthorizerConfig, route: RouteConfig): bo
 /**
  * How long each kind of revocation (API key, tenant suspension, member removal, session) can take to take effect
  * on the deployed stack: the authorizer's cache TTL for the record plus the stage's authorizer result TTL, or the
- * former alone with a well-timed stage authorizer-cache flush (see lambdas/authorizer/revocation.ts).
+ * former alone with a well-timed stage authorizer-cache flush (see contract/revocation.ts).
  */
 export function stackRevocationBounds(config: StackConfig): RevocationBounds {
   return revocationBoundSeconds(config.authorizer, config.deployment.authorizerResultTtlSeconds);

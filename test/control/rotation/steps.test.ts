@@ -16,9 +16,9 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { rotateNow } from '../../../lambdas/rotation/driver';
-import { type RotationDeps, type RotationStep, ROTATION_STEPS, createRotationHandler, malformedSecretReason } from '../../../lambdas/rotation/rotation';
-import { jsonLogger } from '../../../lambdas/shared/log';
+import { rotateNow } from '../../../control/rotation/rotate-now';
+import { type RotationDeps, type RotationStep, ROTATION_STEPS, createRotationHandler, malformedSecretReason } from '../../../control/rotation/steps';
+import { jsonLogger } from '../../../contract/log';
 import { secretsClient, uniqueName } from '../../support/aws';
 import { SecretVault } from '../../support/leak-audit';
 

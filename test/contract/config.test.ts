@@ -1,6 +1,6 @@
-import { claimAt } from '../../../lambdas/authorizer/claims';
-import { type AuthorizerConfigInput, parseConfig } from '../../../lambdas/authorizer/config';
-import { ConfigError } from '../../../lambdas/authorizer/errors';
+import { claimAt } from '../../lambdas/authorizer/claims';
+import { type AuthorizerConfigInput, parseConfig } from '../../contract/config';
+import { ConfigError } from '../../contract/config-error';
 
 // Lower-case letters only, so it is a legal value for most fields and easy to spot if echoed.
 const MARKER = 'zqxmarkerzqx';

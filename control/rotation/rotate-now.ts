@@ -1,7 +1,7 @@
 import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '../shared/log';
-import { ROTATION_STEPS, RotationError, createRotationHandler } from './rotation';
+import type { Logger } from '../../contract/log';
+import { ROTATION_STEPS, RotationError, createRotationHandler } from './steps';
 
 export interface RotateNowOptions {
   /** @default no log lines (a command-line tool prints its own result) */

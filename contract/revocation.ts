@@ -43,7 +43,7 @@ export interface RevocationBounds {
 
 /**
  * The revocation bounds of a validated configuration (`parseConfig`) under an API Gateway authorizer result TTL
- * (the stack's `deployment.authorizerResultTtlSeconds`; lib/config.ts `stackRevocationBounds` passes it).
+ * (the stack's `deployment.authorizerResultTtlSeconds`; contract/stack-config.ts `stackRevocationBounds` passes it).
  */
 export function revocationBoundSeconds(config: AuthorizerConfig, resultTtlSeconds: number): RevocationBounds {
   if (!Number.isInteger(resultTtlSeconds) || resultTtlSeconds < 0 || resultTtlSeconds > 3600) {

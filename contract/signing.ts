@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import { CALLER_NAME_PATTERN, SHA256_HEX_PATTERN } from './patterns';
 
 /**
  * Signed requests (HMAC-SHA256), the one definition shared by the authorizer (which checks a signature), the
@@ -23,16 +24,11 @@ import { createHash, createHmac } from 'node:crypto';
  *     <body SHA-256, as in X-Content-SHA256>
  */
 export const SIGNATURE_SCHEME = 'GH-HMAC-SHA256';
-export const CONTENT_SHA256_HEADER = 'X-Content-SHA256';
 
-/** A caller name: as a service name, lowercase letters, digits and dashes. */
-export const SIGNER_NAME_PATTERN = /^[a-z][a-z0-9-]{1,62}$/;
 /** A nonce: 16 to 128 of A-Z a-z 0-9 _ - (a random 128-bit value in base64url is 22). */
 export const NONCE_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
 /** A timestamp: whole seconds since the epoch, digits only, no leading zero (one spelling per value: it is signed as a number). */
 export const TIMESTAMP_PATTERN = /^(0|[1-9][0-9]{0,11})$/;
-/** A SHA-256 or HMAC-SHA256 value: 64 lowercase hex digits. */
-export const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
 
 const AUTHORIZATION = /^GH-HMAC-SHA256 Caller=([^,\s]+), Timestamp=([^,\s]+), Nonce=([^,\s]+), Signature=([^,\s]+)$/;
 
@@ -69,7 +65,7 @@ export function parseSignatureHeader(value: string): SignatureHeader | undefined
   const m = AUTHORIZATION.exec(value);
   if (!m) return undefined;
   const [, caller, timestamp, nonce, signature] = m as unknown as [string, string, string, string, string];
-  if (!SIGNER_NAME_PATTERN.test(caller) || !TIMESTAMP_PATTERN.test(timestamp) || !NONCE_PATTERN.test(nonce)) return undefined;
+  if (!CALLER_NAME_PATTERN.test(caller) || !TIMESTAMP_PATTERN.test(timestamp) || !NONCE_PATTERN.test(nonce)) return undefined;
   if (!SHA256_HEX_PATTERN.test(signature)) return undefined;
   return { caller, timestamp: Number(timestamp), nonce, signature };
 }

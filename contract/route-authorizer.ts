@@ -1,7 +1,9 @@
-import type { RouteConfig } from '../lambdas/authorizer/config';
+import type { RouteConfig } from './config';
+import { AUTHORIZATION_HEADER, SERVICE_NAME_HEADER } from './headers';
 
 /**
- * The headers the authorizers are keyed by (their identity sources), shared by the stack and the local gateway.
+ * The route-to-authorizer rule: which headers the authorizers are keyed by (their identity sources), shared by the
+ * stack, the local gateway and the authorizer's membership logic.
  * API Gateway answers 401 without calling an authorizer when one is missing, and caches its answer by their
  * values (per authorizer), reusing it on every method that authorizer guards.
  * - Routes that accept services: Authorization and X-Service-Name, which the decision reads.
@@ -11,11 +13,6 @@ import type { RouteConfig } from '../lambdas/authorizer/config';
  * - Routes that take a cookie or accept signed requests: none, and no caching (`routeCached`): a fourth authorizer
  *   decides every request from all of it.
  */
-export const AUTHORIZATION_HEADER = 'Authorization';
-export const SERVICE_NAME_HEADER = 'X-Service-Name';
-/** Membership mode's default tenant header (`membership.header` in the authorizer configuration). */
-export const TENANT_HEADER = 'X-Tenant-Id';
-
 /** One of the REQUEST authorizers on the one function: a name (stable, for construct ids and cache keys) and its headers. */
 export interface RouteAuthorizer {
   readonly name: 'user' | 'service' | 'tenant' | 'request';

@@ -7,7 +7,7 @@ import { type APIGatewayClient, FlushStageAuthorizersCacheCommand } from '@aws-s
  *
  * It does not empty the authorizer's own caches: to make a revocation take effect at once after them, call this
  * once the record's authorizer cache TTL has passed since the change (`flushAfterSeconds` in
- * lambdas/authorizer/revocation.ts). Rejects with the SDK's `NotFoundException` for an unknown API or stage.
+ * contract/revocation.ts). Rejects with the SDK's `NotFoundException` for an unknown API or stage.
  */
 export async function flushStageAuthorizersCache(client: APIGatewayClient, restApiId: string, stage: string): Promise<void> {
   await client.send(new FlushStageAuthorizersCacheCommand({ restApiId, stageName: stage }));

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { AuthorizerConfig } from '../../lambdas/authorizer/config';
-import { type RevocationBounds, revocationBoundSeconds } from '../../lambdas/authorizer/revocation';
-import { parseStackConfig } from '../../lib/config';
+import type { AuthorizerConfig } from '../contract/config';
+import { type RevocationBounds, revocationBoundSeconds } from '../contract/revocation';
+import { parseStackConfig } from '../contract/stack-config';
 
 /**
  * Where the command-line tool points: the local mode's emulators (described by the file `npm start` writes), or a
@@ -20,7 +20,7 @@ export interface Target {
   readonly signers?: Readonly<Record<string, string>>;
   /** Issuer ids the authorizer knows (for members and sessions). */
   readonly issuerIds: readonly string[];
-  /** API Gateway's authorizer result TTL and, per kind of revocation, when it takes effect (lambdas/authorizer/revocation.ts). */
+  /** API Gateway's authorizer result TTL and, per kind of revocation, when it takes effect (contract/revocation.ts). */
   readonly revocation: { readonly resultTtlSeconds: number; readonly bounds: RevocationBounds };
   /** The stage whose authorizer cache `--flush` empties. */
   readonly stage?: { readonly restApiId: string; readonly stageName: string; readonly endpoint?: string };

@@ -1,8 +1,8 @@
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { hashApiKey, parseApiKey } from '../../../lambdas/authorizer/api-key';
-import { Directory } from '../../../lambdas/shared/directory/directory';
-import { DirectoryError } from '../../../lambdas/shared/directory/errors';
-import { apiKeyItemKey, revokedSessionItemKey } from '../../../lambdas/shared/table';
+import { hashApiKey, parseApiKey } from '../../../contract/api-key';
+import { Directory } from '../../../control/directory/directory';
+import { DirectoryError } from '../../../control/directory/errors';
+import { apiKeyItemKey, revokedSessionItemKey } from '../../../contract/table';
 import { createGatehouseTable } from '../../../local/create-table';
 import { dynamoClient, uniqueName } from '../../support/aws';
 

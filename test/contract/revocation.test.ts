@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type AuthorizerConfigInput, parseConfig } from '../../../lambdas/authorizer/config';
-import { revocationBoundSeconds } from '../../../lambdas/authorizer/revocation';
-import { DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS, parseStackConfig, stackRevocationBounds } from '../../../lib/config';
+import { type AuthorizerConfigInput, parseConfig } from '../../contract/config';
+import { revocationBoundSeconds } from '../../contract/revocation';
+import { DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS, parseStackConfig, stackRevocationBounds } from '../../contract/stack-config';
 
 /** The worst-case delay of each kind of revocation: the authorizer's cache TTL for the record + API Gateway's result TTL. */
 const base: AuthorizerConfigInput = {
@@ -72,7 +72,7 @@ describe('revocationBoundSeconds', () => {
 });
 
 describe('stackRevocationBounds', () => {
-  const example = JSON.parse(readFileSync(path.resolve(__dirname, '../../../config/gatehouse.example.json'), 'utf8'));
+  const example = JSON.parse(readFileSync(path.resolve(__dirname, '../../config/gatehouse.example.json'), 'utf8'));
 
   it("uses the stack's own result TTL (deployment.authorizerResultTtlSeconds, default 300)", () => {
     const { deployment: _d, ...withoutDeployment } = example;

@@ -1,8 +1,9 @@
 import * as z from 'zod/mini';
-import { AUTHORIZATION_HEADER, SERVICE_NAME_HEADER, TENANT_HEADER, routeCached } from '../../lib/identity-sources';
-import { CONTENT_SHA256_HEADER, SIGNER_NAME_PATTERN } from '../shared/signing';
-import { ConfigError } from './errors';
-import { ZOD_MESSAGES, rateLimitTiersSchema } from '../shared/rate-limit/tiers';
+import { routeCached } from './route-authorizer';
+import { ZOD_MESSAGES, rateLimitTiersSchema } from './rate-limit-tiers';
+import { AUTHORIZATION_HEADER, CONTENT_SHA256_HEADER, CSRF_COOKIE, CSRF_HEADER, SERVICE_NAME_HEADER, TENANT_HEADER } from './headers';
+import { ConfigError } from './config-error';
+import { API_KEY_PREFIX_PATTERN, CALLER_NAME_PATTERN, COOKIE_NAME_MESSAGE, COOKIE_NAME_PATTERN, HANDLER_NAME_PATTERN, HEADER_NAME_MESSAGE, HEADER_NAME_PATTERN, ISSUER_ID_PATTERN, SCOPE_MESSAGE, SCOPE_PATTERN } from './patterns';
 
 /**
  * The authorizer's whole configuration: one typed document, validated once at cold start. The stack renders it
@@ -14,7 +15,7 @@ import { ZOD_MESSAGES, rateLimitTiersSchema } from '../shared/rate-limit/tiers';
  * ones (ZOD_MESSAGES, passed per parse).
  */
 
-/** `signed`: a caller that signs each request with HMAC-SHA256 (lambdas/shared/signing.ts). */
+/** `signed`: a caller that signs each request with HMAC-SHA256 (contract/signing.ts). */
 export const CREDENTIAL_KINDS = ['user', 'apiKey', 'service', 'signed'] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
@@ -29,7 +30,7 @@ const seconds = (max: number) => int(0, max);
 const matching = (pattern: RegExp, message?: string) => z.string().check(z.regex(pattern, message));
 /** A string of `min` to `max` characters. */
 const text = (min: number, max?: number) => z.string().check(z.minLength(min), ...(max === undefined ? [] : [z.maxLength(max)]));
-const scope = matching(/^[A-Za-z0-9:._\-/*]{1,128}$/, 'a scope is 1-128 of A-Z a-z 0-9 : . _ - / * (no spaces)');
+const scope = matching(SCOPE_PATTERN, SCOPE_MESSAGE);
 // A dotted path into the claims, each segment an own property (never walks the prototype chain).
 const claimPath = matching(/^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$/, 'a claim path is dotted names, e.g. app_metadata.tenant_id');
 const httpsUrl = z.url().check(
@@ -39,12 +40,6 @@ const httpsUrl = z.url().check(
   ),
 );
 const secretId = text(1, 2048);
-/**
- * A tenant id a request may name in the membership header: lowercase letters, digits and dashes, 1-63, not starting
- * with a dash. Strict on purpose: the value is part of API Gateway's cache key and of a DynamoDB key, and goes
- * into logs and the handler's context.
- */
-export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 const jwksOptions = {
   /** Abort a JWKS fetch after this long; the request fails closed (500) rather than waiting. */
@@ -57,7 +52,7 @@ const jwksOptions = {
 
 const commonIssuerFields = {
   /** A short name for logs and the `issuer` context value; defaults to the issuer type. */
-  id: z.optional(matching(/^[a-z][a-z0-9-]{0,31}$/)),
+  id: z.optional(matching(ISSUER_ID_PATTERN)),
   clockToleranceSeconds: z._default(seconds(300), 30),
   /** Maximum age from `iat`; `iat` becomes required. 0 turns the check off. */
   maxTokenAgeSeconds: z._default(seconds(30 * 86_400), 86_400),
@@ -139,21 +134,20 @@ const oidcIssuer = z.strictObject({
 const issuerSchema = z.discriminatedUnion('type', [supabaseIssuer, workosIssuer, oidcIssuer]);
 
 const serviceSchema = z.strictObject({
-  name: matching(/^[a-z][a-z0-9-]{1,62}$/, 'a service name is lowercase letters, digits and dashes'),
+  name: matching(CALLER_NAME_PATTERN, 'a service name is lowercase letters, digits and dashes'),
   secretId,
   scopes: z._default(z.array(scope), []),
 });
 
-/** A caller that signs requests (lambdas/shared/signing.ts) with its secret in Secrets Manager. */
+/** A caller that signs requests (contract/signing.ts) with its secret in Secrets Manager. */
 const signerSchema = z.strictObject({
-  name: matching(SIGNER_NAME_PATTERN, 'a signer name is lowercase letters, digits and dashes'),
+  name: matching(CALLER_NAME_PATTERN, 'a signer name is lowercase letters, digits and dashes'),
   secretId,
   scopes: z._default(z.array(scope), []),
 });
 
-/** A cookie name (an RFC 6265 token), e.g. sb-access-token or __Host-gh-csrf. */
-const cookieName = matching(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,128}$/, 'a cookie name is 1-128 token characters (no spaces, = , ; or quotes)');
-const headerName = matching(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'a header name is 1-64 letters, digits and dashes, starting with a letter');
+const cookieName = matching(COOKIE_NAME_PATTERN, COOKIE_NAME_MESSAGE);
+const headerName = matching(HEADER_NAME_PATTERN, HEADER_NAME_MESSAGE);
 
 const routeSchema = z.strictObject({
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY']),
@@ -176,7 +170,7 @@ const routeSchema = z.strictObject({
    */
   cookie: z.optional(cookieName),
   /** The stack's handler Lambda for this route (see lib/handler-functions.ts); the authorizer ignores it. */
-  handler: z.optional(matching(/^[a-z][a-z0-9-]{0,62}$/)),
+  handler: z.optional(matching(HANDLER_NAME_PATTERN)),
 });
 
 export const authorizerConfigSchema = z
@@ -188,7 +182,7 @@ export const authorizerConfigSchema = z
     issuers: z._default(z.array(issuerSchema), []),
     apiKeys: z.optional(
       z.strictObject({
-        prefix: matching(/^[a-z][a-z0-9]{1,15}$/, 'a prefix is 2-16 lowercase letters and digits'),
+        prefix: matching(API_KEY_PREFIX_PATTERN, 'a prefix is 2-16 lowercase letters and digits'),
         cacheTtlSeconds: z._default(seconds(3600), 60),
         negativeCacheTtlSeconds: z._default(seconds(3600), 10),
         cacheMaxEntries: z._default(int(1, 1_000_000), 10_000),
@@ -197,7 +191,7 @@ export const authorizerConfigSchema = z
     services: z._default(z.array(serviceSchema), []),
     /**
      * Callers that sign every request (relays, webhooks): HMAC-SHA256 over method, path, query, timestamp, nonce and
-     * the body's SHA-256 (lambdas/shared/signing.ts). Their secrets are read and rotated as services' are
+     * the body's SHA-256 (contract/signing.ts). Their secrets are read and rotated as services' are
      * (`serviceSecrets`); each nonce is recorded in the table, so a signed request passes once.
      */
     signers: z._default(z.array(signerSchema), []),
@@ -215,8 +209,8 @@ export const authorizerConfigSchema = z
      */
     csrf: z.prefault(
       z.strictObject({
-        cookie: z._default(cookieName, '__Host-gh-csrf'),
-        header: z._default(headerName, 'X-CSRF-Token'),
+        cookie: z._default(cookieName, CSRF_COOKIE),
+        header: z._default(headerName, CSRF_HEADER),
         /** Exact origins (`https://app.example.com`); empty: Origin is not checked. */
         allowedOrigins: z._default(z.array(matching(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'an origin is scheme://host[:port], no path')), []),
       }),

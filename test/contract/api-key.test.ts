@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { generateApiKey, hashApiKey, looksLikeApiKey, parseApiKey } from '../../../lambdas/authorizer/api-key';
+import { generateApiKey, hashApiKey, looksLikeApiKey, parseApiKey } from '../../contract/api-key';
 
 const HEX = '0123456789abcdef';
 const SHAPE = /^gh_live_([0-9a-f]{64})([0-9a-f]{8})$/;

@@ -1,4 +1,4 @@
-import { JsonFragment, jsonLogger } from '../../../lambdas/shared/log';
+import { JsonFragment, jsonLogger } from '../../contract/log';
 
 describe('jsonLogger', () => {
   const capture = () => {

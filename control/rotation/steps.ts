@@ -7,9 +7,9 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { SecretsManagerRotationEvent } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
-import { isWeakSecret } from '../authorizer/secrets';
-import { MIN_SERVICE_SECRET_BYTES } from '../authorizer/service-secrets';
-import { type Logger, jsonLogger } from '../shared/log';
+import { MIN_SERVICE_SECRET_BYTES, isWeakSecret } from '../../contract/secret-strength';
+import { type Logger, jsonLogger } from '../../contract/log';
+import { summarizeError } from '../../contract/aws-error';
 
 export type RotationStep = SecretsManagerRotationEvent['Step'];
 export const ROTATION_STEPS: readonly RotationStep[] = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
@@ -159,13 +159,13 @@ export function createRotationHandler(deps: RotationDeps = {}): (event: SecretsM
       const outcome = await steps[step!](secretId, token);
       logger.info('rotation step', { ...fields, outcome, latencyMs: Math.round(performance.now() - started) });
     } catch (err) {
-      const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+      const e = summarizeError(err);
       // SDK error messages and ours name versions and labels, never a secret value.
       logger.error('rotation step failed', {
         ...fields,
-        error: e.name ?? 'Error',
-        detail: String(e.message ?? '').slice(0, 300),
-        ...(e.$metadata?.httpStatusCode ? { httpStatus: e.$metadata.httpStatusCode } : {}),
+        error: e?.name ?? 'Error',
+        detail: String((err as { message?: unknown } | null)?.message ?? '').slice(0, 300),
+        ...(e?.status !== undefined ? { httpStatus: e.status } : {}),
         latencyMs: Math.round(performance.now() - started),
       });
       throw err;

@@ -7,7 +7,7 @@ import {
   GetUsagePlansCommand,
   type UsagePlan,
 } from '@aws-sdk/client-api-gateway';
-import { DirectoryError } from '../../lambdas/shared/directory/errors';
+import { DirectoryError } from './directory/errors';
 
 /**
  * Tenants' API Gateway keys for usage plans. Each tenant gets its own API key at onboarding, in the usage plan of

@@ -12,7 +12,7 @@ import {
   DeleteItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
-import { generateApiKey, hashApiKey } from '../../authorizer/api-key';
+import { generateApiKey, hashApiKey } from '../../contract/api-key';
 import {
   type ApiKeyRecord,
   GSI1,
@@ -29,7 +29,7 @@ import {
   revokedSessionItemKey,
   tenantIndexKey,
   tenantItemKey,
-} from '../table';
+} from '../../contract/table';
 import { DirectoryError } from './errors';
 import * as v from './validate';
 import { z } from 'zod';

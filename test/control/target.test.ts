@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UsageError, parseDuration, resolveTarget } from '../../../bin/cli/target';
+import { UsageError, parseDuration, resolveTarget } from '../../control/target';
 
-const ROOT = path.resolve(__dirname, '../../..');
+const ROOT = path.resolve(__dirname, '../..');
 /**
  * The example configuration without signers and without cookie or signed routes (whatever it has of those), so
  * each test adds exactly the ones it is about.

@@ -5,7 +5,7 @@ import {
   parseRateLimitTiers,
   rateLimitTiersFromEnv,
   tierFor,
-} from '../../../../lambdas/shared/rate-limit/tiers';
+} from '../../contract/rate-limit-tiers';
 
 describe('rate-limit tiers document', () => {
   it('adds the default tier (100/min, bursts to 200, fail open) when the document has none', () => {
