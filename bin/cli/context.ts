@@ -5,6 +5,7 @@ import { Directory } from '../../control/directory/directory';
 import { type Target, type TargetOptions, resolveTarget } from '../../control/target';
 import { type Io, Printer } from './output';
 
+/** Where a run of the tool prints, which environment it reads, and the repository root. */
 export interface CliEnvironment {
   readonly io: Io;
   readonly env: NodeJS.ProcessEnv;

@@ -11,6 +11,7 @@ import * as v from './validate';
 /** An API key as listed: everything but the hash under which it is stored. */
 export type ApiKeyInfo = ApiKeyRecord & { readonly revokedAt?: string; readonly replacedBy?: string };
 
+/** What {@link createApiKey} needs. */
 export interface CreateApiKeyInput {
   readonly tenantId: string;
   readonly name: string;
@@ -22,6 +23,7 @@ export interface CreateApiKeyInput {
   readonly expiresInSeconds?: number;
 }
 
+/** A key just created: the key itself and its stored record. */
 export interface CreatedApiKey {
   /** The key itself: shown once, never stored. */
   readonly key: string;

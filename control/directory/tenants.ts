@@ -4,6 +4,7 @@ import { DirectoryError } from './errors';
 import { type DirectoryTable, type Item, keyAttrs, strings } from './table';
 import * as v from './validate';
 
+/** A tenant as stored and listed. */
 export interface TenantInfo extends TenantRecord {
   /** The id of the tenant's API Gateway API key (its value is `usageKey`), for moving it between usage plans. */
   readonly usageKeyId?: string;
@@ -12,6 +13,7 @@ export interface TenantInfo extends TenantRecord {
   readonly updatedAt?: string;
 }
 
+/** What {@link createTenant} needs: the id and tier, and optionally a display name and the usage-plan key. */
 export interface CreateTenantInput {
   readonly tenantId: string;
   readonly tier: string;
