@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `gatehouse` command-line tool (`npx gatehouse --help`): tenants, API keys, services, members, sessions and
- * development tokens. The commands live in bin/cli/program.ts; this is the process wrapper.
+ * development tokens. The commands live in bin/cli/commands/, wired by bin/cli/program.ts; this is the process
+ * wrapper.
  */
 import { runCli } from './cli/program';
 
