@@ -32,7 +32,7 @@ import {
 } from '../../contract/table';
 import { DirectoryError } from './errors';
 import * as v from './validate';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 type Item = Record<string, AttributeValue>;
 
@@ -177,8 +177,8 @@ export class Directory {
   async createApiKey(input: CreateApiKeyInput): Promise<CreatedApiKey> {
     const tenantId = v.check(v.tenantId, input.tenantId, 'tenant');
     const name = v.check(v.keyName, input.name, 'name');
-    const scopes = v.check(z.array(v.scope).max(64), [...input.scopes], 'scopes');
-    const expiresIn = input.expiresInSeconds === undefined ? undefined : v.check(z.number().int().min(1).max(10 * 366 * 86_400), input.expiresInSeconds, 'expires');
+    const scopes = v.check(z.array(v.scope).check(z.maxLength(64)), [...input.scopes], 'scopes');
+    const expiresIn = input.expiresInSeconds === undefined ? undefined : v.check(z.number().check(z.int(), z.minimum(1), z.maximum(10 * 366 * 86_400)), input.expiresInSeconds, 'expires');
     const key = generateApiKey(input.prefix, input.environment);
     const record: ApiKeyInfo = {
       keyId: `key_${randomBytes(8).toString('hex')}`,
@@ -330,7 +330,7 @@ export class Directory {
   async revokeSession(issuer: string, session: string, ttlSeconds: number): Promise<{ issuer: string; sessionId: string; until: number }> {
     const iss = v.check(v.issuerId, issuer, 'issuer');
     const sessionId = v.check(v.sessionId, session, 'session');
-    const ttl = v.check(z.number().int().min(60).max(366 * 86_400), ttlSeconds, 'ttl');
+    const ttl = v.check(z.number().check(z.int(), z.minimum(60), z.maximum(366 * 86_400)), ttlSeconds, 'ttl');
     const until = Math.floor(this.now() / 1000) + ttl;
     await this.db.send(
       new PutItemCommand({
