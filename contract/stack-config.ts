@@ -1,37 +1,44 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type AuthorizerConfig, type AuthorizerConfigInput, type RouteConfig, parseConfig } from './config';
 import { type RevocationBounds, revocationBoundSeconds } from './revocation';
 import { ConfigError } from './config-error';
+import { ZOD_MESSAGES } from './rate-limit-tiers';
 
 /** API Gateway's authorizer result TTL unless `deployment.authorizerResultTtlSeconds` says otherwise. */
 export const DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS = 300;
+
+/** An integer of at least `min` (and at most `max`): classic zod's `z.number().int().min(min).max(max)`. */
+const int = (min: number, max?: number) => z.number().check(z.int(), z.minimum(min), ...(max === undefined ? [] : [z.maximum(max)]));
 
 /**
  * The stack's configuration: the authorizer's own document (issuers, API keys, services, tenants, owner mode,
  * route table) plus a `deployment` section for what only the stack uses. The stack fills in what it creates
  * itself: the table name and, for services and signers without a `secretId`, the secret it makes for each.
+ * zod/mini like contract/config.ts, with classic zod's English messages (ZOD_MESSAGES, passed per parse).
  */
 const deploymentSchema = z.strictObject({
-  stageName: z.string().regex(/^[A-Za-z0-9_]{1,64}$/).default('prod'),
+  stageName: z._default(z.string().check(z.regex(/^[A-Za-z0-9_]{1,64}$/)), 'prod'),
   /** API Gateway's authorizer result cache (0 turns it off; at most 3600). */
-  authorizerResultTtlSeconds: z.number().int().min(0).max(3600).default(DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS),
+  authorizerResultTtlSeconds: z._default(int(0, 3600), DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS),
   /** X-Ray tracing on the stage and every function. */
-  tracing: z.boolean().default(false),
-  logRetentionDays: z
-    .union([z.literal(1), z.literal(3), z.literal(5), z.literal(7), z.literal(14), z.literal(30), z.literal(60), z.literal(90), z.literal(180), z.literal(365)])
-    .default(30),
+  tracing: z._default(z.boolean(), false),
+  logRetentionDays: z._default(
+    z.union([z.literal(1), z.literal(3), z.literal(5), z.literal(7), z.literal(14), z.literal(30), z.literal(60), z.literal(90), z.literal(180), z.literal(365)]),
+    30,
+  ),
   /** Refuse to delete the table (and keep it if the stack is deleted). */
-  deletionProtection: z.boolean().default(true),
+  deletionProtection: z._default(z.boolean(), true),
   /** Memory of the authorizer function: more memory is more CPU, and signature checks are CPU-bound. */
-  authorizerMemoryMb: z.number().int().min(128).max(10_240).default(1024),
-  alarms: z
-    .strictObject({
+  authorizerMemoryMb: z._default(int(128, 10_240), 1024),
+  alarms: z._default(
+    z.strictObject({
       /** 401s in 5 minutes that raise the alarm. */
-      unauthorizedPer5Minutes: z.number().int().min(1).default(500),
+      unauthorizedPer5Minutes: z._default(int(1), 500),
       /** 403s in 5 minutes that raise the alarm. */
-      forbiddenPer5Minutes: z.number().int().min(1).default(200),
-    })
-    .default({ unauthorizedPer5Minutes: 500, forbiddenPer5Minutes: 200 }),
+      forbiddenPer5Minutes: z._default(int(1), 200),
+    }),
+    { unauthorizedPer5Minutes: 500, forbiddenPer5Minutes: 200 },
+  ),
 });
 
 export type DeploymentConfig = z.output<typeof deploymentSchema>;
@@ -63,7 +70,7 @@ const PLACEHOLDER_TABLE = 'gatehouse-table-placeholder';
 export function parseStackConfig(raw: unknown, origin = 'configuration'): StackConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${origin}: expected a JSON object`);
   const { deployment: rawDeployment, ...source } = raw as Record<string, unknown>;
-  const deployment = deploymentSchema.safeParse(rawDeployment ?? {});
+  const deployment = deploymentSchema.safeParse(rawDeployment ?? {}, ZOD_MESSAGES);
   if (!deployment.success) {
     const lines = deployment.error.issues.map((i) => `  - deployment.${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`${origin}: invalid deployment section:\n${lines.join('\n')}`);

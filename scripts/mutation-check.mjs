@@ -207,16 +207,13 @@ function fail(message) {
 }
 
 /**
- * A copy of the project in `dir` (sources, tests, configs), sharing node_modules and the emulator venv. The
- * project's siblings are linked next to it, since tests read from there (../shared/vectors).
+ * A copy of the project in `dir` (sources, tests, configs, test vectors), sharing node_modules and the emulator
+ * venv. Nothing outside the repository is needed: the tests read only files inside it.
  */
 function makeSandbox(dir) {
   const target = path.join(dir, path.basename(REPO));
   const shared = new Set(['node_modules', '.venv']);
   const skipped = new Set(['.git', 'cdk.out', '.local', 'coverage']);
-  for (const sibling of fs.readdirSync(path.dirname(REPO))) {
-    if (sibling !== path.basename(REPO)) fs.symlinkSync(path.join(path.dirname(REPO), sibling), path.join(dir, sibling));
-  }
   fs.mkdirSync(target);
   for (const entry of fs.readdirSync(REPO)) {
     if (skipped.has(entry)) continue;

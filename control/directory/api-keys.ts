@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { generateApiKey, hashApiKey } from '../../contract/api-key';
 import { type ApiKeyRecord, GSI1, apiKeyIndexKey, apiKeyItemKey } from '../../contract/table';
 import { DirectoryError } from './errors';
@@ -34,8 +34,8 @@ export interface CreatedApiKey {
 export async function createApiKey(t: DirectoryTable, input: CreateApiKeyInput): Promise<CreatedApiKey> {
   const tenantId = v.check(v.tenantId, input.tenantId, 'tenant');
   const name = v.check(v.keyName, input.name, 'name');
-  const scopes = v.check(z.array(v.scope).max(64), [...input.scopes], 'scopes');
-  const expiresIn = input.expiresInSeconds === undefined ? undefined : v.check(z.number().int().min(1).max(10 * 366 * 86_400), input.expiresInSeconds, 'expires');
+  const scopes = v.check(z.array(v.scope).check(z.maxLength(64)), [...input.scopes], 'scopes');
+  const expiresIn = input.expiresInSeconds === undefined ? undefined : v.check(z.number().check(z.int(), z.minimum(1), z.maximum(10 * 366 * 86_400)), input.expiresInSeconds, 'expires');
   const key = generateApiKey(input.prefix, input.environment);
   const record: ApiKeyInfo = {
     keyId: `key_${randomBytes(8).toString('hex')}`,

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, DeleteItemCommand } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { MEMBER_ROLES, MEMBER_SK_PREFIX, type MemberRecord, type MemberRole, memberIndexKey, memberItemKey, tenantItemKey } from '../../contract/table';
 import { DirectoryError } from './errors';
 import { type DirectoryTable, type Item, keyAttrs, strings } from './table';

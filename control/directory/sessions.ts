@@ -1,5 +1,5 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { TTL_ATTRIBUTE, revokedSessionItemKey } from '../../contract/table';
 import { type DirectoryTable, keyAttrs } from './table';
 import * as v from './validate';
@@ -18,7 +18,7 @@ export interface RevokedSession {
 export async function revokeSession(t: DirectoryTable, issuer: string, session: string, ttlSeconds: number): Promise<RevokedSession> {
   const iss = v.check(v.issuerId, issuer, 'issuer');
   const sessionId = v.check(v.sessionId, session, 'session');
-  const ttl = v.check(z.number().int().min(60).max(366 * 86_400), ttlSeconds, 'ttl');
+  const ttl = v.check(z.number().check(z.int(), z.minimum(60), z.maximum(366 * 86_400)), ttlSeconds, 'ttl');
   const until = t.nowSeconds() + ttl;
   await t.db.send(
     new PutItemCommand({

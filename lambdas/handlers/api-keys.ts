@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { Directory } from '../../control/directory/directory';
 import { DIRECTORY_ERRORS, DirectoryError } from '../../control/directory/errors';
 import { type AuthedHttpRequest, type HttpHandlerOptions, httpHandler } from '../shared/http-handler';
@@ -27,11 +27,11 @@ export interface ApiKeysDeps {
 export const ADMIN_ROLE = 'admin';
 
 const createBody = z.strictObject({
-  name: z.string().trim().min(1).max(128),
-  scopes: z.array(z.string().regex(SCOPE_PATTERN)).max(64).default([]),
-  expiresInDays: z.number().int().min(1).max(3660).optional(),
+  name: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
+  scopes: z._default(z.array(z.string().check(z.regex(SCOPE_PATTERN))).check(z.maxLength(64)), []),
+  expiresInDays: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(3660))),
 });
-const pathParams = z.object({ keyId: z.string().regex(KEY_ID_PATTERN) });
+const pathParams = z.object({ keyId: z.string().check(z.regex(KEY_ID_PATTERN)) });
 
 /**
  * Self-service API keys for tenant admins: GET/POST /v1/api-keys and DELETE /v1/api-keys/{keyId}. The tenant is

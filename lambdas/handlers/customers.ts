@@ -8,7 +8,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   CUSTOMER_SORT_PREFIX,
   type Customer,
@@ -35,17 +35,20 @@ export interface CustomersDeps {
   readonly rateLimit?: HttpHandlerOptions['rateLimit'];
 }
 
-const name = z.string().trim().min(1).max(200);
-const email = z.email().max(320);
+const name = z.string().check(z.trim(), z.minLength(1), z.maxLength(200));
+const email = z.email().check(z.maxLength(320));
 // strictObject: an unknown field is a 400, not silently dropped (a typo'd field must not look saved).
-const createBody = z.strictObject({ name, email: email.optional() });
+const createBody = z.strictObject({ name, email: z.optional(email) });
 const patchBody = z
-  .strictObject({ name: name.optional(), email: email.nullable().optional() })
-  .refine((b) => Object.keys(b).length > 0, { message: 'no_field_to_change' });
+  .strictObject({ name: z.optional(name), email: z.optional(z.nullable(email)) })
+  .check(z.refine((b) => Object.keys(b).length > 0, { message: 'no_field_to_change' }));
 // Ids are server-generated v4 UUIDs: anything else cannot exist, so it is refused before any I/O.
-const customerId = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+const customerId = z.string().check(z.regex(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/));
 const pathParams = z.object({ id: customerId });
-const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(50), cursor: customerId.optional() });
+const listQuery = z.object({
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 50),
+  cursor: z.optional(customerId),
+});
 
 const NOT_FOUND = () => new HttpError(404, 'not_found', 'customer not found', { reason: 'CUSTOMER_NOT_FOUND' });
 const READ = ['customers:read'];

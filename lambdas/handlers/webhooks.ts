@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { httpHandler, type HttpLambda } from '../shared/http-handler';
 import { json } from '../shared/http-response';
 import { validate } from '../shared/json-body';
@@ -11,12 +11,12 @@ export interface WebhooksDeps {
 /** A webhook source, the `{source}` path parameter: lowercase letters, digits and dashes, at most 63. */
 export const WEBHOOK_SOURCE_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-const pathParams = z.object({ source: z.string().regex(WEBHOOK_SOURCE_PATTERN) });
+const pathParams = z.object({ source: z.string().check(z.regex(WEBHOOK_SOURCE_PATTERN)) });
 // strictObject: an unknown top-level field is a 400 (free-form content belongs in `data`).
 const webhookBody = z.strictObject({
-  id: z.string().min(1).max(128),
-  type: z.string().min(1).max(128),
-  data: z.record(z.string(), z.unknown()).optional(),
+  id: z.string().check(z.minLength(1), z.maxLength(128)),
+  type: z.string().check(z.minLength(1), z.maxLength(128)),
+  data: z.optional(z.record(z.string(), z.unknown())),
 });
 
 /**

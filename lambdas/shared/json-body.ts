@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { HttpError } from './http-errors';
 
 /** Default largest request body accepted, in bytes (after base64 decoding). */
@@ -47,7 +47,7 @@ export interface ValidationIssue {
  * Validates `value` with `schema`; on failure throws a 400 HttpError whose body lists the fields at fault as
  * `issues` (unknown fields as `unknown_field`). `what` names the value in the message (`body`, `query`, ...).
  */
-export function validate<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+export function validate<S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issues = validationIssues(parsed.error);
@@ -57,7 +57,7 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, what: s
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9]{0,30}$/;
 
 /** The first ten issues of a zod error as field paths and codes (unknown keys named only when they look like field names). */
-export function validationIssues(error: z.ZodError): ValidationIssue[] {
+export function validationIssues(error: z.core.$ZodError): ValidationIssue[] {
   const out: ValidationIssue[] = [];
   for (const issue of error.issues) {
     const path = issue.path.map(String).join('.');

@@ -10,7 +10,8 @@ import { secretsClient, uniqueName } from '../../support/aws';
 import { API_ARN_PREFIX, type Fixture, authorizerEvent, createFixture } from '../../support/fixture';
 
 /*
- * The public Wycheproof JWS vectors (C2SP/wycheproof, testvectors_v1/json_web_signature_test.json), run two ways:
+ * The public Wycheproof JWS vectors (C2SP/wycheproof, testvectors_v1/json_web_signature_test.json, copied into
+ * test/vectors/wycheproof/ with its source and licence), run two ways:
  *
  * (a) End to end: every vector, as is, goes through the real handler, configured with one issuer that trusts
  *     exactly that group's public key (HMAC groups: the raw key as an HS256 secret in the emulator). Nothing may
@@ -26,7 +27,7 @@ import { API_ARN_PREFIX, type Fixture, authorizerEvent, createFixture } from '..
  *       genuinely valid, except the listed jose leniencies, which (a) shows the handler refuses on its own.
  */
 
-const VECTORS_PATH = path.resolve(__dirname, '../../../../shared/vectors/wycheproof/json_web_signature_test.json');
+const VECTORS_PATH = path.resolve(__dirname, '../../vectors/wycheproof/json_web_signature_test.json');
 
 type Label = 'valid' | 'invalid' | 'acceptable';
 
@@ -110,7 +111,7 @@ const JOSE_LENIENT: Readonly<Record<number, { readonly reason: string; readonly 
 function loadVectors(): WycheproofFile {
   if (!existsSync(VECTORS_PATH)) {
     throw new Error(
-      `Wycheproof JWS vectors not found at ${VECTORS_PATH}. Clone the shared repository next to this one (../shared); ` +
+      `Wycheproof JWS vectors not found at ${VECTORS_PATH} (test/vectors/wycheproof/README.md says where they come from); ` +
         'this suite fails rather than skips without them.',
     );
   }
