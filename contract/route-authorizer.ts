@@ -1,4 +1,3 @@
-import type { RouteConfig } from './config';
 import { AUTHORIZATION_HEADER, SERVICE_NAME_HEADER } from './headers';
 
 /**
@@ -13,6 +12,16 @@ import { AUTHORIZATION_HEADER, SERVICE_NAME_HEADER } from './headers';
  * - Routes that take a cookie or accept signed requests: none, and no caching (`routeCached`): a fourth authorizer
  *   decides every request from all of it.
  */
+/**
+ * What the rule reads of a route (a `RouteConfig` of contract/config.ts has these fields; the config's checks use
+ * the rule, so the rule names the fields itself rather than importing the config's type back).
+ */
+export interface RouteShape {
+  readonly public?: boolean;
+  readonly accepts: readonly string[];
+  readonly cookie?: string | undefined;
+}
+
 /** One of the REQUEST authorizers on the one function: a name (stable, for construct ids and cache keys) and its headers. */
 export interface RouteAuthorizer {
   readonly name: 'user' | 'service' | 'tenant' | 'request';
@@ -26,7 +35,7 @@ export interface RouteAuthorizer {
  * the CSRF token and Origin as well, and on the absence of an Authorization header) nor for routes that accept
  * signed requests (each is good once: a cached Allow would let a replay through without its nonce being checked).
  */
-export function routeCached(route: Pick<RouteConfig, 'accepts' | 'cookie'>): boolean {
+export function routeCached(route: Pick<RouteShape, 'accepts' | 'cookie'>): boolean {
   return route.cookie === undefined && !route.accepts.includes('signed');
 }
 
@@ -34,7 +43,7 @@ export function routeCached(route: Pick<RouteConfig, 'accepts' | 'cookie'>): boo
  * Which authorizer guards a route, by the rules above; undefined for a public route. `tenantHeader` is the
  * membership header when membership mode is on (the validated config's `membership?.header`).
  */
-export function routeAuthorizer(route: Pick<RouteConfig, 'public' | 'accepts' | 'cookie'>, tenantHeader?: string): RouteAuthorizer | undefined {
+export function routeAuthorizer(route: RouteShape, tenantHeader?: string): RouteAuthorizer | undefined {
   if (route.public) return undefined;
   // No identity sources: API Gateway then calls the authorizer on every request, whatever headers it has.
   if (!routeCached(route)) return { name: 'request', headers: [], cached: false };

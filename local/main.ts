@@ -10,8 +10,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from '../contract/log';
-import { type LocalState, provisionLocal } from '../local/provision';
-import { requestExamples } from '../local/examples';
+import { type LocalState, provisionLocal } from './provision';
+import { requestExamples } from './examples';
 import { LOCAL_TARGET_FILE, type LocalTargetFile } from '../control/target';
 
 // Set by scripts/run.mjs, which bundles this file (so __dirname is not the source folder).
