@@ -15,6 +15,7 @@ import { UsagePlans } from './usage-plans';
 /** A Lambda handler as API Gateway invokes it. */
 export type LambdaHandler<E, R> = (event: E, context: Context) => Promise<R>;
 
+/** What the local gateway serves: the route table, the authorizer and handlers, and API Gateway's settings. */
 export interface LocalGatewayOptions {
   /** The validated route table (the same one the stack deploys), each route naming its handler. */
   readonly routes: readonly RouteConfig[];
@@ -46,6 +47,7 @@ export interface LocalGatewayOptions {
   readonly now?: () => number;
 }
 
+/** A local gateway: its HTTP server, stage and control plane. */
 export interface LocalGateway {
   readonly server: Server;
   readonly restApiId: string;
