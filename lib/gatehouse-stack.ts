@@ -24,18 +24,28 @@ export class GatehouseStack extends Stack {
   readonly authorizer: GatehouseAuthorizer;
   readonly table: GatehouseTable;
 
+  // Construct ids and creation order are part of the synthesized template: Data, ServiceSecrets, IssuerSecret<i>,
+  // Authorizer, Handlers, Api, Alarms, then the outputs.
   constructor(scope: Construct, id: string, props: GatehouseStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const { deployment } = config;
-    const logRetention = retention(deployment.logRetentionDays);
+    const logRetention = retention(config.deployment.logRetentionDays);
 
-    this.table = new GatehouseTable(this, 'Data', { deletionProtection: deployment.deletionProtection });
+    this.table = new GatehouseTable(this, 'Data', { deletionProtection: config.deployment.deletionProtection });
+    const services = this.createServiceSecrets(config, logRetention);
+    const issuerSecrets = this.importIssuerSecrets(config);
+    this.authorizer = this.createAuthorizer(config, services, issuerSecrets, logRetention);
+    const handlers = this.createHandlers(config, logRetention);
+    this.api = this.createApi(config, handlers, logRetention);
+    this.addAlarms(config, handlers);
+    this.addOutputs(services);
+  }
 
-    // Secrets named in the configuration (by name or ARN); the others the stack creates and rotates.
+  /** Secrets named in the configuration (by name or ARN); the others the stack creates and rotates. */
+  private createServiceSecrets(config: StackConfig, logRetention: RetentionDays): ServiceSecrets {
     const existing = (list: readonly { name: string; secretId?: string | undefined }[] = []) =>
       Object.fromEntries(list.filter((s) => s.secretId !== undefined).map((s) => [s.name, s.secretId!]));
-    const services = new ServiceSecrets(this, 'ServiceSecrets', {
+    return new ServiceSecrets(this, 'ServiceSecrets', {
       create: config.createdServiceSecrets,
       existing: existing(config.source.services),
       namePrefix: `${this.stackName}/services/`,
@@ -43,27 +53,38 @@ export class GatehouseStack extends Stack {
       existingSigners: existing(config.source.signers),
       signerNamePrefix: `${this.stackName}/signers/`,
       logRetention,
-      tracing: deployment.tracing,
+      tracing: config.deployment.tracing,
     });
+  }
+
+  /** The HS256 secrets of the issuers that have one (Supabase, OIDC with a shared secret), for the authorizer to read. */
+  private importIssuerSecrets(config: StackConfig): ISecret[] {
     const issuerSecrets: ISecret[] = [];
     config.authorizer.issuers.forEach((iss, i) => {
       const ref = iss.type === 'oidc' ? ('hs256SecretId' in iss.keys ? iss.keys.hs256SecretId : undefined) : iss.type === 'supabase' ? iss.hs256SecretId : undefined;
       if (ref) issuerSecrets.push(importSecret(this, `IssuerSecret${i}`, ref));
     });
+    return issuerSecrets;
+  }
 
+  /** The authorizer function, with the configuration rendered for it and read access to the table and secrets. */
+  private createAuthorizer(config: StackConfig, services: ServiceSecrets, issuerSecrets: ISecret[], logRetention: RetentionDays): GatehouseAuthorizer {
     const arns = (secrets: Readonly<Record<string, ISecret>>) => Object.fromEntries(Object.entries(secrets).map(([name, s]) => [name, s.secretArn]));
-    this.authorizer = new GatehouseAuthorizer(this, 'Authorizer', {
+    return new GatehouseAuthorizer(this, 'Authorizer', {
       config: renderAuthorizerConfig(config, this.table.table.tableName, { services: arns(services.secrets), signers: arns(services.signerSecrets) }),
       table: this.table.table,
       issuerSecrets,
       serviceSecrets: Object.values(services.secrets),
       signerSecrets: Object.values(services.signerSecrets),
-      memorySize: deployment.authorizerMemoryMb,
+      memorySize: config.deployment.authorizerMemoryMb,
       logRetention,
-      tracing: deployment.tracing,
+      tracing: config.deployment.tracing,
     });
+  }
 
-    const handlers = new HandlerFunctions(this, 'Handlers', {
+  /** One function per handler the routes name. */
+  private createHandlers(config: StackConfig, logRetention: RetentionDays): HandlerFunctions {
+    return new HandlerFunctions(this, 'Handlers', {
       names: config.authorizer.routes.map((r) => r.handler!),
       table: this.table.table,
       deployment: {
@@ -72,10 +93,14 @@ export class GatehouseStack extends Stack {
         ...(config.authorizer.apiKeys ? { apiKeyPrefix: config.authorizer.apiKeys.prefix } : {}),
       },
       logRetention,
-      tracing: deployment.tracing,
+      tracing: config.deployment.tracing,
     });
+  }
 
-    this.api = new GatehouseApi(this, 'Api', {
+  /** The REST API over the route table, with a usage plan per rate-limit tier. */
+  private createApi(config: StackConfig, handlers: HandlerFunctions, logRetention: RetentionDays): GatehouseApi {
+    const { deployment } = config;
+    return new GatehouseApi(this, 'Api', {
       routes: config.authorizer.routes,
       authorizerFunction: this.authorizer.function,
       handlers: handlers.functions,
@@ -90,15 +115,19 @@ export class GatehouseStack extends Stack {
       tracing: deployment.tracing,
       logRetention,
     });
+  }
 
+  private addAlarms(config: StackConfig, handlers: HandlerFunctions): void {
     new GatehouseAlarms(this, 'Alarms', {
       api: this.api.api,
       authorizerFunction: this.authorizer.function,
       handlerFunctions: Object.values(handlers.functions),
-      unauthorizedPer5Minutes: deployment.alarms.unauthorizedPer5Minutes,
-      forbiddenPer5Minutes: deployment.alarms.forbiddenPer5Minutes,
+      unauthorizedPer5Minutes: config.deployment.alarms.unauthorizedPer5Minutes,
+      forbiddenPer5Minutes: config.deployment.alarms.forbiddenPer5Minutes,
     });
+  }
 
+  private addOutputs(services: ServiceSecrets): void {
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the API stage' });
     new CfnOutput(this, 'RestApiId', { value: this.api.api.restApiId, description: 'REST API id (gatehouse --rest-api-id, for --flush)' });
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName, description: 'DynamoDB table of API keys, tenants and data' });

@@ -1,0 +1,87 @@
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import type { RouteAuthorizer } from '../contract/route-authorizer';
+import type { LambdaHandler } from './gateway';
+import { type GatewayRequest, headerValue, lambdaContext } from './gateway-request';
+import { type Refusal, isRefusal, refuse } from './gateway-response';
+
+interface CachedDecision {
+  readonly result: APIGatewayAuthorizerResult;
+  readonly expiresAt: number;
+}
+
+/**
+ * The stage's REQUEST authorizers, as API Gateway runs them: identity sources checked first, a result cache per
+ * authorizer for the result TTL, and the checks API Gateway makes on the authorizer's answer.
+ */
+export class AuthorizerCache {
+  private readonly cache = new Map<string, CachedDecision>();
+  private count = 0;
+
+  /**
+   * @param authorizer the real authorizer handler
+   * @param resultTtlSeconds API Gateway's authorizer result TTL (0: no caching)
+   */
+  constructor(
+    private readonly authorizer: LambdaHandler<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>,
+    private readonly resultTtlSeconds: number,
+    private readonly now: () => number,
+  ) {}
+
+  /** Authorizer invocations so far (cache hits do not count). */
+  get calls(): number {
+    return this.count;
+  }
+
+  /** Empties the result cache (what the control plane's flush does). */
+  flush(): void {
+    this.cache.clear();
+  }
+
+  /** The decision for a request on a route `guard` protects, cached or fresh, or the refusal in its place. */
+  async decide(guard: RouteAuthorizer, request: GatewayRequest): Promise<APIGatewayAuthorizerResult | Refusal> {
+    // Which authorizer guards the route decides the identity sources (as in lib/gatehouse-api.ts).
+    const values = guard.headers.map((h) => headerValue(request.fields.headers, h));
+    // Any identity source missing or empty: 401 without calling the authorizer.
+    if (values.some((v) => v === undefined || v === '')) return refuse('UNAUTHORIZED');
+
+    // One cache per authorizer, keyed by its identity-source values (header values cannot hold a NUL); none for an
+    // uncached authorizer (cookie and signed routes: TTL 0, no identity sources).
+    const key = `${guard.name}\u0000${values.join('\u0000')}`;
+    const t = this.now();
+    const caching = guard.cached && this.resultTtlSeconds > 0;
+    const hit = caching ? this.cache.get(key) : undefined;
+    if (hit && hit.expiresAt > t) return hit.result;
+    const decision = await this.invoke(request);
+    if (caching && !isRefusal(decision)) this.cache.set(key, { result: decision, expiresAt: t + this.resultTtlSeconds * 1000 });
+    return decision;
+  }
+
+  private async invoke(request: GatewayRequest): Promise<APIGatewayAuthorizerResult | Refusal> {
+    this.count++;
+    let decision: APIGatewayAuthorizerResult;
+    try {
+      decision = await this.authorizer(
+        {
+          type: 'REQUEST',
+          methodArn: request.methodArn,
+          ...request.fields,
+          requestContext: request.requestContext as unknown as APIGatewayRequestAuthorizerEvent['requestContext'],
+        },
+        lambdaContext('authorizer', request.requestId),
+      );
+    } catch (err) {
+      // 'Unauthorized' is API Gateway's 401; anything else the authorizer throws is a 500. Neither is cached.
+      return (err as Error)?.message === 'Unauthorized' ? refuse('UNAUTHORIZED') : refuse('DEFAULT_5XX', 500);
+    }
+    return validAuthorizerResult(decision) ? decision : refuse('DEFAULT_5XX', 500);
+  }
+}
+
+/**
+ * API Gateway refuses an authorizer answer (500) without a principal id and policy, or whose context holds anything
+ * but strings, numbers and booleans.
+ */
+function validAuthorizerResult(r: APIGatewayAuthorizerResult | undefined): r is APIGatewayAuthorizerResult {
+  if (!r || typeof r.principalId !== 'string' || !r.policyDocument || !Array.isArray(r.policyDocument.Statement)) return false;
+  return Object.values(r.context ?? {}).every((v) => v === null || ['string', 'number', 'boolean'].includes(typeof v));
+}

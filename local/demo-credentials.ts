@@ -1,0 +1,76 @@
+import { SignJWT, importJWK } from 'jose';
+import { randomBytes } from 'node:crypto';
+import type { AuthorizerConfig } from '../contract/config';
+import { DEMO_TENANT, DEMO_USER, type LocalSecrets, type LocalSetup, OTHER_TENANT, OTHER_USER } from './local-setup';
+
+/** What local mode prints as ready-to-paste requests (local/examples.ts) and writes to .local/demo-credentials.json. */
+export interface DemoCredentials {
+  readonly baseUrl: string;
+  readonly tenantId: string;
+  readonly userTokenHs256: string;
+  readonly userTokenEs256: string;
+  readonly otherTenantToken: string;
+  readonly apiKeyRead: string;
+  readonly apiKeyWrite: string;
+  readonly serviceName: string;
+  readonly serviceSecret: string;
+  /** The first configured signer (signed requests) and its secret; '' when none is configured. */
+  readonly signerName: string;
+  readonly signerSecret: string;
+  /** Browser callers: the cookie that carries the user's token ('' when no route takes one), and the CSRF pair. */
+  readonly tokenCookie: string;
+  readonly csrf: { readonly cookie: string; readonly header: string; readonly token: string };
+  /** The default tier's limits (config rateLimits.tiers.default). */
+  readonly rateLimit: { readonly requestsPerMinute: number; readonly burst: number };
+}
+
+/**
+ * The demo credentials of a run whose gateway (and local issuer) is at `baseUrl`: user tokens from the local
+ * issuer (HS256 and ES256, 12 hours), the demo API keys, the first service's and signer's secrets, the CSRF pair.
+ */
+export async function demoCredentials(baseUrl: string, setup: LocalSetup, secrets: LocalSecrets, config: AuthorizerConfig): Promise<DemoCredentials> {
+  const token = await localIssuer(baseUrl, secrets);
+  const serviceName = setup.services[0]?.name ?? '';
+  const signerName = setup.signers[0]?.name ?? '';
+  return {
+    baseUrl,
+    tenantId: DEMO_TENANT,
+    userTokenHs256: await token('HS256', DEMO_TENANT, DEMO_USER),
+    userTokenEs256: await token('ES256', DEMO_TENANT, DEMO_USER),
+    otherTenantToken: await token('HS256', OTHER_TENANT, OTHER_USER),
+    apiKeyRead: secrets.apiKeys.read,
+    apiKeyWrite: secrets.apiKeys.write,
+    serviceName,
+    serviceSecret: secrets.serviceSecrets[serviceName] ?? '',
+    signerName,
+    signerSecret: secrets.signerSecrets?.[signerName] ?? '',
+    tokenCookie: config.routes.find((r) => r.cookie !== undefined)?.cookie ?? '',
+    // What the web app would draw per session and put in its CSRF cookie and header; any random value works.
+    csrf: { cookie: config.csrf.cookie, header: config.csrf.header, token: randomBytes(18).toString('base64url') },
+    rateLimit: { requestsPerMinute: config.rateLimits.tiers.default.requestsPerMinute, burst: config.rateLimits.tiers.default.burst },
+  };
+}
+
+/** Signs Supabase-style user tokens as the local issuer: with its HS256 secret, or its ES256 key (served as JWKS). */
+async function localIssuer(baseUrl: string, secrets: LocalSecrets) {
+  const signingKey = await importJWK(secrets.signingKey, 'ES256');
+  return async (alg: 'HS256' | 'ES256', tenantId: string, sub: string): Promise<string> => {
+    const now = Math.floor(Date.now() / 1000);
+    const jwt = new SignJWT({
+      role: 'authenticated',
+      aud: 'authenticated',
+      email: `${sub}@example.com`,
+      session_id: randomBytes(8).toString('hex'),
+      is_anonymous: false,
+      app_metadata: { tenant_id: tenantId, scopes: ['customers:read', 'customers:write'], roles: ['admin'] },
+      user_metadata: {},
+    })
+      .setIssuer(`${baseUrl}/auth/v1`)
+      .setSubject(sub)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 12 * 3600);
+    return alg === 'HS256'
+      ? jwt.setProtectedHeader({ alg, typ: 'JWT' }).sign(new TextEncoder().encode(secrets.supabaseSecret))
+      : jwt.setProtectedHeader({ alg, typ: 'JWT', kid: secrets.signingKey.kid! }).sign(signingKey);
+  };
+}
