@@ -9,6 +9,8 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { AuthorizerConfigInput } from '../contract/config';
+import { parseStackConfig, renderAuthorizerConfig } from '../contract/stack-config';
 import { asymmetricKey, nowSeconds, signJwt, startJwksServer } from './keys';
 import type { SectionContext } from './main';
 import { kb, median, met, ms, ratio, table } from './stats';
@@ -51,20 +53,12 @@ export async function coldStartSection(ctx: SectionContext): Promise<string> {
   }
   const largest = [...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6);
 
-  // The deployed configuration's shape (config/gatehouse.example.json), its Supabase issuer on a loopback JWKS.
+  // The example configuration as the stack deploys it, its Supabase issuer on a loopback JWKS.
   const key = asymmetricKey('ES256', 'cold-es256');
   const jwks = await startJwksServer([key.publicJwk!], '/auth/v1/.well-known/jwks.json');
   try {
     const supabaseUrl = jwks.url.replace('/auth/v1/.well-known/jwks.json', '');
-    const example = JSON.parse(readFileSync(path.join(ctx.root, 'config/gatehouse.example.json'), 'utf8')) as Record<string, unknown> & { issuers: Record<string, unknown>[] };
-    const { deployment: _deployment, ...stackConfig } = example;
-    const config = {
-      ...stackConfig,
-      tableName: 'gatehouse-cold-start',
-      // A user without a tenant (allowed for this issuer) needs no tenant lookup: the decision needs no AWS API.
-      issuers: example.issuers.map((iss) => (iss.type === 'supabase' ? { ...iss, url: supabaseUrl, tenantRequired: false } : iss)),
-      services: [{ name: 'reporting', secretId: 'gatehouse/services/reporting', scopes: ['jobs:run'] }],
-    };
+    const config = deployedConfig(ctx.root, supabaseUrl);
     const token = (sub: string) => {
       const iat = nowSeconds();
       return signJwt(key, { iss: `${supabaseUrl}/auth/v1`, sub, aud: 'authenticated', role: 'authenticated', iat, exp: iat + 3600 });
@@ -137,7 +131,7 @@ export async function coldStartSection(ctx: SectionContext): Promise<string> {
     ];
     return [
       `Bundles built with the stack's esbuild options (lib/gatehouse-function.ts). ${runs} fresh \`node\` processes per variant, interleaved; times from process start (performance.now() in the child), medians. ` +
-        `The authorizer is its deployed entry point (lambdas/authorizer/index.ts) with config/gatehouse.example.json's shape in GATEHOUSE_CONFIG; decisions: ${outcomes.join(', ')}; ` +
+        `The authorizer is its deployed entry point (lambdas/authorizer/index.ts) with config/gatehouse.example.json rendered as the stack deploys it (created secret ids filled in) in GATEHOUSE_CONFIG; decisions: ${outcomes.join(', ')}; ` +
         `${modulesAtInit} @aws-sdk/@smithy files in require.cache after init. Node here is ${process.version}; Lambda runs nodejs22.x or newer.`,
       '',
       table(['Figure', 'Authorizer', 'Empty handler / baseline', 'Difference', 'Ratio', 'Target', 'Met'], rows),
@@ -147,6 +141,23 @@ export async function coldStartSection(ctx: SectionContext): Promise<string> {
   } finally {
     await jwks.close();
   }
+}
+
+/**
+ * config/gatehouse.example.json as the stack renders it into the authorizer's GATEHOUSE_CONFIG: validated by
+ * parseStackConfig, then renderAuthorizerConfig fills in the table name and the secret ids of the services and
+ * signers whose secret the stack creates (stand-in names here). Its Supabase issuer points at `supabaseUrl` and
+ * lets a user without a tenant in, so the timed decisions need no AWS API.
+ */
+function deployedConfig(root: string, supabaseUrl: string): AuthorizerConfigInput {
+  const file = 'config/gatehouse.example.json';
+  const example = JSON.parse(readFileSync(path.join(root, file), 'utf8')) as Record<string, unknown> & { issuers: Record<string, unknown>[] };
+  const doc = { ...example, issuers: example.issuers.map((iss) => (iss.type === 'supabase' ? { ...iss, url: supabaseUrl, tenantRequired: false } : iss)) };
+  const stack = parseStackConfig(doc, file);
+  return renderAuthorizerConfig(stack, 'gatehouse-cold-start', {
+    services: Object.fromEntries(stack.createdServiceSecrets.map((name) => [name, `gatehouse/services/${name}`])),
+    signers: Object.fromEntries(stack.createdSignerSecrets.map((name) => [name, `gatehouse/signers/${name}`])),
+  });
 }
 
 function runChild(script: string, env: Record<string, string>): Promise<ChildResult> {
