@@ -13,7 +13,7 @@ import { generateApiKey } from '../contract/api-key';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { ALGORITHMS, ASYMMETRIC, type Alg, asymmetricKey, garbage, nowSeconds, signJwt, tamper } from './keys';
-import type { SectionContext } from './main';
+import type { SectionContext } from './section';
 import { int, met, num, ratio, seeded, table, zipf } from './stats';
 import { AUDIENCE, type World, bearer, countingClients, createWorld, discardLogger, serviceEvent } from './world';
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { AuthorizerConfigInput } from '../contract/config';
 import { parseStackConfig, renderAuthorizerConfig } from '../contract/stack-config';
 import { asymmetricKey, nowSeconds, signJwt, startJwksServer } from './keys';
-import type { SectionContext } from './main';
+import type { SectionContext } from './section';
 import { kb, median, met, ms, ratio, table } from './stats';
 import { authorizerEvent } from './world';
 

@@ -15,7 +15,7 @@ import { hashApiKey } from '../contract/api-key';
 import { apiKeyItemKey } from '../contract/table';
 import { type AsyncVerify, type SyncVerify, awsJwtVerifier, floorVerifier, joseVerifier } from './floor';
 import { ALGORITHMS, ASYMMETRIC, type Alg } from './keys';
-import type { SectionContext } from './main';
+import type { SectionContext } from './section';
 import { type Batch, type Summary, met, ratio, summarize, table, us } from './stats';
 import { AUDIENCE, bearer, countingClients, createWorld, discardLogger, pool, serviceEvent } from './world';
 

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../contract/log';
 import { provisionLocal } from '../local/provision';
-import type { SectionContext } from './main';
+import type { SectionContext } from './section';
 import { int, median, met, ms, ratio, table } from './stats';
 
 const CONCURRENCY = 16;
