@@ -11,25 +11,7 @@ import { awsCallsSection } from './aws-calls';
 import { coldStartSection } from './cold-start';
 import { decisionsSection } from './decisions';
 import { e2eSection } from './e2e';
-
-export interface SectionContext {
-  readonly root: string;
-  /** Where run.mjs put the bundles; sections may write their own files under it. */
-  readonly dir: string;
-  readonly quick: boolean;
-  /** Progress on stderr (the figures go to stdout). */
-  log(message: string): void;
-  /** The emulator's endpoint and its access log (one line per AWS request), when a section that needs one is selected. */
-  readonly awsEndpoint?: string;
-  readonly awsLog?: string;
-}
-
-interface Section {
-  readonly id: string;
-  readonly title: string;
-  readonly needsAws: boolean;
-  run(ctx: SectionContext): Promise<string>;
-}
+import type { Section } from './section';
 
 const SECTIONS: readonly Section[] = [
   { id: 'decisions', title: '1. Warm decisions in process', needsAws: true, run: decisionsSection },

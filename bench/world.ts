@@ -150,22 +150,69 @@ export async function createWorld(opts: { extraServices: number; log: (m: string
   const run = randomBytes(3).toString('hex');
   const tableName = `gatehouse-bench-${run}`;
   await createGatehouseTable(ddb, tableName);
+  const tenants = await putTenants(ddb, tableName, 8);
+  const secrets = await createSecrets(sm, run, opts);
+  const { keys, jwks, issuers } = await startIssuers(run, secrets.hsSecret);
+  const config = worldConfig(tableName, secrets, jwks, issuers);
+  const named = secrets.services.filter((s) => !s.extra).map(({ name, secret }) => ({ name, secret }));
+  const extra = secrets.services.filter((s) => s.extra).map(({ name, secret }) => ({ name, secret }));
+  return {
+    tableName,
+    config,
+    keys,
+    jwks,
+    issuers,
+    tenants,
+    services: named,
+    extraServices: extra,
+    token: tokenSigner(keys, issuers),
+    putApiKeys: (n, tenant) => putApiKeys(ddb, tableName, n, tenant),
+    authorizer: (deps, overrides = {}) => createAuthorizer({ ...config, ...overrides }, deps),
+    async close() {
+      ddb.destroy();
+      sm.destroy();
+      await Promise.all(Object.values(jwks).map((j) => j.close()));
+    },
+  };
+}
 
-  const tenants = Array.from({ length: 8 }, (_, i) => `tenant-${i + 1}`);
+/** `count` active tenants (`tenant-1`...) on the default tier. */
+async function putTenants(ddb: DynamoDBClient, tableName: string, count: number): Promise<string[]> {
+  const tenants = Array.from({ length: count }, (_, i) => `tenant-${i + 1}`);
   for (const tenantId of tenants) {
     const item = { ...tenantItemKey(tenantId), tenantId, status: 'active', tier: 'default' };
     await ddb.send(new PutItemCommand({ TableName: tableName, Item: Object.fromEntries(Object.entries(item).map(([k, v]) => [k, { S: v }])) }));
   }
+  return tenants;
+}
 
+interface WorldSecrets {
+  readonly hsSecret: string;
+  readonly hsSecretId: string;
+  /** The named services first, then the extra ones. */
+  readonly services: readonly (Service & { readonly secretId: string; readonly extra: boolean })[];
+}
+
+/** The Supabase HS256 secret and one secret per service (billing, reporting, search, then the extra ones). */
+async function createSecrets(sm: SecretsManagerClient, run: string, opts: { extraServices: number; log: (m: string) => void }): Promise<WorldSecrets> {
   const hsSecret = randomBytes(32).toString('base64');
   const hsSecretId = `gatehouse-bench-${run}/supabase-jwt`;
   await sm.send(new CreateSecretCommand({ Name: hsSecretId, SecretString: hsSecret }));
   const named = ['billing', 'reporting', 'search'];
   const extra = Array.from({ length: opts.extraServices }, (_, i) => `svc-${String(i).padStart(4, '0')}`);
-  const all = [...named, ...extra].map((name) => ({ name, secret: randomBytes(32).toString('base64url'), secretId: `gatehouse-bench-${run}/services/${name}` }));
-  if (extra.length) opts.log(`creating ${all.length} service secrets`);
-  await pool(all, 8, (s) => sm.send(new CreateSecretCommand({ Name: s.secretId, SecretString: s.secret })));
+  const services = [...named, ...extra].map((name, i) => ({
+    name,
+    secret: randomBytes(32).toString('base64url'),
+    secretId: `gatehouse-bench-${run}/services/${name}`,
+    extra: i >= named.length,
+  }));
+  if (extra.length) opts.log(`creating ${services.length} service secrets`);
+  await pool(services, 8, (s) => sm.send(new CreateSecretCommand({ Name: s.secretId, SecretString: s.secret })));
+  return { hsSecret, hsSecretId, services };
+}
 
+/** A signing key per algorithm, a JWKS server per asymmetric one, and each issuer's `iss`. */
+async function startIssuers(run: string, hsSecret: string): Promise<Pick<World, 'keys' | 'jwks' | 'issuers'>> {
   const asym = Object.fromEntries(ASYMMETRIC.map((alg) => [alg, asymmetricKey(alg, `bench-${alg.toLowerCase()}-${run}`)])) as Record<AsymmetricAlg, SigningKey>;
   const keys = { HS256: hs256Key(hsSecret), ...asym };
   const jwks = Object.fromEntries(await Promise.all(ASYMMETRIC.map(async (alg) => [alg, await startJwksServer([asym[alg].publicJwk!])]))) as Record<AsymmetricAlg, JwksServer>;
@@ -173,13 +220,17 @@ export async function createWorld(opts: { extraServices: number; log: (m: string
     HS256: `${SUPABASE_URL}/auth/v1`,
     ...Object.fromEntries(ASYMMETRIC.map((alg) => [alg, `https://idp-${alg.toLowerCase()}.example.com/`])),
   } as Record<Alg, string>;
+  return { keys, jwks, issuers };
+}
 
-  const config: AuthorizerConfigInput = {
+/** The configuration document that uses it all: a Supabase HS256 issuer, one OIDC issuer per asymmetric algorithm. */
+function worldConfig(tableName: string, secrets: WorldSecrets, jwks: World['jwks'], issuers: World['issuers']): AuthorizerConfigInput {
+  return {
     environment: 'live',
     tableName,
     issuers: [
       // Supabase's legacy HS256 secret, read from Secrets Manager.
-      { type: 'supabase', url: SUPABASE_URL, hs256SecretId: hsSecretId, jwks: false },
+      { type: 'supabase', url: SUPABASE_URL, hs256SecretId: secrets.hsSecretId, jwks: false },
       ...ASYMMETRIC.map((alg) => ({
         type: 'oidc' as const,
         id: `idp-${alg.toLowerCase()}`,
@@ -191,11 +242,14 @@ export async function createWorld(opts: { extraServices: number; log: (m: string
       })),
     ],
     apiKeys: { prefix: 'gh' },
-    services: all.map((s) => ({ name: s.name, secretId: s.secretId, scopes: ['jobs:run'] })),
+    services: secrets.services.map((s) => ({ name: s.name, secretId: s.secretId, scopes: ['jobs:run'] })),
     routes: ROUTES,
   };
+}
 
-  const token = (alg: Alg, sub: string, tenant: string) => {
+/** World.token: Supabase-shaped claims for HS256, the OIDC issuers' (org, scope) for the others. */
+function tokenSigner(keys: World['keys'], issuers: World['issuers']): World['token'] {
+  return (alg, sub, tenant) => {
     const iat = nowSeconds();
     const jti = randomBytes(8).toString('hex');
     const claims =
@@ -204,57 +258,38 @@ export async function createWorld(opts: { extraServices: number; log: (m: string
         : { iss: issuers[alg], sub, aud: AUDIENCE, iat, exp: iat + 7200, jti, org: tenant, scope: 'customers:read' };
     return signJwt(keys[alg], claims);
   };
+}
 
-  const putApiKeys = async (n: number, tenant: string) => {
-    const created = new Date().toISOString();
-    const keysOut = Array.from({ length: n }, () => generateApiKey('gh', 'live'));
-    const writes: WriteRequest[] = keysOut.map((key) => {
-      const k = apiKeyItemKey(hashApiKey(key));
-      return {
-        PutRequest: {
-          Item: {
-            pk: { S: k.pk },
-            sk: { S: k.sk },
-            keyId: { S: `key_${randomBytes(8).toString('hex')}` },
-            tenantId: { S: tenant },
-            name: { S: 'bench key' },
-            scopes: { L: [{ S: 'customers:read' }] },
-            status: { S: 'active' },
-            environment: { S: 'live' },
-            createdAt: { S: created },
-          },
-        },
-      };
-    });
-    const chunks: WriteRequest[][] = [];
-    for (let i = 0; i < writes.length; i += 25) chunks.push(writes.slice(i, i + 25));
-    await pool(chunks, 4, async (chunk) => {
-      let pending: WriteRequest[] | undefined = chunk;
-      for (let attempt = 0; pending?.length && attempt < 10; attempt++) {
-        const out: { UnprocessedItems?: Record<string, WriteRequest[]> } = await ddb.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }));
-        pending = out.UnprocessedItems?.[tableName];
-      }
-      if (pending?.length) throw new Error('BatchWriteItem left items unprocessed');
-    });
-    return keysOut;
-  };
+/** World.putApiKeys: `n` new active keys of `tenant`, written 25 to a BatchWriteItem, 4 batches at a time. */
+async function putApiKeys(ddb: DynamoDBClient, tableName: string, n: number, tenant: string): Promise<string[]> {
+  const created = new Date().toISOString();
+  const keysOut = Array.from({ length: n }, () => generateApiKey('gh', 'live'));
+  const writes: WriteRequest[] = keysOut.map((key) => ({ PutRequest: { Item: apiKeyItem(key, tenant, created) } }));
+  const chunks: WriteRequest[][] = [];
+  for (let i = 0; i < writes.length; i += 25) chunks.push(writes.slice(i, i + 25));
+  await pool(chunks, 4, async (chunk) => {
+    let pending: WriteRequest[] | undefined = chunk;
+    for (let attempt = 0; pending?.length && attempt < 10; attempt++) {
+      const out: { UnprocessedItems?: Record<string, WriteRequest[]> } = await ddb.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }));
+      pending = out.UnprocessedItems?.[tableName];
+    }
+    if (pending?.length) throw new Error('BatchWriteItem left items unprocessed');
+  });
+  return keysOut;
+}
 
+/** An active API key item of `tenant` (scope customers:read), as DynamoDB attribute values. */
+function apiKeyItem(key: string, tenant: string, created: string): NonNullable<NonNullable<WriteRequest['PutRequest']>['Item']> {
+  const k = apiKeyItemKey(hashApiKey(key));
   return {
-    tableName,
-    config,
-    keys,
-    jwks,
-    issuers,
-    tenants,
-    services: all.slice(0, named.length).map(({ name, secret }) => ({ name, secret })),
-    extraServices: all.slice(named.length).map(({ name, secret }) => ({ name, secret })),
-    token,
-    putApiKeys,
-    authorizer: (deps, overrides = {}) => createAuthorizer({ ...config, ...overrides }, deps),
-    async close() {
-      ddb.destroy();
-      sm.destroy();
-      await Promise.all(Object.values(jwks).map((j) => j.close()));
-    },
+    pk: { S: k.pk },
+    sk: { S: k.sk },
+    keyId: { S: `key_${randomBytes(8).toString('hex')}` },
+    tenantId: { S: tenant },
+    name: { S: 'bench key' },
+    scopes: { L: [{ S: 'customers:read' }] },
+    status: { S: 'active' },
+    environment: { S: 'live' },
+    createdAt: { S: created },
   };
 }
