@@ -1,7 +1,6 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import type { RouteAuthorizer } from '../contract/route-authorizer';
-import type { LambdaHandler } from './gateway';
-import { type GatewayRequest, headerValue, lambdaContext } from './gateway-request';
+import { type GatewayRequest, type LambdaHandler, headerValue, lambdaContext } from './gateway-request';
 import { type Refusal, isRefusal, refuse } from './gateway-response';
 
 interface CachedDecision {

@@ -2,6 +2,9 @@ import type { Context } from 'aws-lambda';
 import type { IncomingMessage } from 'node:http';
 import type { RouteMatch } from './route-match';
 
+/** A Lambda handler as API Gateway invokes it. */
+export type LambdaHandler<E, R> = (event: E, context: Context) => Promise<R>;
+
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 const MAX_BODY_BYTES = 10 * 1024 * 1024; // API Gateway's payload limit

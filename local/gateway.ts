@@ -1,4 +1,4 @@
-import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
+import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,11 +9,11 @@ import { AuthorizerCache } from './authorizer-cache';
 import { type ControlPlane, createControlPlane } from './control-plane';
 import { type GatewayRequest, lambdaContext, parseRequest, readBody, requestLine } from './gateway-request';
 import { type Refusal, isRefusal, refuse, send, sendGatewayResponse, sendProxyResult } from './gateway-response';
+import type { LambdaHandler } from './gateway-request';
 import { matchRoute } from './route-match';
 import { UsagePlans } from './usage-plans';
 
-/** A Lambda handler as API Gateway invokes it. */
-export type LambdaHandler<E, R> = (event: E, context: Context) => Promise<R>;
+export type { LambdaHandler };
 
 /** What the local gateway serves: the route table, the authorizer and handlers, and API Gateway's settings. */
 export interface LocalGatewayOptions {
