@@ -7,9 +7,8 @@ import { routeAuthorizer } from '../contract/route-authorizer';
 import { type PolicyDocument, evaluatePolicy } from '../lambdas/authorizer/policy';
 import { AuthorizerCache } from './authorizer-cache';
 import { type ControlPlane, createControlPlane } from './control-plane';
-import { type GatewayRequest, lambdaContext, parseRequest, readBody, requestLine } from './gateway-request';
+import { type GatewayRequest, type LambdaHandler, lambdaContext, parseRequest, readBody, requestLine } from './gateway-request';
 import { type Refusal, isRefusal, refuse, send, sendGatewayResponse, sendProxyResult } from './gateway-response';
-import type { LambdaHandler } from './gateway-request';
 import { matchRoute } from './route-match';
 import { UsagePlans } from './usage-plans';
 
