@@ -126,120 +126,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const maxAttempts = options.maxAttempts ?? 4;
   const hintCapacity = options.hintCapacity ?? 10_000;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 2) throw new RangeError('maxAttempts must be an integer >= 2');
-  // Tenant -> the largest tat seen. tat never decreases, so this is a lower bound of the stored value: it only ever
-  // picks which conditional write to try first, never decides anything by itself.
-  const hints = new Map<string, number>();
-  const remember = (tenantId: string, tatUs: number) => {
-    const known = hints.get(tenantId);
-    hints.delete(tenantId);
-    hints.set(tenantId, Math.max(known ?? 0, tatUs));
-    if (hints.size > hintCapacity) hints.delete(hints.keys().next().value!);
-  };
-
-  const send = (input: UpdateItemCommandInput, signal: AbortSignal | undefined) =>
-    dynamodb.send(new UpdateItemCommand(input), signal ? { abortSignal: signal } : {});
-
-  async function minute(tenantId: string, p: GcraParams, nowUs: number, signal: AbortSignal | undefined): Promise<RateLimitDecision> {
-    const key = rateLimitItemKey(tenantId);
-    const Key = { pk: { S: key.pk }, sk: { S: key.sk } };
-    const { intervalUs: i, burst: b } = p;
-    const now = N(microsToMillisNumber(nowUs));
-    const hint = hints.get(tenantId);
-    let idle = hint !== undefined && hint <= nowUs;
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      // The TTL must never fall before the new tat, or DynamoDB could delete a bucket that still holds back requests.
-      const newTatBoundUs = idle ? nowUs + i : nowUs + b * i;
-      const ttl = N(Math.ceil(newTatBoundUs / US_PER_SECOND) + TTL_MARGIN_SECONDS);
-      try {
-        if (idle) {
-          const newTatUs = nowUs + i;
-          await send(
-            {
-              TableName: tableName,
-              Key,
-              UpdateExpression: 'SET #tat = :tat, #ttl = :ttl',
-              ConditionExpression: 'attribute_not_exists(#tat) OR #tat <= :now',
-              ExpressionAttributeNames: NAMES,
-              ExpressionAttributeValues: { ':tat': N(microsToMillisNumber(newTatUs)), ':now': now, ':ttl': ttl },
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            },
-            signal,
-          );
-          remember(tenantId, newTatUs);
-          return admitted(newTatUs, nowUs, p);
-        }
-        const out = await send(
-          {
-            TableName: tableName,
-            Key,
-            UpdateExpression: 'SET #tat = #tat + :interval, #ttl = :ttl',
-            ConditionExpression: '#tat > :now AND #tat <= :max',
-            ExpressionAttributeNames: NAMES,
-            ExpressionAttributeValues: {
-              ':interval': N(microsToMillisNumber(i)),
-              ':now': now,
-              ':max': N(microsToMillisNumber(nowUs + (b - 1) * i)),
-              ':ttl': ttl,
-            },
-            ReturnValues: 'UPDATED_NEW',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          },
-          signal,
-        );
-        // The write succeeded, so the new tat is in (now + I, now + bI]; the answer says exactly where.
-        const newTatUs = tatOf(out.Attributes);
-        if (newTatUs === null) throw new RateLimiterStateError();
-        remember(tenantId, newTatUs);
-        return admitted(newTatUs, nowUs, p);
-      } catch (err) {
-        if (!conditionFailed(err)) throw err;
-        let tatUs: number | null;
-        if (err.Item) tatUs = tatOf(err.Item);
-        else if (!idle) tatUs = null; // the busy write failed with no item: there is no bucket (yet)
-        else {
-          // The idle write fails only on an existing numeric tat: no ALL_OLD item means the table did not return
-          // it (an emulator without ReturnValuesOnConditionCheckFailure). Read it, consistently.
-          const read = new GetItemCommand({ TableName: tableName, Key, ConsistentRead: true });
-          const got = await dynamodb.send(read, signal ? { abortSignal: signal } : {});
-          tatUs = tatOf(got.Item);
-        }
-        if (tatUs !== null) remember(tenantId, tatUs);
-        if (tatUs === null || tatUs <= nowUs) {
-          // Missing or idle bucket. If the idle write itself just failed on this, the item must be malformed.
-          if (idle && tatUs !== null) throw new RateLimiterStateError();
-          idle = true;
-        } else if (tatUs > nowUs + (b - 1) * i) {
-          // Over the limit: the stored tat gives the exact wait, with no further call.
-          return denied(tatUs, nowUs, p);
-        } else {
-          idle = false;
-        }
-      }
-    }
-    throw new RateLimiterContentionError(maxAttempts);
-  }
-
-  async function month(tenantId: string, quota: number, nowMs: number, signal: AbortSignal | undefined): Promise<RateLimitDecision | undefined> {
-    const m = utcMonth(nowMs);
-    const key = monthlyQuotaItemKey(tenantId, m.month);
-    try {
-      await send(
-        {
-          TableName: tableName,
-          Key: { pk: { S: key.pk }, sk: { S: key.sk } },
-          UpdateExpression: 'ADD #count :one SET #ttl = :ttl',
-          ConditionExpression: 'attribute_not_exists(#count) OR #count < :quota',
-          ExpressionAttributeNames: { '#count': 'count', '#ttl': TTL_ATTRIBUTE },
-          ExpressionAttributeValues: { ':one': N(1), ':quota': N(quota), ':ttl': N(m.nextMonthStartSeconds + MONTH_TTL_MARGIN_SECONDS) },
-        },
-        signal,
-      );
-      return undefined;
-    } catch (err) {
-      if (!conditionFailed(err)) throw err;
-      return { allowed: false, limit: quota, remaining: 0, resetSeconds: m.secondsToNext, retryAfterSeconds: m.secondsToNext, window: 'month' };
-    }
-  }
+  const table: LimiterTable = { dynamodb, tableName, maxAttempts, hints: new TatHints(hintCapacity) };
 
   return {
     async check(tenantId, policy, checkOptions = {}) {
@@ -247,10 +134,193 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       const p = gcraParams(policy);
       const nowMs = clock();
       const nowUs = Math.round(nowMs * US_PER_MS);
-      const decision = await minute(tenantId, p, nowUs, checkOptions.signal);
+      const decision = await minuteWindow(table, tenantId, p, nowUs, checkOptions.signal);
       // The quota counts admitted requests only; a request the quota refuses has still used its place in the bucket.
       if (!decision.allowed || policy.monthlyQuota === undefined) return decision;
-      return (await month(tenantId, policy.monthlyQuota, nowMs, checkOptions.signal)) ?? decision;
+      return (await monthWindow(table, tenantId, policy.monthlyQuota, nowMs, checkOptions.signal)) ?? decision;
     },
   };
+}
+
+/**
+ * Tenant -> the largest tat seen. tat never decreases, so this is a lower bound of the stored value: it only ever
+ * picks which conditional write to try first, never decides anything by itself. Holds `capacity` tenants; the one
+ * remembered longest ago goes first.
+ */
+class TatHints {
+  private readonly tats = new Map<string, number>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(tenantId: string): number | undefined {
+    return this.tats.get(tenantId);
+  }
+
+  remember(tenantId: string, tatUs: number): void {
+    const known = this.tats.get(tenantId);
+    this.tats.delete(tenantId);
+    this.tats.set(tenantId, Math.max(known ?? 0, tatUs));
+    if (this.tats.size > this.capacity) this.tats.delete(this.tats.keys().next().value!);
+  }
+}
+
+/** What one limiter instance works with: its table, its options, and its memory of recent buckets. */
+interface LimiterTable {
+  readonly dynamodb: DynamoDBClient;
+  readonly tableName: string;
+  readonly maxAttempts: number;
+  readonly hints: TatHints;
+}
+
+/** One check's view of a tenant's bucket: its key, the tier's parameters and the time of the request. */
+interface BucketCheck {
+  readonly tenantId: string;
+  readonly Key: Record<string, AttributeValue>;
+  readonly p: GcraParams;
+  readonly nowUs: number;
+  /** `nowUs` as the table's number of milliseconds. */
+  readonly now: AttributeValue;
+  readonly signal: AbortSignal | undefined;
+}
+
+const sendOptions = (signal: AbortSignal | undefined) => (signal ? { abortSignal: signal } : {});
+
+const update = (table: LimiterTable, input: UpdateItemCommandInput, signal: AbortSignal | undefined) =>
+  table.dynamodb.send(new UpdateItemCommand(input), sendOptions(signal));
+
+// The TTL must never fall before the new tat, or DynamoDB could delete a bucket that still holds back requests.
+const ttlAfter = (newTatBoundUs: number) => N(Math.ceil(newTatBoundUs / US_PER_SECOND) + TTL_MARGIN_SECONDS);
+
+/**
+ * The per-minute bucket: conditional writes, at most `maxAttempts`, starting with the one the remembered tat points
+ * to. Resolves to the decision; rejects with RateLimiterContentionError, RateLimiterStateError or the table's error.
+ */
+async function minuteWindow(
+  table: LimiterTable,
+  tenantId: string,
+  p: GcraParams,
+  nowUs: number,
+  signal: AbortSignal | undefined,
+): Promise<RateLimitDecision> {
+  const key = rateLimitItemKey(tenantId);
+  const Key = { pk: { S: key.pk }, sk: { S: key.sk } };
+  const bucket: BucketCheck = { tenantId, Key, p, nowUs, now: N(microsToMillisNumber(nowUs)), signal };
+  const { intervalUs: i, burst: b } = p;
+  const hint = table.hints.get(tenantId);
+  let idle = hint !== undefined && hint <= nowUs;
+  for (let attempt = 0; attempt < table.maxAttempts; attempt++) {
+    try {
+      return idle ? await idleWrite(table, bucket) : await busyWrite(table, bucket);
+    } catch (err) {
+      if (!conditionFailed(err)) throw err;
+      const tatUs = await tatAfterFailedWrite(table, bucket, err, idle);
+      if (tatUs !== null) table.hints.remember(tenantId, tatUs);
+      if (tatUs === null || tatUs <= nowUs) {
+        // Missing or idle bucket. If the idle write itself just failed on this, the item must be malformed.
+        if (idle && tatUs !== null) throw new RateLimiterStateError();
+        idle = true;
+      } else if (tatUs > nowUs + (b - 1) * i) {
+        // Over the limit: the stored tat gives the exact wait, with no further call.
+        return denied(tatUs, nowUs, p);
+      } else {
+        idle = false;
+      }
+    }
+  }
+  throw new RateLimiterContentionError(table.maxAttempts);
+}
+
+/** The write for an idle or missing bucket (tat <= now): `SET tat = now + I`, conditioned on `tat <= now`. */
+async function idleWrite(table: LimiterTable, c: BucketCheck): Promise<RateLimitDecision> {
+  const newTatUs = c.nowUs + c.p.intervalUs;
+  await update(
+    table,
+    {
+      TableName: table.tableName,
+      Key: c.Key,
+      UpdateExpression: 'SET #tat = :tat, #ttl = :ttl',
+      ConditionExpression: 'attribute_not_exists(#tat) OR #tat <= :now',
+      ExpressionAttributeNames: NAMES,
+      ExpressionAttributeValues: { ':tat': N(microsToMillisNumber(newTatUs)), ':now': c.now, ':ttl': ttlAfter(newTatUs) },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+    c.signal,
+  );
+  table.hints.remember(c.tenantId, newTatUs);
+  return admitted(newTatUs, c.nowUs, c.p);
+}
+
+/** The write for a busy bucket: `SET tat = tat + I`, conditioned on `now < tat <= now + (b-1)I`. */
+async function busyWrite(table: LimiterTable, c: BucketCheck): Promise<RateLimitDecision> {
+  const { intervalUs: i, burst: b } = c.p;
+  const out = await update(
+    table,
+    {
+      TableName: table.tableName,
+      Key: c.Key,
+      UpdateExpression: 'SET #tat = #tat + :interval, #ttl = :ttl',
+      ConditionExpression: '#tat > :now AND #tat <= :max',
+      ExpressionAttributeNames: NAMES,
+      ExpressionAttributeValues: {
+        ':interval': N(microsToMillisNumber(i)),
+        ':now': c.now,
+        ':max': N(microsToMillisNumber(c.nowUs + (b - 1) * i)),
+        ':ttl': ttlAfter(c.nowUs + b * i),
+      },
+      ReturnValues: 'UPDATED_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+    c.signal,
+  );
+  // The write succeeded, so the new tat is in (now + I, now + bI]; the answer says exactly where.
+  const newTatUs = tatOf(out.Attributes);
+  if (newTatUs === null) throw new RateLimiterStateError();
+  table.hints.remember(c.tenantId, newTatUs);
+  return admitted(newTatUs, c.nowUs, c.p);
+}
+
+/** The stored tat a conditional write failed on (`null`: no bucket), from the failure's ALL_OLD item or a read. */
+async function tatAfterFailedWrite(
+  table: LimiterTable,
+  c: BucketCheck,
+  err: { Item?: Record<string, AttributeValue> },
+  idle: boolean,
+): Promise<number | null> {
+  if (err.Item) return tatOf(err.Item);
+  if (!idle) return null; // the busy write failed with no item: there is no bucket (yet)
+  // The idle write fails only on an existing numeric tat: no ALL_OLD item means the table did not return
+  // it (an emulator without ReturnValuesOnConditionCheckFailure). Read it, consistently.
+  const read = new GetItemCommand({ TableName: table.tableName, Key: c.Key, ConsistentRead: true });
+  const got = await table.dynamodb.send(read, sendOptions(c.signal));
+  return tatOf(got.Item);
+}
+
+/** The monthly quota: one conditional `ADD count 1`; a denial when the month's count is already at the quota. */
+async function monthWindow(
+  table: LimiterTable,
+  tenantId: string,
+  quota: number,
+  nowMs: number,
+  signal: AbortSignal | undefined,
+): Promise<RateLimitDecision | undefined> {
+  const m = utcMonth(nowMs);
+  const key = monthlyQuotaItemKey(tenantId, m.month);
+  try {
+    await update(
+      table,
+      {
+        TableName: table.tableName,
+        Key: { pk: { S: key.pk }, sk: { S: key.sk } },
+        UpdateExpression: 'ADD #count :one SET #ttl = :ttl',
+        ConditionExpression: 'attribute_not_exists(#count) OR #count < :quota',
+        ExpressionAttributeNames: { '#count': 'count', '#ttl': TTL_ATTRIBUTE },
+        ExpressionAttributeValues: { ':one': N(1), ':quota': N(quota), ':ttl': N(m.nextMonthStartSeconds + MONTH_TTL_MARGIN_SECONDS) },
+      },
+      signal,
+    );
+    return undefined;
+  } catch (err) {
+    if (!conditionFailed(err)) throw err;
+    return { allowed: false, limit: quota, remaining: 0, resetSeconds: m.secondsToNext, retryAfterSeconds: m.secondsToNext, window: 'month' };
+  }
 }
