@@ -24,7 +24,10 @@ function spec(keys: IssuerSpec['keys']): IssuerSpec {
   };
 }
 
-const jwk = (kid: string) => ({ ...(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }) as object), kid, alg: 'ES256', use: 'sig' });
+function jwk(kid: string): Record<string, unknown> {
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return { ...(publicKey.export({ format: 'jwk' }) as object), kid, alg: 'ES256', use: 'sig' };
+}
 
 describe('remoteJwks', () => {
   let server: JwksServer | undefined;
