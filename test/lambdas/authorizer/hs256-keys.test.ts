@@ -51,7 +51,7 @@ async function refusal(p: Promise<unknown>): Promise<{ code: string; detail: unk
   throw new Error('did not reject');
 }
 
-describe('Hs256Keys', () => {
+describe('Hs256Keys: reading, key identity and freshness', () => {
   it('reads the issuer secret with its TTL and the stale bound, current version only', async () => {
     const { state, keys } = store();
     state.secrets.set('supa-jwt', randomBytes(32));
@@ -106,6 +106,9 @@ describe('Hs256Keys', () => {
     expect(renewed).toBe(key);
   });
 
+});
+
+describe('Hs256Keys: refusals', () => {
   it('refuses a secret that cannot be read as JWT_SECRET_UNAVAILABLE, keeping the cause', async () => {
     const { state, keys } = store();
     state.failing = true;
