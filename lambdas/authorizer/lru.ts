@@ -1,5 +1,6 @@
 /**
- * A bounded least-recently-used cache with a time to live per entry, for the stores' record caches.
+ * A bounded least-recently-used cache with a time to live per entry, for the stores' record caches and the JWT
+ * verifier's verified tokens (jwt.ts: entries with no TTL; each hit re-checks the token's own time claims).
  *
  * A Map finds entries; a doubly linked list through them keeps the order of use, so a hit, an insert and an
  * eviction are each O(1). (Evicting with a Map's `keys().next()` is not: V8 walks every deleted slot from the front
@@ -48,7 +49,8 @@ export class TtlLru<K, V> {
 
   /**
    * Stores `value` under `key` for `ttlMs` milliseconds from now, as the most recently used entry; evicts the least
-   * recently used entry when the cache is full. A TTL that is not positive stores nothing (and drops an older entry).
+   * recently used entry when the cache is full. A TTL that is not positive stores nothing (and drops an older entry);
+   * a TTL of Infinity keeps the entry until it is evicted or deleted.
    */
   set(key: K, value: V, ttlMs: number): void {
     const existing = this.nodes.get(key);

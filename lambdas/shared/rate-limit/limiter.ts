@@ -22,10 +22,7 @@
  * - a race (another writer moved tat between our read and our write) costs one more call, bounded by maxAttempts.
  * - a tier with a monthly quota: one more call (`ADD count 1` conditioned on `count < quota`), only when admitted.
  *
- * Times are whole microseconds inside (exact integer arithmetic in JavaScript) and milliseconds with at most three
- * decimals in the table (exact decimal arithmetic in DynamoDB). The interval is rounded UP to a whole microsecond
- * (60,000,000 / r, exact for every r dividing 60,000,000, e.g. 100 or 1,000 per minute), so rounding can only make
- * the limiter stricter, never admit more than the rate.
+ * The arithmetic, and how times are written in the table, are in gcra.ts.
  */
 import {
   type AttributeValue,
@@ -35,6 +32,21 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { TTL_ATTRIBUTE } from '../../../contract/table';
+import {
+  type GcraParams,
+  type RateLimitDecision,
+  type RateLimitPolicy,
+  US_PER_MS,
+  US_PER_SECOND,
+  admitted,
+  denied,
+  gcraParams,
+  microsToMillisNumber,
+  millisNumberToMicros,
+  utcMonth,
+} from './gcra';
+
+export type { RateLimitDecision, RateLimitPolicy } from './gcra';
 
 export const RATE_LIMIT_PK_PREFIX = 'RATE#';
 export const RATE_LIMIT_BUCKET_SK = 'BUCKET';
@@ -47,31 +59,6 @@ export const monthlyQuotaItemKey = (tenantId: string, month: string) => ({
   pk: `${RATE_LIMIT_PK_PREFIX}${tenantId}`,
   sk: `${RATE_LIMIT_MONTH_SK_PREFIX}${month}`,
 });
-
-/** What a tier allows: a sustained rate, a burst, and optionally a number of requests per calendar month (UTC). */
-export interface RateLimitPolicy {
-  /** Sustained rate: integer >= 1. */
-  readonly requestsPerMinute: number;
-  /** Bucket capacity: how many requests an idle tenant may send at once. Integer >= 1. */
-  readonly burst: number;
-  /** Requests per calendar month (UTC); absent = no monthly quota. */
-  readonly monthlyQuota?: number;
-}
-
-/** The limiter's answer, in the units of the RateLimit-* and Retry-After headers (integers). */
-export interface RateLimitDecision {
-  readonly allowed: boolean;
-  /** The burst (bucket capacity) for the minute window; the quota for the month window. */
-  readonly limit: number;
-  /** Requests that could still be sent right now (after this one, when admitted). */
-  readonly remaining: number;
-  /** Seconds until the bucket is full again (month window: until the quota renews), rounded up. */
-  readonly resetSeconds: number;
-  /** On a denial: whole seconds (>= 1) after which a request will be admitted (minute window) or the quota renews. */
-  readonly retryAfterSeconds?: number;
-  /** Which limit decided: the per-minute bucket, or (a denial only) the monthly quota. */
-  readonly window: 'minute' | 'month';
-}
 
 export interface CheckOptions {
   /** Aborts the DynamoDB calls (e.g. `AbortSignal.timeout(ms)`); the check then rejects. */
@@ -110,112 +97,10 @@ export class RateLimiterStateError extends Error {
   }
 }
 
-const US_PER_MS = 1000;
-const US_PER_SECOND = 1_000_000;
-const US_PER_MINUTE = 60 * US_PER_SECOND;
 /** Idle buckets are deleted by TTL this long after they are full again (covers clock skew between writers). */
 const TTL_MARGIN_SECONDS = 300;
 /** Month items outlive their month by this much, so last month's count can still be read. */
 const MONTH_TTL_MARGIN_SECONDS = 35 * 24 * 3600;
-
-/** GCRA parameters in whole microseconds. */
-export interface GcraParams {
-  readonly intervalUs: number;
-  readonly burst: number;
-}
-
-/** The emission interval of `requestsPerMinute`, rounded up to a whole microsecond (never admits more than the rate). */
-export function intervalMicros(requestsPerMinute: number): number {
-  if (!Number.isInteger(requestsPerMinute) || requestsPerMinute < 1) {
-    throw new RangeError(`requestsPerMinute must be an integer >= 1, got ${requestsPerMinute}`);
-  }
-  return Math.ceil(US_PER_MINUTE / requestsPerMinute);
-}
-
-export function gcraParams(policy: RateLimitPolicy): GcraParams {
-  if (!Number.isInteger(policy.burst) || policy.burst < 1) throw new RangeError(`burst must be an integer >= 1, got ${policy.burst}`);
-  return { intervalUs: intervalMicros(policy.requestsPerMinute), burst: policy.burst };
-}
-
-const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
-
-/** The decision for an admitted request that moved the bucket to `newTatUs` at `nowUs`. */
-export function admitted(newTatUs: number, nowUs: number, p: GcraParams): RateLimitDecision {
-  const { intervalUs: i, burst: b } = p;
-  const ahead = newTatUs - nowUs;
-  return {
-    allowed: true,
-    limit: b,
-    remaining: Math.max(0, Math.floor((b * i - ahead) / i)),
-    resetSeconds: Math.max(0, ceilDiv(ahead, US_PER_SECOND)),
-    window: 'minute',
-  };
-}
-
-/**
- * The decision for a request denied at `nowUs` by a bucket at `tatUs` (tat - now > (b-1)I). It would be admitted
- * at tat - (b-1)I: Retry-After is that, rounded up to a whole second (at least 1), so honouring it always succeeds
- * unless someone else spends the capacity first.
- */
-export function denied(tatUs: number, nowUs: number, p: GcraParams): RateLimitDecision {
-  const { intervalUs: i, burst: b } = p;
-  const waitUs = tatUs - (b - 1) * i - nowUs;
-  return {
-    allowed: false,
-    limit: b,
-    remaining: 0,
-    resetSeconds: Math.max(0, ceilDiv(tatUs - nowUs, US_PER_SECOND)),
-    retryAfterSeconds: Math.max(1, ceilDiv(waitUs, US_PER_SECOND)),
-    window: 'minute',
-  };
-}
-
-/**
- * One GCRA step in memory: the reference model the DynamoDB implementation follows (and the tests compare it with).
- * `tatUs` undefined = no bucket yet.
- */
-export function gcraStep(tatUs: number | undefined, nowUs: number, p: GcraParams): { decision: RateLimitDecision; tatUs: number | undefined } {
-  const next = Math.max(tatUs ?? nowUs, nowUs) + p.intervalUs;
-  if (next - nowUs <= p.burst * p.intervalUs) return { decision: admitted(next, nowUs, p), tatUs: next };
-  return { decision: denied(tatUs!, nowUs, p), tatUs };
-}
-
-/** Microseconds as a DynamoDB number of milliseconds with at most three decimals, exactly. */
-export function microsToMillisNumber(us: number): string {
-  if (!Number.isSafeInteger(us) || us < 0) throw new RangeError(`time out of range: ${us} us`);
-  const ms = Math.floor(us / US_PER_MS);
-  const frac = us % US_PER_MS;
-  return frac === 0 ? String(ms) : `${ms}.${String(frac).padStart(3, '0').replace(/0+$/, '')}`;
-}
-
-/**
- * A DynamoDB number of milliseconds back to whole microseconds, parsed as a decimal (no floating-point error). A
- * value with more than three decimals (not written by this module) is rounded up, so it errs on the strict side.
- */
-export function millisNumberToMicros(n: string): number | undefined {
-  const m = /^(\d+)(?:\.(\d*))?$/.exec(n.trim());
-  if (!m) {
-    // DynamoDB answers in plain decimal notation; anything else is read approximately.
-    const ms = Number(n);
-    return Number.isFinite(ms) && ms >= 0 ? Math.ceil(ms * US_PER_MS) : undefined;
-  }
-  const frac = m[2] ?? '';
-  const us = Number(m[1]) * US_PER_MS + Number(frac.slice(0, 3).padEnd(3, '0')) + (/[1-9]/.test(frac.slice(3)) ? 1 : 0);
-  return Number.isSafeInteger(us) ? us : undefined;
-}
-
-/** `yyyy-mm` of a time in UTC, and the seconds from it to the first instant of the next month. */
-export function utcMonth(nowMs: number): { month: string; secondsToNext: number; nextMonthStartSeconds: number } {
-  const d = new Date(nowMs);
-  const y = d.getUTCFullYear();
-  const m = d.getUTCMonth();
-  const next = Date.UTC(y, m + 1, 1);
-  return {
-    month: `${String(y).padStart(4, '0')}-${String(m + 1).padStart(2, '0')}`,
-    secondsToNext: Math.max(1, Math.ceil((next - nowMs) / 1000)),
-    nextMonthStartSeconds: next / 1000,
-  };
-}
 
 // By name, not instanceof: a second copy of the SDK in a bundle would have its own class.
 function conditionFailed(err: unknown): err is { name: 'ConditionalCheckFailedException'; Item?: Record<string, AttributeValue> } {
@@ -241,120 +126,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const maxAttempts = options.maxAttempts ?? 4;
   const hintCapacity = options.hintCapacity ?? 10_000;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 2) throw new RangeError('maxAttempts must be an integer >= 2');
-  // Tenant -> the largest tat seen. tat never decreases, so this is a lower bound of the stored value: it only ever
-  // picks which conditional write to try first, never decides anything by itself.
-  const hints = new Map<string, number>();
-  const remember = (tenantId: string, tatUs: number) => {
-    const known = hints.get(tenantId);
-    hints.delete(tenantId);
-    hints.set(tenantId, Math.max(known ?? 0, tatUs));
-    if (hints.size > hintCapacity) hints.delete(hints.keys().next().value!);
-  };
-
-  const send = (input: UpdateItemCommandInput, signal: AbortSignal | undefined) =>
-    dynamodb.send(new UpdateItemCommand(input), signal ? { abortSignal: signal } : {});
-
-  async function minute(tenantId: string, p: GcraParams, nowUs: number, signal: AbortSignal | undefined): Promise<RateLimitDecision> {
-    const key = rateLimitItemKey(tenantId);
-    const Key = { pk: { S: key.pk }, sk: { S: key.sk } };
-    const { intervalUs: i, burst: b } = p;
-    const now = N(microsToMillisNumber(nowUs));
-    const hint = hints.get(tenantId);
-    let idle = hint !== undefined && hint <= nowUs;
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      // The TTL must never fall before the new tat, or DynamoDB could delete a bucket that still holds back requests.
-      const newTatBoundUs = idle ? nowUs + i : nowUs + b * i;
-      const ttl = N(Math.ceil(newTatBoundUs / US_PER_SECOND) + TTL_MARGIN_SECONDS);
-      try {
-        if (idle) {
-          const newTatUs = nowUs + i;
-          await send(
-            {
-              TableName: tableName,
-              Key,
-              UpdateExpression: 'SET #tat = :tat, #ttl = :ttl',
-              ConditionExpression: 'attribute_not_exists(#tat) OR #tat <= :now',
-              ExpressionAttributeNames: NAMES,
-              ExpressionAttributeValues: { ':tat': N(microsToMillisNumber(newTatUs)), ':now': now, ':ttl': ttl },
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            },
-            signal,
-          );
-          remember(tenantId, newTatUs);
-          return admitted(newTatUs, nowUs, p);
-        }
-        const out = await send(
-          {
-            TableName: tableName,
-            Key,
-            UpdateExpression: 'SET #tat = #tat + :interval, #ttl = :ttl',
-            ConditionExpression: '#tat > :now AND #tat <= :max',
-            ExpressionAttributeNames: NAMES,
-            ExpressionAttributeValues: {
-              ':interval': N(microsToMillisNumber(i)),
-              ':now': now,
-              ':max': N(microsToMillisNumber(nowUs + (b - 1) * i)),
-              ':ttl': ttl,
-            },
-            ReturnValues: 'UPDATED_NEW',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          },
-          signal,
-        );
-        // The write succeeded, so the new tat is in (now + I, now + bI]; the answer says exactly where.
-        const newTatUs = tatOf(out.Attributes);
-        if (newTatUs === null) throw new RateLimiterStateError();
-        remember(tenantId, newTatUs);
-        return admitted(newTatUs, nowUs, p);
-      } catch (err) {
-        if (!conditionFailed(err)) throw err;
-        let tatUs: number | null;
-        if (err.Item) tatUs = tatOf(err.Item);
-        else if (!idle) tatUs = null; // the busy write failed with no item: there is no bucket (yet)
-        else {
-          // The idle write fails only on an existing numeric tat: no ALL_OLD item means the table did not return
-          // it (an emulator without ReturnValuesOnConditionCheckFailure). Read it, consistently.
-          const read = new GetItemCommand({ TableName: tableName, Key, ConsistentRead: true });
-          const got = await dynamodb.send(read, signal ? { abortSignal: signal } : {});
-          tatUs = tatOf(got.Item);
-        }
-        if (tatUs !== null) remember(tenantId, tatUs);
-        if (tatUs === null || tatUs <= nowUs) {
-          // Missing or idle bucket. If the idle write itself just failed on this, the item must be malformed.
-          if (idle && tatUs !== null) throw new RateLimiterStateError();
-          idle = true;
-        } else if (tatUs > nowUs + (b - 1) * i) {
-          // Over the limit: the stored tat gives the exact wait, with no further call.
-          return denied(tatUs, nowUs, p);
-        } else {
-          idle = false;
-        }
-      }
-    }
-    throw new RateLimiterContentionError(maxAttempts);
-  }
-
-  async function month(tenantId: string, quota: number, nowMs: number, signal: AbortSignal | undefined): Promise<RateLimitDecision | undefined> {
-    const m = utcMonth(nowMs);
-    const key = monthlyQuotaItemKey(tenantId, m.month);
-    try {
-      await send(
-        {
-          TableName: tableName,
-          Key: { pk: { S: key.pk }, sk: { S: key.sk } },
-          UpdateExpression: 'ADD #count :one SET #ttl = :ttl',
-          ConditionExpression: 'attribute_not_exists(#count) OR #count < :quota',
-          ExpressionAttributeNames: { '#count': 'count', '#ttl': TTL_ATTRIBUTE },
-          ExpressionAttributeValues: { ':one': N(1), ':quota': N(quota), ':ttl': N(m.nextMonthStartSeconds + MONTH_TTL_MARGIN_SECONDS) },
-        },
-        signal,
-      );
-      return undefined;
-    } catch (err) {
-      if (!conditionFailed(err)) throw err;
-      return { allowed: false, limit: quota, remaining: 0, resetSeconds: m.secondsToNext, retryAfterSeconds: m.secondsToNext, window: 'month' };
-    }
-  }
+  const table: LimiterTable = { dynamodb, tableName, maxAttempts, hints: new TatHints(hintCapacity) };
 
   return {
     async check(tenantId, policy, checkOptions = {}) {
@@ -362,10 +134,193 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       const p = gcraParams(policy);
       const nowMs = clock();
       const nowUs = Math.round(nowMs * US_PER_MS);
-      const decision = await minute(tenantId, p, nowUs, checkOptions.signal);
+      const decision = await minuteWindow(table, tenantId, p, nowUs, checkOptions.signal);
       // The quota counts admitted requests only; a request the quota refuses has still used its place in the bucket.
       if (!decision.allowed || policy.monthlyQuota === undefined) return decision;
-      return (await month(tenantId, policy.monthlyQuota, nowMs, checkOptions.signal)) ?? decision;
+      return (await monthWindow(table, tenantId, policy.monthlyQuota, nowMs, checkOptions.signal)) ?? decision;
     },
   };
+}
+
+/**
+ * Tenant -> the largest tat seen. tat never decreases, so this is a lower bound of the stored value: it only ever
+ * picks which conditional write to try first, never decides anything by itself. Holds `capacity` tenants; the one
+ * remembered longest ago goes first.
+ */
+class TatHints {
+  private readonly tats = new Map<string, number>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(tenantId: string): number | undefined {
+    return this.tats.get(tenantId);
+  }
+
+  remember(tenantId: string, tatUs: number): void {
+    const known = this.tats.get(tenantId);
+    this.tats.delete(tenantId);
+    this.tats.set(tenantId, Math.max(known ?? 0, tatUs));
+    if (this.tats.size > this.capacity) this.tats.delete(this.tats.keys().next().value!);
+  }
+}
+
+/** What one limiter instance works with: its table, its options, and its memory of recent buckets. */
+interface LimiterTable {
+  readonly dynamodb: DynamoDBClient;
+  readonly tableName: string;
+  readonly maxAttempts: number;
+  readonly hints: TatHints;
+}
+
+/** One check's view of a tenant's bucket: its key, the tier's parameters and the time of the request. */
+interface BucketCheck {
+  readonly tenantId: string;
+  readonly Key: Record<string, AttributeValue>;
+  readonly p: GcraParams;
+  readonly nowUs: number;
+  /** `nowUs` as the table's number of milliseconds. */
+  readonly now: AttributeValue;
+  readonly signal: AbortSignal | undefined;
+}
+
+const sendOptions = (signal: AbortSignal | undefined) => (signal ? { abortSignal: signal } : {});
+
+const update = (table: LimiterTable, input: UpdateItemCommandInput, signal: AbortSignal | undefined) =>
+  table.dynamodb.send(new UpdateItemCommand(input), sendOptions(signal));
+
+// The TTL must never fall before the new tat, or DynamoDB could delete a bucket that still holds back requests.
+const ttlAfter = (newTatBoundUs: number) => N(Math.ceil(newTatBoundUs / US_PER_SECOND) + TTL_MARGIN_SECONDS);
+
+/**
+ * The per-minute bucket: conditional writes, at most `maxAttempts`, starting with the one the remembered tat points
+ * to. Resolves to the decision; rejects with RateLimiterContentionError, RateLimiterStateError or the table's error.
+ */
+async function minuteWindow(
+  table: LimiterTable,
+  tenantId: string,
+  p: GcraParams,
+  nowUs: number,
+  signal: AbortSignal | undefined,
+): Promise<RateLimitDecision> {
+  const key = rateLimitItemKey(tenantId);
+  const Key = { pk: { S: key.pk }, sk: { S: key.sk } };
+  const bucket: BucketCheck = { tenantId, Key, p, nowUs, now: N(microsToMillisNumber(nowUs)), signal };
+  const { intervalUs: i, burst: b } = p;
+  const hint = table.hints.get(tenantId);
+  let idle = hint !== undefined && hint <= nowUs;
+  for (let attempt = 0; attempt < table.maxAttempts; attempt++) {
+    try {
+      return idle ? await idleWrite(table, bucket) : await busyWrite(table, bucket);
+    } catch (err) {
+      if (!conditionFailed(err)) throw err;
+      const tatUs = await tatAfterFailedWrite(table, bucket, err, idle);
+      if (tatUs !== null) table.hints.remember(tenantId, tatUs);
+      if (tatUs === null || tatUs <= nowUs) {
+        // Missing or idle bucket. If the idle write itself just failed on this, the item must be malformed.
+        if (idle && tatUs !== null) throw new RateLimiterStateError();
+        idle = true;
+      } else if (tatUs > nowUs + (b - 1) * i) {
+        // Over the limit: the stored tat gives the exact wait, with no further call.
+        return denied(tatUs, nowUs, p);
+      } else {
+        idle = false;
+      }
+    }
+  }
+  throw new RateLimiterContentionError(table.maxAttempts);
+}
+
+/** The write for an idle or missing bucket (tat <= now): `SET tat = now + I`, conditioned on `tat <= now`. */
+async function idleWrite(table: LimiterTable, c: BucketCheck): Promise<RateLimitDecision> {
+  const newTatUs = c.nowUs + c.p.intervalUs;
+  await update(
+    table,
+    {
+      TableName: table.tableName,
+      Key: c.Key,
+      UpdateExpression: 'SET #tat = :tat, #ttl = :ttl',
+      ConditionExpression: 'attribute_not_exists(#tat) OR #tat <= :now',
+      ExpressionAttributeNames: NAMES,
+      ExpressionAttributeValues: { ':tat': N(microsToMillisNumber(newTatUs)), ':now': c.now, ':ttl': ttlAfter(newTatUs) },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+    c.signal,
+  );
+  table.hints.remember(c.tenantId, newTatUs);
+  return admitted(newTatUs, c.nowUs, c.p);
+}
+
+/** The write for a busy bucket: `SET tat = tat + I`, conditioned on `now < tat <= now + (b-1)I`. */
+async function busyWrite(table: LimiterTable, c: BucketCheck): Promise<RateLimitDecision> {
+  const { intervalUs: i, burst: b } = c.p;
+  const out = await update(
+    table,
+    {
+      TableName: table.tableName,
+      Key: c.Key,
+      UpdateExpression: 'SET #tat = #tat + :interval, #ttl = :ttl',
+      ConditionExpression: '#tat > :now AND #tat <= :max',
+      ExpressionAttributeNames: NAMES,
+      ExpressionAttributeValues: {
+        ':interval': N(microsToMillisNumber(i)),
+        ':now': c.now,
+        ':max': N(microsToMillisNumber(c.nowUs + (b - 1) * i)),
+        ':ttl': ttlAfter(c.nowUs + b * i),
+      },
+      ReturnValues: 'UPDATED_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+    c.signal,
+  );
+  // The write succeeded, so the new tat is in (now + I, now + bI]; the answer says exactly where.
+  const newTatUs = tatOf(out.Attributes);
+  if (newTatUs === null) throw new RateLimiterStateError();
+  table.hints.remember(c.tenantId, newTatUs);
+  return admitted(newTatUs, c.nowUs, c.p);
+}
+
+/** The stored tat a conditional write failed on (`null`: no bucket), from the failure's ALL_OLD item or a read. */
+async function tatAfterFailedWrite(
+  table: LimiterTable,
+  c: BucketCheck,
+  err: { Item?: Record<string, AttributeValue> },
+  idle: boolean,
+): Promise<number | null> {
+  if (err.Item) return tatOf(err.Item);
+  if (!idle) return null; // the busy write failed with no item: there is no bucket (yet)
+  // The idle write fails only on an existing numeric tat: no ALL_OLD item means the table did not return
+  // it (an emulator without ReturnValuesOnConditionCheckFailure). Read it, consistently.
+  const read = new GetItemCommand({ TableName: table.tableName, Key: c.Key, ConsistentRead: true });
+  const got = await table.dynamodb.send(read, sendOptions(c.signal));
+  return tatOf(got.Item);
+}
+
+/** The monthly quota: one conditional `ADD count 1`; a denial when the month's count is already at the quota. */
+async function monthWindow(
+  table: LimiterTable,
+  tenantId: string,
+  quota: number,
+  nowMs: number,
+  signal: AbortSignal | undefined,
+): Promise<RateLimitDecision | undefined> {
+  const m = utcMonth(nowMs);
+  const key = monthlyQuotaItemKey(tenantId, m.month);
+  try {
+    await update(
+      table,
+      {
+        TableName: table.tableName,
+        Key: { pk: { S: key.pk }, sk: { S: key.sk } },
+        UpdateExpression: 'ADD #count :one SET #ttl = :ttl',
+        ConditionExpression: 'attribute_not_exists(#count) OR #count < :quota',
+        ExpressionAttributeNames: { '#count': 'count', '#ttl': TTL_ATTRIBUTE },
+        ExpressionAttributeValues: { ':one': N(1), ':quota': N(quota), ':ttl': N(m.nextMonthStartSeconds + MONTH_TTL_MARGIN_SECONDS) },
+      },
+      signal,
+    );
+    return undefined;
+  } catch (err) {
+    if (!conditionFailed(err)) throw err;
+    return { allowed: false, limit: quota, remaining: 0, resetSeconds: m.secondsToNext, retryAfterSeconds: m.secondsToNext, window: 'month' };
+  }
 }

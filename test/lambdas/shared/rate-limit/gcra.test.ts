@@ -8,7 +8,6 @@ import {
   type GcraParams,
   type RateLimitDecision,
   admitted,
-  createRateLimiter,
   denied,
   gcraParams,
   gcraStep,
@@ -16,7 +15,8 @@ import {
   microsToMillisNumber,
   millisNumberToMicros,
   utcMonth,
-} from '../../../../lambdas/shared/rate-limit/limiter';
+} from '../../../../lambdas/shared/rate-limit/gcra';
+import { createRateLimiter } from '../../../../lambdas/shared/rate-limit/limiter';
 import { rateLimitTable, readBucket, settableClock, tenant } from './support';
 
 const S = 1_000_000; // microseconds per second

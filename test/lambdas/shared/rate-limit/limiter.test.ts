@@ -3,11 +3,11 @@
  * concurrent conditional writes, the monthly quota and the number of round trips.
  */
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { millisNumberToMicros } from '../../../../lambdas/shared/rate-limit/gcra';
 import {
   type RateLimitDecision,
   type RateLimitPolicy,
   createRateLimiter,
-  millisNumberToMicros,
   monthlyQuotaItemKey,
   rateLimitItemKey,
 } from '../../../../lambdas/shared/rate-limit/limiter';
