@@ -150,13 +150,13 @@ describe('verified-token cache: time claims on every hit', () => {
     expect(v.cacheStats().hits).toBe(1);
   });
 
-  it('is bounded, and evicts by CLOCK: a token used since the last sweep gets a second chance', async () => {
+  it('is bounded, and evicts the least recently used token: a token used again outlives older unused ones', async () => {
     const v = make({ tokenCacheEntries: 3 });
     const tokens = ['a', 'b', 'c', 'd', 'e'].map((sub) => es256(key, claims({ sub })));
     for (const t of tokens.slice(0, 3)) await v.verify(t);
     await v.verify(tokens[0]!); // a is used
 
-    await v.verify(tokens[3]!); // evicts b, the oldest unused
+    await v.verify(tokens[3]!); // evicts b, the least recently used
 
     expect(v.cacheStats()).toMatchObject({ size: 3, hits: 1 });
     await v.verify(tokens[0]!);
