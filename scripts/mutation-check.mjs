@@ -72,21 +72,21 @@ const MUTATIONS = [
   },
   {
     id: '5',
-    name: 'environment check (authorizer.ts: key environment vs deployment)',
+    name: 'environment check (api-keys.ts: key environment vs deployment)',
     patches: [
       {
-        file: 'lambdas/authorizer/authorizer.ts',
-        find: "if (parsed.key.environment !== config.environment) throw new AuthError('APIKEY_ENVIRONMENT_MISMATCH');",
+        file: 'lambdas/authorizer/api-keys.ts',
+        find: "if (parsed.key.environment !== this.environment) throw new AuthError('APIKEY_ENVIRONMENT_MISMATCH');",
         replace: '',
       },
     ],
   },
   {
     id: '5b',
-    name: 'environment check (authorizer.ts: stored record environment vs key)',
+    name: 'environment check (api-keys.ts: stored record environment vs key)',
     patches: [
       {
-        file: 'lambdas/authorizer/authorizer.ts',
+        file: 'lambdas/authorizer/api-keys.ts',
         find: "if (record.environment !== parsed.key.environment) throw new AuthError('APIKEY_ENVIRONMENT_MISMATCH', detail);",
         replace: '',
       },

@@ -88,7 +88,7 @@ function delivered(context: Record<string, string>): Record<string, unknown> {
   return { ...context, principalId: context.principalId, integrationLatency: 42 };
 }
 
-/** A user's context as the authorizer builds it (see `context()` in lambdas/authorizer/authorizer.ts). */
+/** A user's context as the authorizer builds it (see `context()` in lambdas/authorizer/answer.ts). */
 export function userAuthorizer(overrides: Record<string, string> = {}): Record<string, unknown> {
   const subject = overrides.subject ?? '6f1c3b2a-1111-4222-8333-944455556666';
   return delivered({

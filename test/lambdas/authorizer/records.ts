@@ -1,9 +1,11 @@
 import { type AttributeValue, DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { type MemberRole, TTL_ATTRIBUTE, memberIndexKey, memberItemKey, revokedSessionItemKey } from '../../../contract/table';
+import { hashApiKey } from '../../../contract/api-key';
+import { type MemberRole, TTL_ATTRIBUTE, apiKeyItemKey, memberIndexKey, memberItemKey, revokedSessionItemKey, tenantItemKey } from '../../../contract/table';
 
 /**
- * Member and revoked-session items on the emulator, written with the table's own key helpers (contract/table.ts),
- * as the management tools write them. Shared by the membership and session tests (authorizer and local gateway).
+ * API key, tenant, member and revoked-session items on the emulator, written with the table's own key helpers
+ * (contract/table.ts), as the management tools write them. Shared by the membership and session tests (authorizer
+ * and local gateway) and the unit tests of the authorizer's steps.
  */
 type Item = Record<string, AttributeValue>;
 
@@ -45,6 +47,16 @@ export async function revokeSession(tableName: string, issuer: string, sessionId
   await send((db) =>
     db.send(new PutItemCommand({ TableName: tableName, Item: { ...s(revokedSessionItemKey(issuer, sessionId)), revokedAt: { S: new Date().toISOString() }, ...ttlAttr } })),
   );
+}
+
+/** Writes an API key item under the key's hash; `attrs` are its string attributes (keyId, tenantId, status, ...). */
+export async function putApiKeyItem(tableName: string, key: string, attrs: Record<string, string>, extra: Item = {}): Promise<void> {
+  await send((db) => db.send(new PutItemCommand({ TableName: tableName, Item: { ...s(apiKeyItemKey(hashApiKey(key))), ...s(attrs), ...extra } })));
+}
+
+/** Writes a tenant item; `attrs` are its string attributes (status, tier, usageKey), as given (a bad one stays bad). */
+export async function putTenantItem(tableName: string, tenantId: string, attrs: Record<string, string>): Promise<void> {
+  await send((db) => db.send(new PutItemCommand({ TableName: tableName, Item: { ...s(tenantItemKey(tenantId)), tenantId: { S: tenantId }, ...s(attrs) } })));
 }
 
 function s(attrs: Record<string, string>): Item {

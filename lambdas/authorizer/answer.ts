@@ -1,0 +1,73 @@
+import type { APIGatewayAuthorizerResult } from 'aws-lambda';
+import type { TenantRecord } from '../../contract/table';
+import { AuthError } from './errors';
+import { type PolicyDocument, arnPrefix } from './policy';
+import { type Principal, principalId } from './principal';
+
+/**
+ * The stage's ARN prefix (`arn:aws:execute-api:region:account:apiId/stage`) of the request's method ARN: the policy
+ * covers every route of the stage. A method ARN that is not one is INTERNAL_ERROR (500): API Gateway always sends one.
+ */
+export function stagePrefix(event: { readonly methodArn?: string }): string {
+  const prefix = arnPrefix(event.methodArn ?? '');
+  if (!prefix) throw new AuthError('INTERNAL_ERROR', { cause: 'methodArn' });
+  return prefix;
+}
+
+/**
+ * The answer to a principal that passed every check: the policy for every route (API Gateway may cache it and reuse
+ * it on other methods), the context handed to handlers, and the tenant's usage-plan key when it has one.
+ */
+export function allowAnswer(principal: Principal, policyDocument: PolicyDocument, tenant: TenantRecord | undefined): APIGatewayAuthorizerResult {
+  return {
+    principalId: principalId(principal),
+    policyDocument,
+    context: context(principal, tenant),
+    ...(tenant?.usageKey ? { usageIdentifierKey: tenant.usageKey } : {}),
+  };
+}
+
+/** The answer to a refusal that is a 403: Deny on the whole stage (or on everything, without a usable method ARN). */
+export function denyAnswer(principal: Principal | undefined, methodArn: string): APIGatewayAuthorizerResult {
+  return { principalId: principal ? principalId(principal) : 'anonymous', policyDocument: denyAll(methodArn) };
+}
+
+/** The context handed to handlers: flat strings only (API Gateway refuses objects and arrays). */
+export function context(p: Principal, tenant: TenantRecord | undefined): Record<string, string> {
+  // Built in place rather than by spreading: this runs on every decision.
+  const c: Record<string, string> = {
+    kind: p.kind,
+    principalId: principalId(p),
+    tenantId: p.kind === 'service' || p.kind === 'signed' ? '' : (p.tenantId ?? ''),
+    scopes: p.scopes.join(' '),
+  };
+  if (tenant) c.tier = tenant.tier;
+  switch (p.kind) {
+    case 'user':
+      c.issuer = p.issuerId;
+      c.subject = p.subject;
+      c.roles = p.roles.join(' ');
+      if (p.email) c.email = p.email;
+      if (p.sessionId) c.sessionId = p.sessionId;
+      break;
+    case 'apiKey':
+      c.keyId = p.keyId;
+      break;
+    case 'service':
+      c.service = p.service;
+      break;
+    case 'signed':
+      c.signer = p.signer;
+      c.bodySha256 = p.bodySha256;
+      break;
+  }
+  return c;
+}
+
+function denyAll(methodArn: string): PolicyDocument {
+  const prefix = arnPrefix(methodArn ?? '');
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [prefix ? `${prefix}/*` : '*'] }],
+  };
+}

@@ -1,0 +1,96 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { TenantStore } from '../../../lambdas/authorizer/store';
+import { TenantCheck } from '../../../lambdas/authorizer/tenant-check';
+import { createTable, uniqueName } from '../../support/aws';
+import { countingClients } from '../../support/fixture';
+import { putTenantItem } from './records';
+import { LOOKUP, apiKey, reasonOf, refusalOf, service, signer, unreachableDynamoDb, user } from './steps';
+
+/** The tenant step alone: TenantCheck over a TenantStore on the emulator's table. */
+let tableName: string;
+let clients: ReturnType<typeof countingClients>;
+beforeAll(async () => {
+  tableName = await createTable(uniqueName('gatehouse-tenants'));
+  clients = countingClients();
+  await putTenantItem(tableName, 'acme', { status: 'active', tier: 'pro', usageKey: 'usage-acme' });
+  await putTenantItem(tableName, 'plain', { status: 'active', tier: 'default' });
+  await putTenantItem(tableName, 'frozen', { status: 'suspended', tier: 'default' });
+  await putTenantItem(tableName, 'garbled', { status: 'sleeping', tier: 'default' });
+});
+afterAll(() => {
+  clients.dynamodb.destroy();
+  clients.secretsManager.destroy();
+});
+beforeEach(() => clients.reset());
+
+function tenants(opts: { requireUsageKey?: boolean; client?: DynamoDBClient; verify?: boolean } = {}) {
+  const client = opts.client ?? clients.dynamodb;
+  const store = opts.verify === false ? undefined : new TenantStore(() => client, tableName, LOOKUP, Date.now);
+  return new TenantCheck(store, { requireUsageKey: opts.requireUsageKey ?? false });
+}
+
+describe('tenant step', () => {
+  it("answers a user's and an API key's active tenant with its record", async () => {
+    const record = { tenantId: 'acme', status: 'active', tier: 'pro', usageKey: 'usage-acme' };
+
+    await expect(tenants().tenantOf(user({ tenantId: 'acme' }))).resolves.toEqual(record);
+    await expect(tenants().tenantOf(apiKey({ tenantId: 'acme' }))).resolves.toEqual(record);
+  });
+
+  it('reads nothing for services and signers, which belong to no tenant', async () => {
+    await expect(tenants().tenantOf(service())).resolves.toBeUndefined();
+    await expect(tenants().tenantOf(signer())).resolves.toBeUndefined();
+    expect(clients.count('GetItemCommand')).toBe(0);
+  });
+
+  it('lets a user whose issuer does not require a tenant through without one', async () => {
+    await expect(tenants().tenantOf(user({ tenantId: undefined, tenantRequired: false }))).resolves.toBeUndefined();
+    expect(clients.count('GetItemCommand')).toBe(0);
+  });
+
+  it('refuses a user who must have a tenant and has none as TENANT_MISSING', async () => {
+    expect(await reasonOf(() => tenants().tenantOf(user({ tenantId: undefined, tenantRequired: true })))).toBe('TENANT_MISSING');
+  });
+
+  it('refuses a tenant with no record as TENANT_UNKNOWN', async () => {
+    expect(await reasonOf(() => tenants().tenantOf(user({ tenantId: 'nobody' })))).toBe('TENANT_UNKNOWN');
+  });
+
+  it('refuses a suspended tenant as TENANT_SUSPENDED', async () => {
+    expect(await reasonOf(() => tenants().tenantOf(apiKey({ tenantId: 'frozen' })))).toBe('TENANT_SUSPENDED');
+  });
+
+  it('refuses a tenant with no usage-plan key as TENANT_NOT_ONBOARDED only when the configuration requires one', async () => {
+    expect(await reasonOf(() => tenants({ requireUsageKey: true }).tenantOf(user({ tenantId: 'plain' })))).toBe('TENANT_NOT_ONBOARDED');
+    await expect(tenants().tenantOf(user({ tenantId: 'plain' }))).resolves.toMatchObject({ tenantId: 'plain' });
+    await expect(tenants({ requireUsageKey: true }).tenantOf(user({ tenantId: 'acme' }))).resolves.toMatchObject({ tenantId: 'acme' });
+  });
+
+  it('takes the tenant id as it is, reading nothing, when tenants are not verified', async () => {
+    await expect(tenants({ verify: false }).tenantOf(user({ tenantId: 'nobody' }))).resolves.toBeUndefined();
+    expect(clients.count('GetItemCommand')).toBe(0);
+  });
+
+  it('still refuses a user who must have a tenant and has none when tenants are not verified', async () => {
+    expect(await reasonOf(() => tenants({ verify: false }).tenantOf(user({ tenantId: undefined, tenantRequired: true })))).toBe('TENANT_MISSING');
+  });
+
+  it('fails closed as TENANT_STORE_UNAVAILABLE on a record it cannot decode, naming the field', async () => {
+    const refusal = await refusalOf(() => tenants().tenantOf(user({ tenantId: 'garbled' })));
+
+    expect(refusal.code).toBe('TENANT_STORE_UNAVAILABLE');
+    expect(refusal.detail).toEqual({ tenantId: 'garbled', field: 'status' });
+  });
+
+  it('fails closed as TENANT_STORE_UNAVAILABLE when the table cannot be read', async () => {
+    const client = unreachableDynamoDb();
+    try {
+      const refusal = await refusalOf(() => tenants({ client }).tenantOf(user({ tenantId: 'acme' })));
+
+      expect(refusal.code).toBe('TENANT_STORE_UNAVAILABLE');
+      expect(refusal.outcome).toBe('error');
+    } finally {
+      client.destroy();
+    }
+  });
+});
