@@ -99,8 +99,8 @@ const MUTATIONS = [
     patches: [
       {
         file: 'lambdas/authorizer/service-secrets.ts',
-        find: 'ok = timingSafeEqual(sha256(c), presented) || ok;',
-        replace: "ok = sha256(c).toString('hex') === presented.toString('hex') || ok;",
+        find: 'timingSafeEqual(sha256(c), digest) || ok',
+        replace: 'sha256(c).equals(digest) || ok',
       },
     ],
   },
