@@ -2,38 +2,27 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { generateApiKey } from '../../../contract/api-key';
 import { ApiKeyVerifier } from '../../../lambdas/authorizer/api-keys';
 import { ApiKeyStore } from '../../../lambdas/authorizer/store';
-import { createTable, uniqueName } from '../../support/aws';
-import { countingClients } from '../../support/fixture';
+import { uniqueName } from '../../support/aws';
 import { putApiKeyItem } from './records';
-import { LOOKUP, reasonOf, refusalOf, unreachableDynamoDb } from './steps';
+import { emulatorTable, LOOKUP, reasonOf, refusalOf, unreachableDynamoDb } from './steps';
 
 /**
  * The API-key step alone: ApiKeyVerifier over an ApiKeyStore on the emulator's table. Shape, checksum and environment
  * are decided before the table is read; the record decides the rest.
  */
-let tableName: string;
-let clients: ReturnType<typeof countingClients>;
-beforeAll(async () => {
-  tableName = await createTable(uniqueName('gatehouse-keys'));
-  clients = countingClients();
-});
-afterAll(() => {
-  clients.dynamodb.destroy();
-  clients.secretsManager.destroy();
-});
-beforeEach(() => clients.reset());
+const env = emulatorTable('gatehouse-keys');
 
 const NOW = Date.UTC(2030, 0, 1);
 function verifier(opts: { client?: DynamoDBClient; now?: () => number; environment?: 'live' | 'test' } = {}) {
-  const client = opts.client ?? clients.dynamodb;
+  const client = opts.client ?? env.clients.dynamodb;
   const now = opts.now ?? (() => NOW);
-  return new ApiKeyVerifier(new ApiKeyStore(() => client, tableName, LOOKUP, now), { prefix: 'gh', environment: opts.environment ?? 'live' }, now);
+  return new ApiKeyVerifier(new ApiKeyStore(() => client, env.tableName, LOOKUP, now), { prefix: 'gh', environment: opts.environment ?? 'live' }, now);
 }
 const ACTIVE = { tenantId: 'acme', status: 'active', environment: 'live', name: 'ci', createdAt: '2029-01-01T00:00:00Z' };
 async function storedKey(attrs: Record<string, string> = {}, expiresAt?: number) {
   const key = generateApiKey('gh', 'live');
   const keyId = `key_${uniqueName('k')}`;
-  await putApiKeyItem(tableName, key, { keyId, ...ACTIVE, ...attrs }, {
+  await putApiKeyItem(env.tableName, key, { keyId, ...ACTIVE, ...attrs }, {
     scopes: { L: [{ S: 'customers:read' }] },
     ...(expiresAt !== undefined ? { expiresAt: { N: String(expiresAt) } } : {}),
   });
@@ -53,16 +42,16 @@ describe('API-key step', () => {
     const testKey = generateApiKey('gh', 'test');
 
     expect(await reasonOf(() => verifier().verify(testKey))).toBe('APIKEY_ENVIRONMENT_MISMATCH');
-    expect(clients.count('GetItemCommand')).toBe(0);
+    expect(env.clients.count('GetItemCommand')).toBe(0);
   });
 
   it('refuses a key with a broken checksum as APIKEY_CHECKSUM_INVALID without reading the table', async () => {
     const { key } = await storedKey();
     const broken = `${key.slice(0, -1)}${key.endsWith('0') ? '1' : '0'}`;
-    clients.reset();
+    env.clients.reset();
 
     expect(await reasonOf(() => verifier().verify(broken))).toBe('APIKEY_CHECKSUM_INVALID');
-    expect(clients.count('GetItemCommand')).toBe(0);
+    expect(env.clients.count('GetItemCommand')).toBe(0);
   });
 
   it('refuses a key with another prefix as APIKEY_PREFIX_UNKNOWN', async () => {

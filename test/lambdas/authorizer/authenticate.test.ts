@@ -1,43 +1,16 @@
 import { generateApiKey } from '../../../contract/api-key';
-import { type AuthorizerConfigInput, parseConfig } from '../../../contract/config';
+import type { AuthorizerConfigInput } from '../../../contract/config';
 import { authenticate } from '../../../lambdas/authorizer/authenticate';
-import { buildCollaborators } from '../../../lambdas/authorizer/collaborators';
-import { createTable, uniqueName } from '../../support/aws';
-import { authorizerEvent, countingClients } from '../../support/fixture';
-import { reasonOf } from './steps';
+import { authorizerEvent } from '../../support/fixture';
+import { emulatorTable, reasonOf, wiredCollaborators } from './steps';
 
 /**
  * The authentication step alone: a credential goes to the verifier of its kind, and a kind the configuration does not
  * enable is refused before any parsing or I/O. The verifiers are wired as the authorizer wires them (collaborators.ts).
  */
-let tableName: string;
-let clients: ReturnType<typeof countingClients>;
-beforeAll(async () => {
-  tableName = await createTable(uniqueName('gatehouse-authenticate'));
-  clients = countingClients();
-});
-afterAll(() => {
-  clients.dynamodb.destroy();
-  clients.secretsManager.destroy();
-});
-beforeEach(() => clients.reset());
+const env = emulatorTable('gatehouse-authenticate');
 
-const SUPABASE = { type: 'supabase', url: 'https://abcd.supabase.co', hs256SecretId: 'jwt', jwks: false } as const;
-function wire(overrides: Partial<AuthorizerConfigInput> = {}) {
-  const config = parseConfig({
-    environment: 'live',
-    tableName,
-    issuers: [SUPABASE],
-    apiKeys: { prefix: 'gh' },
-    services: [{ name: 'billing', secretId: 'svc' }],
-    routes: [
-      { method: 'GET', path: '/v1/me', accepts: ['user', 'apiKey'] },
-      { method: 'POST', path: '/internal/jobs', accepts: ['service'] },
-    ],
-    ...overrides,
-  });
-  return buildCollaborators(config, { dynamodb: clients.dynamodb, secretsManager: clients.secretsManager, logger: { info() {}, warn() {}, error() {} } });
-}
+const wire = (overrides: Partial<AuthorizerConfigInput> = {}) => wiredCollaborators(env, overrides);
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJl';
 const EVENT = authorizerEvent({});
 
@@ -46,21 +19,21 @@ describe('authentication step', () => {
     const { verifiers } = wire({ issuers: [], routes: [{ method: 'GET', path: '/v1/me', accepts: ['apiKey'] }] });
 
     expect(await reasonOf(() => authenticate(verifiers, { kind: 'jwt', token: JWT, source: 'header' }, EVENT))).toBe('CREDENTIAL_UNRECOGNIZED');
-    expect(clients.calls).toEqual([]);
+    expect(env.clients.calls).toEqual([]);
   });
 
   it('refuses an API key as CREDENTIAL_UNRECOGNIZED, before parsing it, when API keys are not configured', async () => {
     const { verifiers } = wire({ apiKeys: undefined, routes: [{ method: 'GET', path: '/v1/me', accepts: ['user'] }] });
 
     expect(await reasonOf(() => authenticate(verifiers, { kind: 'apiKey', key: generateApiKey('zz', 'test') }, EVENT))).toBe('CREDENTIAL_UNRECOGNIZED');
-    expect(clients.calls).toEqual([]);
+    expect(env.clients.calls).toEqual([]);
   });
 
   it('hands an API key to the API-key verifier, which looks it up', async () => {
     const { verifiers } = wire();
 
     expect(await reasonOf(() => authenticate(verifiers, { kind: 'apiKey', key: generateApiKey('gh', 'live') }, EVENT))).toBe('APIKEY_NOT_FOUND');
-    expect(clients.count('GetItemCommand')).toBe(1);
+    expect(env.clients.count('GetItemCommand')).toBe(1);
   });
 
   it('hands a service credential to the service verifier', async () => {

@@ -1,29 +1,17 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SessionCheck } from '../../../lambdas/authorizer/session-check';
 import { RevokedSessionStore } from '../../../lambdas/authorizer/store';
-import { createTable, uniqueName } from '../../support/aws';
-import { countingClients } from '../../support/fixture';
 import { revokeSession } from './records';
-import { LOOKUP, reasonOf, refusalOf, unreachableDynamoDb, user } from './steps';
+import { emulatorTable, LOOKUP, reasonOf, refusalOf, unreachableDynamoDb, user } from './steps';
 
 /** The session deny-list step alone: SessionCheck over the supabase issuer's RevokedSessionStore on the emulator. */
-let tableName: string;
-let clients: ReturnType<typeof countingClients>;
-beforeAll(async () => {
-  tableName = await createTable(uniqueName('gatehouse-sessions'));
-  clients = countingClients();
-});
-afterAll(() => {
-  clients.dynamodb.destroy();
-  clients.secretsManager.destroy();
-});
-beforeEach(() => clients.reset());
+const env = emulatorTable('gatehouse-sessions');
 
 const NOW = Date.UTC(2030, 0, 1);
 function check(opts: { client?: DynamoDBClient; now?: () => number } = {}) {
-  const client = opts.client ?? clients.dynamodb;
+  const client = opts.client ?? env.clients.dynamodb;
   const now = opts.now ?? (() => NOW);
-  return new SessionCheck(new Map([['supabase', new RevokedSessionStore(() => client, tableName, 'supabase', LOOKUP, now)]]), now);
+  return new SessionCheck(new Map([['supabase', new RevokedSessionStore(() => client, env.tableName, 'supabase', LOOKUP, now)]]), now);
 }
 let n = 0;
 const session = () => `sess-${process.pid}-${n++}`;
@@ -31,12 +19,12 @@ const session = () => `sess-${process.pid}-${n++}`;
 describe('session deny-list step', () => {
   it('lets a session that is not on the list through', async () => {
     await expect(check().check(user({ sessionId: session() }))).resolves.toBeUndefined();
-    expect(clients.count('GetItemCommand')).toBe(1);
+    expect(env.clients.count('GetItemCommand')).toBe(1);
   });
 
   it('refuses a session revoked for good as SESSION_REVOKED', async () => {
     const sessionId = session();
-    await revokeSession(tableName, 'supabase', sessionId);
+    await revokeSession(env.tableName, 'supabase', sessionId);
 
     expect(await reasonOf(() => check().check(user({ sessionId })))).toBe('SESSION_REVOKED');
   });
@@ -44,7 +32,7 @@ describe('session deny-list step', () => {
   it("refuses a revoked session until its item's ttl, then lets it through (DynamoDB deletes expired items late)", async () => {
     const sessionId = session();
     const ttl = NOW / 1000 + 30;
-    await revokeSession(tableName, 'supabase', sessionId, ttl);
+    await revokeSession(env.tableName, 'supabase', sessionId, ttl);
 
     expect(await reasonOf(() => check({ now: () => ttl * 1000 - 1 }).check(user({ sessionId })))).toBe('SESSION_REVOKED');
     await expect(check({ now: () => ttl * 1000 }).check(user({ sessionId }))).resolves.toBeUndefined();
@@ -55,13 +43,13 @@ describe('session deny-list step', () => {
 
     expect(refusal.code).toBe('SESSION_MISSING');
     expect(refusal.detail).toEqual({ issuer: 'supabase' });
-    expect(clients.count('GetItemCommand')).toBe(0);
+    expect(env.clients.count('GetItemCommand')).toBe(0);
   });
 
   it('does not look up users of issuers without a deny list, session id or not', async () => {
     await expect(check().check(user({ issuerId: 'corp', sessionId: undefined }))).resolves.toBeUndefined();
     await expect(check().check(user({ issuerId: 'corp', sessionId: session() }))).resolves.toBeUndefined();
-    expect(clients.count('GetItemCommand')).toBe(0);
+    expect(env.clients.count('GetItemCommand')).toBe(0);
   });
 
   it('fails closed as SESSION_STORE_UNAVAILABLE when the deny list cannot be read', async () => {

@@ -1,31 +1,21 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TenantStore } from '../../../lambdas/authorizer/store';
 import { TenantCheck } from '../../../lambdas/authorizer/tenant-check';
-import { createTable, uniqueName } from '../../support/aws';
-import { countingClients } from '../../support/fixture';
 import { putTenantItem } from './records';
-import { LOOKUP, apiKey, reasonOf, refusalOf, service, signer, unreachableDynamoDb, user } from './steps';
+import { LOOKUP, apiKey, emulatorTable, reasonOf, refusalOf, service, signer, unreachableDynamoDb, user } from './steps';
 
 /** The tenant step alone: TenantCheck over a TenantStore on the emulator's table. */
-let tableName: string;
-let clients: ReturnType<typeof countingClients>;
+const env = emulatorTable('gatehouse-tenants');
 beforeAll(async () => {
-  tableName = await createTable(uniqueName('gatehouse-tenants'));
-  clients = countingClients();
-  await putTenantItem(tableName, 'acme', { status: 'active', tier: 'pro', usageKey: 'usage-acme' });
-  await putTenantItem(tableName, 'plain', { status: 'active', tier: 'default' });
-  await putTenantItem(tableName, 'frozen', { status: 'suspended', tier: 'default' });
-  await putTenantItem(tableName, 'garbled', { status: 'sleeping', tier: 'default' });
+  await putTenantItem(env.tableName, 'acme', { status: 'active', tier: 'pro', usageKey: 'usage-acme' });
+  await putTenantItem(env.tableName, 'plain', { status: 'active', tier: 'default' });
+  await putTenantItem(env.tableName, 'frozen', { status: 'suspended', tier: 'default' });
+  await putTenantItem(env.tableName, 'garbled', { status: 'sleeping', tier: 'default' });
 });
-afterAll(() => {
-  clients.dynamodb.destroy();
-  clients.secretsManager.destroy();
-});
-beforeEach(() => clients.reset());
 
 function tenants(opts: { requireUsageKey?: boolean; client?: DynamoDBClient; verify?: boolean } = {}) {
-  const client = opts.client ?? clients.dynamodb;
-  const store = opts.verify === false ? undefined : new TenantStore(() => client, tableName, LOOKUP, Date.now);
+  const client = opts.client ?? env.clients.dynamodb;
+  const store = opts.verify === false ? undefined : new TenantStore(() => client, env.tableName, LOOKUP, Date.now);
   return new TenantCheck(store, { requireUsageKey: opts.requireUsageKey ?? false });
 }
 
@@ -40,12 +30,12 @@ describe('tenant step', () => {
   it('reads nothing for services and signers, which belong to no tenant', async () => {
     await expect(tenants().tenantOf(service())).resolves.toBeUndefined();
     await expect(tenants().tenantOf(signer())).resolves.toBeUndefined();
-    expect(clients.count('GetItemCommand')).toBe(0);
+    expect(env.clients.count('GetItemCommand')).toBe(0);
   });
 
   it('lets a user whose issuer does not require a tenant through without one', async () => {
     await expect(tenants().tenantOf(user({ tenantId: undefined, tenantRequired: false }))).resolves.toBeUndefined();
-    expect(clients.count('GetItemCommand')).toBe(0);
+    expect(env.clients.count('GetItemCommand')).toBe(0);
   });
 
   it('refuses a user who must have a tenant and has none as TENANT_MISSING', async () => {
@@ -68,7 +58,7 @@ describe('tenant step', () => {
 
   it('takes the tenant id as it is, reading nothing, when tenants are not verified', async () => {
     await expect(tenants({ verify: false }).tenantOf(user({ tenantId: 'nobody' }))).resolves.toBeUndefined();
-    expect(clients.count('GetItemCommand')).toBe(0);
+    expect(env.clients.count('GetItemCommand')).toBe(0);
   });
 
   it('still refuses a user who must have a tenant and has none when tenants are not verified', async () => {
