@@ -16,7 +16,7 @@ import { SecretStore } from './secrets';
 import { ServiceSecretVerifier } from './service-secrets';
 import { SessionCheck } from './session-check';
 import { NonceStore, SignedRequestVerifier } from './signed-requests';
-import { ApiKeyStore, MemberStore, RevokedSessionStore, TenantStore } from './store';
+import { ApiKeyStore, type CachedLookupOptions, MemberStore, RevokedSessionStore, TenantStore } from './store';
 import { TenantCheck } from './tenant-check';
 import { TenantHeader } from './tenant-header';
 
@@ -95,14 +95,7 @@ export function buildCollaborators(config: AuthorizerConfig, deps: AuthorizerDep
 
 function buildStores(config: AuthorizerConfig, issuerSpecs: readonly IssuerSpec[], dynamodb: () => DynamoDBClient, now: () => number): Stores {
   const table = config.tableName;
-  const apiKeys =
-    config.apiKeys && table
-      ? new ApiKeyStore(dynamodb, table, {
-          maxEntries: config.apiKeys.cacheMaxEntries,
-          ttlSeconds: config.apiKeys.cacheTtlSeconds,
-          negativeTtlSeconds: config.apiKeys.negativeCacheTtlSeconds,
-        }, now)
-      : undefined;
+  const apiKeys = config.apiKeys && table ? new ApiKeyStore(dynamodb, table, lookupOptions(config.apiKeys), now) : undefined;
   const tenants =
     config.tenants.verify && table
       ? new TenantStore(dynamodb, table, {
@@ -111,14 +104,7 @@ function buildStores(config: AuthorizerConfig, issuerSpecs: readonly IssuerSpec[
           negativeTtlSeconds: Math.min(config.tenants.cacheTtlSeconds, 10),
         }, now)
       : undefined;
-  const members =
-    config.membership && table
-      ? new MemberStore(dynamodb, table, {
-          maxEntries: config.membership.cacheMaxEntries,
-          ttlSeconds: config.membership.cacheTtlSeconds,
-          negativeTtlSeconds: config.membership.negativeCacheTtlSeconds,
-        }, now)
-      : undefined;
+  const members = config.membership && table ? new MemberStore(dynamodb, table, lookupOptions(config.membership), now) : undefined;
   // One deny list per issuer that asks for it, each with the issuer's own cache TTL (hits and misses alike).
   const revokedSessions = new Map<string, RevokedSessionStore>();
   for (const spec of issuerSpecs) {
@@ -150,4 +136,9 @@ function buildVerifiers(config: AuthorizerConfig, issuerSpecs: readonly IssuerSp
     now,
   );
   return { jwt, apiKeys, services, signed };
+}
+
+/** A record cache's settings as the configuration writes them (`apiKeys`, `membership`). */
+function lookupOptions(c: { cacheMaxEntries: number; cacheTtlSeconds: number; negativeCacheTtlSeconds: number }): CachedLookupOptions {
+  return { maxEntries: c.cacheMaxEntries, ttlSeconds: c.cacheTtlSeconds, negativeTtlSeconds: c.negativeCacheTtlSeconds };
 }

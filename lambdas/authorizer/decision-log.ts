@@ -3,7 +3,7 @@ import { JsonFragment, type LogFields, type Logger } from '../../contract/log';
 import { emfFields } from '../shared/metrics';
 import type { Credential } from './classify';
 import type { AuthError, ReasonCode } from './errors';
-import type { Principal } from './principal';
+import { type Principal, principalId } from './principal';
 import type { PolicyAnswer } from './policy-memo';
 
 /** How a decision ended: an Allow, a Deny policy (403), a 401, or a 500. */
@@ -87,9 +87,9 @@ function principalFields(p: Principal): LogFields {
     case 'apiKey':
       return { principalId: p.keyId, keyId: p.keyId, tenantId: p.tenantId };
     case 'service':
-      return { principalId: `service:${p.service}`, service: p.service };
+      return { principalId: principalId(p), service: p.service };
     case 'signed':
-      return { principalId: `signer:${p.signer}`, signer: p.signer };
+      return { principalId: principalId(p), signer: p.signer };
   }
 }
 
