@@ -14,6 +14,7 @@ import { type LogFields, type Logger, jsonLogger } from '../contract/log';
 import { apiKeyItemKey, tenantItemKey } from '../contract/table';
 import { createGatehouseTable } from '../local/create-table';
 import { ASYMMETRIC, type Alg, type AsymmetricAlg, type JwksServer, type SigningKey, asymmetricKey, hs256Key, nowSeconds, signJwt, startJwksServer } from './keys';
+import { SERVICE_NAME_HEADER } from '../contract/headers';
 
 export const ARN_PREFIX = 'arn:aws:execute-api:us-east-1:123456789012:bench12345/prod';
 export const AUDIENCE = 'gatehouse-bench';
@@ -116,7 +117,7 @@ export function authorizerEvent(headers: Record<string, string>, method = 'GET',
 
 export const bearer = (value: string) => authorizerEvent({ Authorization: `Bearer ${value}` });
 export const serviceEvent = (service: string, secret: string) =>
-  authorizerEvent({ Authorization: `Bearer ${secret}`, 'X-Service-Name': service }, 'POST', '/internal/jobs');
+  authorizerEvent({ Authorization: `Bearer ${secret}`, [SERVICE_NAME_HEADER]: service }, 'POST', '/internal/jobs');
 
 export interface Service {
   readonly name: string;

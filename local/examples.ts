@@ -1,4 +1,5 @@
 import type { DemoCredentials } from './provision';
+import { SERVICE_NAME_HEADER } from '../contract/headers';
 
 /** A request a newcomer can paste, and what it answers. */
 export interface RequestExample {
@@ -40,7 +41,7 @@ export function demoRequests(c: DemoCredentials): RequestExample[] {
       expect: 202,
       method: 'POST',
       path: '/internal/jobs',
-      headers: { ...bearer(c.serviceSecret), 'X-Service-Name': c.serviceName, 'Content-Type': 'application/json' },
+      headers: { ...bearer(c.serviceSecret), [SERVICE_NAME_HEADER]: c.serviceName, 'Content-Type': 'application/json' },
       body: { job: 'nightly-report' },
     },
     { title: "A tenant admin lists its own tenant's API keys (self-service; never the keys themselves)", expect: 200, method: 'GET', path: '/v1/api-keys', headers: bearer(c.userTokenHs256) },
