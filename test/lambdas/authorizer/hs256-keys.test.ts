@@ -2,30 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { AuthError } from '../../../lambdas/authorizer/errors';
 import { Hs256Keys, MIN_HS256_SECRET_BYTES } from '../../../lambdas/authorizer/hs256-keys';
 import type { IssuerSpec } from '../../../lambdas/authorizer/issuers';
+import { issuerSpec } from './issuer-spec';
 import type { SecretReadOptions, SecretVersions } from '../../../lambdas/authorizer/secrets';
 
 const T0 = 1_750_000_000_000;
 const TTL_SECONDS = 300;
 
 function spec(id: string, secretId = `${id}-jwt`): IssuerSpec {
-  return {
+  return issuerSpec({
     id,
     issuer: `https://${id}.supabase.co/auth/v1`,
     algorithms: ['HS256'],
     keys: { hs256SecretId: secretId },
-    clockToleranceSeconds: 30,
-    maxTokenAgeSeconds: 0,
-    requiredClaims: [],
-    requiredClaimValues: {},
-    claims: { subject: 'sub' },
-    tenantRequired: false,
     secretCacheTtlSeconds: TTL_SECONDS,
-    jwksTimeoutMs: 300,
-    jwksCooldownSeconds: 30,
-    jwksCacheMaxAgeSeconds: 600,
-    revokedSessions: false,
-    sessionCacheTtlSeconds: 60,
-  };
+  });
 }
 
 /** A SecretStore stand-in: answers what the test sets, each read a fresh Buffer stamped with the clock. */

@@ -1,6 +1,7 @@
 import { type KeyObject, createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { AuthError } from '../../../lambdas/authorizer/errors';
 import type { IssuerSpec } from '../../../lambdas/authorizer/issuers';
+import { issuerSpec } from './issuer-spec';
 import { JwtVerifier, type JwtVerifierDeps, remoteJwks } from '../../../lambdas/authorizer/jwt';
 import { type JwksServer, startJwksServer } from '../../support/jwt';
 
@@ -34,26 +35,13 @@ function hs256(secret: Buffer, claims: Record<string, unknown>): string {
 }
 
 function spec(rest: Partial<IssuerSpec>): IssuerSpec {
-  return {
-    id: 'oidc',
-    issuer: 'https://login.example/',
-    algorithms: ['ES256'],
-    keys: {},
+  return issuerSpec({
     audience: 'api',
-    clockToleranceSeconds: 30,
     maxTokenAgeSeconds: 3600,
     requiredClaims: ['sub', 'exp'],
-    requiredClaimValues: {},
     claims: { subject: 'sub', tenant: 'org', scopes: 'scope' },
-    tenantRequired: false,
-    secretCacheTtlSeconds: 300,
-    jwksTimeoutMs: 300,
-    jwksCooldownSeconds: 30,
-    jwksCacheMaxAgeSeconds: 600,
-    revokedSessions: false,
-    sessionCacheTtlSeconds: 60,
     ...rest,
-  };
+  });
 }
 
 const claims = (over: Record<string, unknown> = {}) => ({ iss: 'https://login.example/', sub: 'u-1', aud: 'api', org: 'acme', scope: 'a:read', iat: T0, exp: T0 + 600, ...over });

@@ -1,28 +1,21 @@
 import { AuthError } from '../../../lambdas/authorizer/errors';
 import type { IssuerSpec } from '../../../lambdas/authorizer/issuers';
+import { issuerSpec } from './issuer-spec';
 import { type JwtClaims, compileClaimRules, userPrincipal } from '../../../lambdas/authorizer/jwt-principal';
 
 function spec(rest: Partial<IssuerSpec> = {}): IssuerSpec {
-  return {
+  return issuerSpec({
     id: 'supa',
     issuer: 'https://abcd.supabase.co/auth/v1',
     algorithms: ['HS256'],
     keys: { hs256SecretId: 'supa-jwt' },
-    clockToleranceSeconds: 30,
-    maxTokenAgeSeconds: 0,
     requiredClaims: ['sub', 'exp'],
     requiredClaimValues: { role: 'authenticated' },
     claims: { subject: 'sub', tenant: 'app_metadata.tenant_id', scopes: 'scope', roles: 'app_metadata.roles', email: 'email', session: 'session_id' },
     anonymous: { claim: 'is_anonymous', allow: false },
     tenantRequired: true,
-    secretCacheTtlSeconds: 300,
-    jwksTimeoutMs: 300,
-    jwksCooldownSeconds: 30,
-    jwksCacheMaxAgeSeconds: 600,
-    revokedSessions: false,
-    sessionCacheTtlSeconds: 60,
     ...rest,
-  };
+  });
 }
 
 const claims = (over: JwtClaims = {}): JwtClaims => ({

@@ -1,28 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { IssuerSpec } from '../../../lambdas/authorizer/issuers';
+import { issuerSpec } from './issuer-spec';
 import { remoteJwks } from '../../../lambdas/authorizer/remote-jwks';
 import { type JwksServer, startJwksServer } from '../../support/jwt';
 
-function spec(keys: IssuerSpec['keys']): IssuerSpec {
-  return {
-    id: 'oidc',
-    issuer: 'https://login.example/',
-    algorithms: ['ES256'],
-    keys,
-    clockToleranceSeconds: 30,
-    maxTokenAgeSeconds: 0,
-    requiredClaims: [],
-    requiredClaimValues: {},
-    claims: { subject: 'sub' },
-    tenantRequired: false,
-    secretCacheTtlSeconds: 300,
-    jwksTimeoutMs: 300,
-    jwksCooldownSeconds: 30,
-    jwksCacheMaxAgeSeconds: 600,
-    revokedSessions: false,
-    sessionCacheTtlSeconds: 60,
-  };
-}
+const spec = (keys: IssuerSpec['keys']): IssuerSpec => issuerSpec({ keys });
 
 function jwk(kid: string): Record<string, unknown> {
   const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
