@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { CLAIM_NAME_MESSAGE, CLAIM_NAME_PATTERN, MAX_CLAIM_DEPTH } from './claim-path';
 import { COOKIE_NAME_MESSAGE, COOKIE_NAME_PATTERN, HEADER_NAME_MESSAGE, HEADER_NAME_PATTERN, SCOPE_MESSAGE, SCOPE_PATTERN } from './patterns';
 
 /**
@@ -15,8 +16,10 @@ export const matching = (pattern: RegExp, message?: string) => z.string().check(
 /** A string of `min` to `max` characters. */
 export const text = (min: number, max?: number) => z.string().check(z.minLength(min), ...(max === undefined ? [] : [z.maxLength(max)]));
 export const scope = matching(SCOPE_PATTERN, SCOPE_MESSAGE);
-// A dotted path into the claims, each segment an own property (never walks the prototype chain).
-export const claimPath = matching(/^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$/, 'a claim path is dotted names, e.g. app_metadata.tenant_id');
+/** One claim's name, verbatim (`custom:tenant_id`, `https://example.com/roles`). */
+export const claimName = matching(CLAIM_NAME_PATTERN, CLAIM_NAME_MESSAGE);
+/** A claim path (contract/claim-path.ts): a dotted path of plain names or one verbatim name, or an array of names. */
+export const claimPath = z.union([claimName, z.array(claimName).check(z.minLength(1), z.maxLength(MAX_CLAIM_DEPTH))]);
 export const httpsUrl = z.url().check(
   z.refine(
     (u) => u.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(u),
