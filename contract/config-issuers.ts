@@ -1,45 +1,17 @@
 import * as z from 'zod/mini';
-import { claimPath, httpsUrl, int, matching, seconds, secretId, text } from './config-fields';
-import { ISSUER_ID_PATTERN } from './patterns';
+import { claimRoot } from './claim-path';
+import { claimName, claimPath, httpsUrl, matching, secretId, text } from './config-fields';
+import { commonIssuerFields } from './issuer-fields';
+import { type PresetIssuer, checkPreset, presetIssuers, presetSchemas } from './issuer-presets';
 
 /**
- * The JWT issuers of the configuration: the presets (supabase, workos) and any OIDC issuer, each with its own key
- * source and pinned algorithms, chosen by exact `iss`.
+ * The JWT issuers of the configuration: the presets (supabase, workos here; cognito, auth0, clerk, entra in
+ * issuer-presets.ts) and any OIDC issuer, each with its own key source and pinned algorithms, chosen by exact `iss`.
  */
 
 export const JWT_ALGORITHMS = ['HS256', 'RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'] as const;
 export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 const ASYMMETRIC: ReadonlySet<JwtAlgorithm> = new Set(['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA']);
-
-const jwksOptions = {
-  /** Abort a JWKS fetch after this long; the request fails closed (500) rather than waiting. */
-  jwksTimeoutMs: z._default(int(100, 10_000), 1500),
-  /** At most one refetch per this many seconds, however many unknown `kid`s arrive. */
-  jwksCooldownSeconds: z._default(seconds(3600), 30),
-  /** Refetch the JWKS when the cached copy is older than this, even if every `kid` is known. */
-  jwksCacheMaxAgeSeconds: z._default(seconds(86_400), 600),
-};
-
-const commonIssuerFields = {
-  /** A short name for logs and the `issuer` context value; defaults to the issuer type. */
-  id: z.optional(matching(ISSUER_ID_PATTERN)),
-  clockToleranceSeconds: z._default(seconds(300), 30),
-  /** Maximum age from `iat`; `iat` becomes required. 0 turns the check off. */
-  maxTokenAgeSeconds: z._default(seconds(30 * 86_400), 86_400),
-  /** A user whose token names no tenant is refused (403) unless this is false. */
-  tenantRequired: z._default(z.boolean(), true),
-  /** Seconds an HS256 secret read from Secrets Manager is used before it is read again. */
-  secretCacheTtlSeconds: z._default(seconds(86_400), 300),
-  /**
-   * Session deny list: refuse (401) a token whose session id has a revoked-session item in the table (Supabase
-   * access tokens stay valid after sign-out until `exp`; this ends them early). A token without a session id is
-   * then refused too (fail closed). Supabase maps `session_id`, WorkOS `sid`; an oidc issuer needs `claims.session`.
-   */
-  revokedSessions: z._default(z.boolean(), false),
-  /** How long one deny-list answer (revoked or not) is reused per session id. */
-  sessionCacheTtlSeconds: z._default(seconds(3600), 30),
-  ...jwksOptions,
-};
 
 const supabaseIssuer = z.strictObject({
   type: z.literal('supabase'),
@@ -62,8 +34,13 @@ const supabaseIssuer = z.strictObject({
 const workosIssuer = z.strictObject({
   type: z.literal('workos'),
   clientId: matching(/^[A-Za-z0-9_]{1,128}$/),
-  /** Defaults to https://api.workos.com/user_management/<clientId>. */
-  issuer: z.optional(httpsUrl),
+  /**
+   * The `iss` of the environment's access tokens. Defaults to https://api.workos.com/user_management/<clientId>;
+   * set it when the tokens say otherwise (environments created before mid-2025 issue https://api.workos.com, and a
+   * custom authentication domain issues its own URL): decode one of your tokens and copy its `iss`. A list accepts
+   * each (for example both while an environment moves to its custom domain).
+   */
+  issuer: z.optional(z.union([httpsUrl, z.array(httpsUrl).check(z.minLength(1), z.maxLength(10))])),
   /** Defaults to https://api.workos.com/sso/jwks/<clientId>. */
   jwksUrl: z.optional(httpsUrl),
   /** WorkOS access tokens may carry no `aud`; set this to require one. */
@@ -82,8 +59,16 @@ const oidcIssuer = z.strictObject({
   issuer: text(1, 512),
   keys: oidcKeys,
   algorithms: z.array(z.enum(JWT_ALGORITHMS)).check(z.minLength(1)),
-  /** Required for generic issuers: without an audience check, a token minted for another app would pass. */
-  audience: z.union([text(1), z.array(text(1)).check(z.minLength(1))]),
+  /**
+   * Required unless `client` pins the app: without either, a token minted for another app of the same issuer would
+   * pass. A string `aud` must be one of these; an array `aud` must contain one.
+   */
+  audience: z.optional(z.union([text(1), z.array(text(1)).check(z.minLength(1))])),
+  /**
+   * For issuers whose access tokens name the app in another claim than `aud` (`client_id`, `azp`, `cid`): that claim
+   * must be a string equal to one of `allowed`.
+   */
+  client: z.optional(z.strictObject({ claim: claimPath, allowed: z.array(text(1)).check(z.minLength(1)) })),
   claims: z._default(
     z.strictObject({
       subject: z._default(claimPath, 'sub'),
@@ -96,12 +81,12 @@ const oidcIssuer = z.strictObject({
     { subject: 'sub' },
   ),
   requiredClaims: z._default(z.array(claimPath), []),
-  /** Claims that must hold exactly this value, e.g. `{ "token_use": "access" }`. */
-  requiredClaimValues: z._default(z.record(claimPath, z.union([z.string(), z.boolean(), z.number()])), {}),
+  /** Claims that must hold exactly this value, e.g. `{ "token_use": "access" }` (keys are claim paths as strings). */
+  requiredClaimValues: z._default(z.record(claimName, z.union([z.string(), z.boolean(), z.number()])), {}),
   ...commonIssuerFields,
 });
 
-export const issuerSchema = z.discriminatedUnion('type', [supabaseIssuer, workosIssuer, oidcIssuer]);
+export const issuerSchema = z.discriminatedUnion('type', [supabaseIssuer, workosIssuer, oidcIssuer, ...presetSchemas]);
 
 export type IssuerConfig = z.output<typeof issuerSchema>;
 
@@ -114,13 +99,17 @@ export function checkIssuer(iss: IssuerConfig, issue: (path: (string | number)[]
     if (!iss.hs256SecretId && !iss.jwks) issue([], 'a supabase issuer needs hs256SecretId, jwks, or both');
     // Users can edit their own user_metadata: nothing that decides access may come from there.
     for (const field of ['tenantClaim', 'scopesClaim', 'rolesClaim'] as const) {
-      if (iss[field]?.split('.')[0] === 'user_metadata') issue([field], 'user_metadata is editable by the user; use app_metadata');
+      if (iss[field] !== undefined && claimRoot(iss[field]) === 'user_metadata') issue([field], 'user_metadata is editable by the user; use app_metadata');
     }
   }
   if (iss.revokedSessions && iss.type === 'oidc' && !iss.claims.session) {
     issue(['revokedSessions'], 'needs claims.session: the claim that holds the session id');
   }
+  if (iss.type === 'cognito' || iss.type === 'auth0' || iss.type === 'clerk' || iss.type === 'entra') checkPreset(iss, issue);
   if (iss.type !== 'oidc') return;
+  if (iss.audience === undefined && iss.client === undefined && !CLIENT_CLAIMS.some((c) => c in iss.requiredClaimValues)) {
+    issue(['audience'], 'required unless `client` (or requiredClaimValues on client_id or azp) pins the app: without either, a token minted for another app would pass');
+  }
   const hasHs = iss.algorithms.includes('HS256');
   const hasAsym = iss.algorithms.some((a) => ASYMMETRIC.has(a));
   if ('hs256SecretId' in iss.keys ? hasAsym : hasHs) {
@@ -135,15 +124,20 @@ export function checkIssuer(iss: IssuerConfig, issue: (path: (string | number)[]
   }
 }
 
-/** The exact `iss` and log id of an issuer, with the presets' defaults applied. */
-export function issuerIdentity(iss: IssuerConfig): { id: string; issuer: string } {
+/** Claims that name the app a token was minted for when `aud` does not (OAuth access tokens of some issuers). */
+const CLIENT_CLAIMS = ['client_id', 'azp', 'cid', 'appid'];
+
+/** The log id of an issuer and every exact `iss` it accepts (one, except an Entra issuer with several tenants). */
+export function issuerIdentity(iss: IssuerConfig): { id: string; issuers: readonly string[] } {
   switch (iss.type) {
     case 'supabase':
-      return { id: iss.id ?? 'supabase', issuer: `${trimSlash(iss.url)}/auth/v1` };
+      return { id: iss.id ?? 'supabase', issuers: [`${trimSlash(iss.url)}/auth/v1`] };
     case 'workos':
-      return { id: iss.id ?? 'workos', issuer: iss.issuer ?? `https://api.workos.com/user_management/${iss.clientId}` };
+      return { id: iss.id ?? 'workos', issuers: typeof iss.issuer === 'string' ? [iss.issuer] : (iss.issuer ?? [`https://api.workos.com/user_management/${iss.clientId}`]) };
     case 'oidc':
-      return { id: iss.id ?? 'oidc', issuer: iss.issuer };
+      return { id: iss.id ?? 'oidc', issuers: [iss.issuer] };
+    default:
+      return { id: iss.id ?? iss.type, issuers: presetIssuers(iss satisfies PresetIssuer) };
   }
 }
 

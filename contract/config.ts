@@ -191,8 +191,10 @@ function checkIssuers(c: Document, issue: Report): void {
   const ids = new Set<string>();
   c.issuers.forEach((iss, i) => {
     const spec = issuerIdentity(iss);
-    if (seen.has(spec.issuer)) issue(['issuers', i], 'duplicate issuer: each iss may appear once');
-    seen.add(spec.issuer);
+    for (const name of spec.issuers) {
+      if (seen.has(name)) issue(['issuers', i], 'duplicate issuer: each iss may appear once');
+      seen.add(name);
+    }
     if (ids.has(spec.id)) issue(['issuers', i, 'id'], 'duplicate issuer id: set a distinct id');
     ids.add(spec.id);
     checkIssuer(iss, (path, message) => issue(['issuers', i, ...path], message));

@@ -6,7 +6,7 @@ import { ApiKeyVerifier } from './api-keys';
 import type { Verifiers } from './authenticate';
 import { dynamodbClient, secretsManagerClient } from './aws';
 import { type RequestClassifier, requestClassifier } from './classify-request';
-import { type IssuerSpec, resolveIssuer } from './issuers';
+import { type IssuerSpec, resolveIssuers } from './issuers';
 import { type JwksGetterFactory, JwtVerifier, remoteJwks } from './jwt';
 import { MemberCheck } from './member-check';
 import { compileRoutes } from './policy';
@@ -74,7 +74,7 @@ export function buildCollaborators(config: AuthorizerConfig, deps: AuthorizerDep
   // JWKS) loads none. See ./aws.ts for the client options.
   const dynamodb = dynamodbClient(deps.dynamodb);
   const secrets = new SecretStore(secretsManagerClient(deps.secretsManager), now);
-  const issuerSpecs = config.issuers.map(resolveIssuer);
+  const issuerSpecs = config.issuers.flatMap(resolveIssuers);
   const stores = buildStores(config, issuerSpecs, dynamodb, now);
   const compiled = compileRoutes(config.routes);
   const routes = new RouteIndex(config.routes);

@@ -30,11 +30,17 @@ export const REASONS = {
   JWT_EXPIRED: 'unauthorized',
   JWT_NOT_YET_VALID: 'unauthorized',
   JWT_TOO_OLD: 'unauthorized',
+  JWT_LIFETIME_TOO_LONG: 'unauthorized',
   JWT_AUDIENCE_MISMATCH: 'unauthorized',
   JWT_CLAIM_MISSING: 'unauthorized',
   JWT_CLAIM_INVALID: 'unauthorized',
   JWT_ROLE_NOT_ALLOWED: 'unauthorized',
+  // The provider's other tokens: another kind (an id token for an access token, Entra v1.0), another app's.
+  JWT_TOKEN_TYPE_NOT_ALLOWED: 'unauthorized',
+  JWT_CLIENT_NOT_ALLOWED: 'unauthorized',
   JWT_ANONYMOUS_NOT_ALLOWED: 'forbidden',
+  // A signed-in user whose session still has tasks to do (Clerk: choose an organization, ...).
+  JWT_SESSION_PENDING: 'forbidden',
   JWT_KEYS_UNAVAILABLE: 'error',
   JWT_SECRET_UNAVAILABLE: 'error',
   // API keys.

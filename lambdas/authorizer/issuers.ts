@@ -1,50 +1,18 @@
 import { type IssuerConfig, type JwtAlgorithm, issuerIdentity, trimSlash } from '../../contract/config';
+import { resolvePreset } from './issuer-presets';
+import type { CommonSettings, IssuerSpec } from './issuer-spec';
 import type { JwkSetDocument } from './jws';
 
-/**
- * One trusted issuer with the presets resolved: its exact `iss`, its own key sources and pinned algorithms
- * (never shared with another issuer), and its rules for turning claims into a principal.
- */
-export interface IssuerSpec {
-  readonly id: string;
-  readonly issuer: string;
-  readonly algorithms: readonly JwtAlgorithm[];
-  readonly keys: {
-    readonly hs256SecretId?: string;
-    readonly jwksUrl?: string;
-    readonly jwks?: JwkSetDocument;
-  };
-  readonly audience?: string | string[];
-  readonly clockToleranceSeconds: number;
-  readonly maxTokenAgeSeconds: number;
-  readonly requiredClaims: readonly string[];
-  /** Claims that must equal a value exactly (Supabase: role = authenticated). A mismatch is JWT_ROLE_NOT_ALLOWED when the path is `role`. */
-  readonly requiredClaimValues: Readonly<Record<string, string | number | boolean>>;
-  readonly claims: {
-    readonly subject: string;
-    readonly tenant?: string;
-    readonly scopes?: string;
-    readonly roles?: string;
-    readonly email?: string;
-    readonly session?: string;
-  };
-  /** The claim that marks an anonymous user, and whether such users are accepted. */
-  readonly anonymous?: { readonly claim: string; readonly allow: boolean };
-  readonly tenantRequired: boolean;
-  readonly secretCacheTtlSeconds: number;
-  readonly jwksTimeoutMs: number;
-  readonly jwksCooldownSeconds: number;
-  readonly jwksCacheMaxAgeSeconds: number;
-  /** Check the session deny list (revoked-session items); a token without a session id is then refused. */
-  readonly revokedSessions: boolean;
-  readonly sessionCacheTtlSeconds: number;
+export type { CommonSettings, IssuerSpec } from './issuer-spec';
+
+/** The issuer specs of one configured issuer: one per `iss` it accepts (an Entra issuer has one per tenant). */
+export function resolveIssuers(iss: IssuerConfig): IssuerSpec[] {
+  const { id, issuers } = issuerIdentity(iss);
+  return issuers.map((issuer) => resolveIssuer(iss, { id, issuer, ...commonSettings(iss) }));
 }
 
-export function resolveIssuer(iss: IssuerConfig): IssuerSpec {
-  const { id, issuer } = issuerIdentity(iss);
-  const common = {
-    id,
-    issuer,
+function commonSettings(iss: IssuerConfig): Omit<CommonSettings, 'id' | 'issuer'> {
+  return {
     clockToleranceSeconds: iss.clockToleranceSeconds,
     maxTokenAgeSeconds: iss.maxTokenAgeSeconds,
     tenantRequired: iss.tenantRequired,
@@ -55,6 +23,9 @@ export function resolveIssuer(iss: IssuerConfig): IssuerSpec {
     revokedSessions: iss.revokedSessions,
     sessionCacheTtlSeconds: iss.sessionCacheTtlSeconds,
   };
+}
+
+function resolveIssuer(iss: IssuerConfig, common: CommonSettings): IssuerSpec {
   switch (iss.type) {
     case 'supabase': {
       // Supabase signs user sessions with the legacy HS256 secret or, after the migration to signing keys,
@@ -94,14 +65,18 @@ export function resolveIssuer(iss: IssuerConfig): IssuerSpec {
         ...(iss.audience ? { audience: iss.audience } : {}),
         requiredClaims: ['sub', 'exp'],
         requiredClaimValues: {},
-        claims: { subject: 'sub', tenant: 'org_id', scopes: 'permissions', roles: 'role', email: 'email', session: 'sid' },
+        // https://workos.com/docs/reference/authkit/session-tokens: `role` (one), and `roles` in newer tokens.
+        claims: { subject: 'sub', tenant: 'org_id', scopes: 'permissions', roles: 'roles', role: 'role', email: 'email', session: 'sid' },
       };
+    default:
+      return resolvePreset(iss, common);
     case 'oidc':
       return {
         ...common,
         algorithms: iss.algorithms,
         keys: 'jwksUrl' in iss.keys ? { jwksUrl: iss.keys.jwksUrl } : 'jwks' in iss.keys ? { jwks: iss.keys.jwks as JwkSetDocument } : { hs256SecretId: iss.keys.hs256SecretId },
-        audience: iss.audience,
+        ...(iss.audience !== undefined ? { audience: iss.audience } : {}),
+        ...(iss.client !== undefined ? { client: iss.client } : {}),
         // An access token without exp would be valid forever once maxTokenAgeSeconds is 0: exp is always required.
         requiredClaims: [...new Set(['sub', 'exp', ...iss.requiredClaims])],
         requiredClaimValues: iss.requiredClaimValues,

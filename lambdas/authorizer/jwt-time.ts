@@ -54,3 +54,13 @@ export function checkExpiry(issuer: TimeRules, t: JwtTimes, now: number): void {
     if (age < -tolerance) throw new AuthError('JWT_NOT_YET_VALID', { issuer: issuer.spec.id, claim: 'iat' });
   }
 }
+
+/**
+ * The lifetime the issuer gave the token (`exp` minus `iat`) against the age cap: a token minted to live longer than
+ * the cap allows is refused at once (JWT_LIFETIME_TOO_LONG), not only once it has aged past the cap. Static, so only
+ * the full check runs it; a token without `iat` or `exp`, or with the cap off, has no lifetime to judge.
+ */
+export function checkLifetime(issuer: TimeRules, t: JwtTimes): void {
+  if (issuer.maxTokenAge === undefined || t.iat === undefined || t.exp === undefined) return;
+  if (t.exp - t.iat > issuer.maxTokenAge) throw new AuthError('JWT_LIFETIME_TOO_LONG', { issuer: issuer.spec.id });
+}

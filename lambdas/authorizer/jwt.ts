@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { claimSegments } from '../../contract/claim-path';
 import * as nodeCrypto from 'node:crypto';
 import { AuthError, type ReasonCode } from './errors';
 import { Hs256Keys } from './hs256-keys';
@@ -7,7 +8,7 @@ import type { KeyGetter, KeyQuery } from './jwks';
 import { type SignatureAlgorithm, type VerificationKey, verifySignature } from './jws';
 import { canonicalBytes, jsonObject, parsedHeader } from './jwt-parse';
 import { type ClaimRules, type JwtClaims, type UserPrincipal, compileClaimRules, userPrincipal } from './jwt-principal';
-import { type JwtTimes, checkExpiry, checkNotBefore, clockSeconds, numericDate } from './jwt-time';
+import { type JwtTimes, checkExpiry, checkLifetime, checkNotBefore, clockSeconds, numericDate } from './jwt-time';
 import { TtlLru } from './lru';
 import type { JwksGetterFactory } from './remote-jwks';
 import type { SecretStore } from './secrets';
@@ -88,6 +89,8 @@ export interface JwtVerifierDeps {
  */
 export class JwtVerifier {
   private readonly issuers = new Map<string, Issuer>();
+  /** The `iss` of a trusted provider's tokens of a kind not accepted (Entra v1.0), with the issuer's id. */
+  private readonly otherKinds = new Map<string, string>();
   private readonly hsKeys: Hs256Keys;
   private readonly cache: TtlLru<string, Verified> | undefined;
   private hits = 0;
@@ -102,7 +105,9 @@ export class JwtVerifier {
       const asymmetric = spec.algorithms.some((a) => a !== 'HS256');
       const maxTokenAge = spec.maxTokenAgeSeconds > 0 ? spec.maxTokenAgeSeconds : undefined;
       // jose's order: required claims, then iat (age cap), aud (audience), iss; reversed, first occurrence kept.
-      const presence = [...spec.requiredClaims, ...(maxTokenAge !== undefined ? ['iat'] : []), ...(spec.audience !== undefined ? ['aud'] : []), 'iss'];
+      // Top-level names only: nested required claims are the claim rules' (jwt-principal.ts).
+      const topLevel = spec.requiredClaims.map(claimSegments).filter((at) => at.length === 1).map((at) => at[0]!);
+      const presence = [...topLevel, ...(maxTokenAge !== undefined ? ['iat'] : []), ...(spec.audience !== undefined ? ['aud'] : []), 'iss'];
       this.issuers.set(spec.issuer, {
         spec,
         rules: compileClaimRules(spec),
@@ -111,6 +116,7 @@ export class JwtVerifier {
         ...(maxTokenAge !== undefined ? { maxTokenAge } : {}),
         ...(asymmetric ? { jwks: deps.jwks(spec, { maxStaleSeconds: deps.maxStaleSeconds, now: deps.now }) } : {}),
       });
+      for (const other of spec.otherKindIssuers ?? []) this.otherKinds.set(other, spec.id);
     }
     const entries = deps.tokenCacheEntries ?? DEFAULT_TOKEN_CACHE_ENTRIES;
     this.cache = entries > 0 ? new TtlLru(entries, NO_CLOCK) : undefined;
@@ -202,7 +208,10 @@ export class JwtVerifier {
     if (Object.prototype.hasOwnProperty.call(header, 'b64')) throw new AuthError('JWT_MALFORMED', { part: 'b64' });
     const iss = unverified.iss;
     const issuer = typeof iss === 'string' ? this.issuers.get(iss) : undefined;
-    if (!issuer) throw new AuthError('JWT_ISSUER_UNKNOWN');
+    if (!issuer) {
+      const kindOf = typeof iss === 'string' ? this.otherKinds.get(iss) : undefined;
+      throw kindOf === undefined ? new AuthError('JWT_ISSUER_UNKNOWN') : new AuthError('JWT_TOKEN_TYPE_NOT_ALLOWED', { issuer: kindOf, claim: 'iss' });
+    }
     const { spec } = issuer;
     const alg = header.alg;
     if (typeof alg !== 'string' || !spec.algorithms.includes(alg as never)) {
@@ -249,6 +258,7 @@ export class JwtVerifier {
     const exp = numericDate(spec, claims, 'exp');
     const times = { iat, nbf, exp };
     checkExpiry(issuer, times, now);
+    checkLifetime(issuer, times);
     return { issuer, alg: pinned, kid: header.kid, key, claims, ...times };
   }
 }

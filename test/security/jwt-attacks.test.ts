@@ -849,9 +849,13 @@ category('time claims (exp, nbf, iat)', () => {
     await expectOutcome(token({ iat: 1e20 }), unauthorized('JWT_NOT_YET_VALID'), at(T));
   });
 
-  attack('accepts iat at maxTokenAge plus the tolerance and refuses it one second older', async () => {
-    await expectOutcome(token({ iat: T - 86_400 - 30 }), ALLOWED, at(T));
+  attack('refuses iat older than maxTokenAge plus the tolerance, and a token minted to outlive maxTokenAge at once', async () => {
     await expectOutcome(token({ iat: T - 86_400 - 31 }), unauthorized('JWT_TOO_OLD'), at(T));
+    // Lifetime (exp - iat) exactly the cap: good until exp. One second more: refused now, not only once it has aged.
+    await expectOutcome(token({ iat: T, exp: T + 86_400 }), ALLOWED, at(T));
+    await expectOutcome(token({ iat: T, exp: T + 86_400 }), ALLOWED, at(T + 86_400 + 29));
+    await expectOutcome(token({ iat: T, exp: T + 86_401 }), unauthorized('JWT_LIFETIME_TOO_LONG'), at(T));
+    await expectOutcome(token({ iat: T, exp: 1e20 }), unauthorized('JWT_LIFETIME_TOO_LONG'), at(T));
   });
 
   attack('refuses a negative or zero iat as too old', async () => {

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { COGNITO_CLIENT, clerkSession, cognitoAccess, presetIssuers } from '../support/preset-issuers';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { exportJWK } from 'jose';
@@ -196,6 +197,7 @@ describe('log audit', () => {
     const members = (config: Partial<AuthorizerConfigInput> = {}, deps: Parameters<Fixture['authorizer']>[1] = {}) => authz({ membership: {}, ...config }, deps);
     const denyList = (deps: Parameters<Fixture['authorizer']>[1] = {}) =>
       authz({ issuers: [{ ...(fx.config.issuers![0] as object), revokedSessions: true } as never, fx.config.issuers![1]!] }, deps);
+    const presets = () => authz({ issuers: [...fx.config.issuers!, ...presetIssuers(fx)] });
     const stranger = await makeKey('ES256');
     vault.secret('stranger private key', String((await exportJWK(stranger.privateKey)).d));
     const scenarios: Record<ReasonCode, () => Promise<Status>> = {
@@ -231,6 +233,10 @@ describe('log audit', () => {
       JWT_CLAIM_INVALID: async () => send(authz(), bearer(await user({ app_metadata: { tenant_id: { $ne: null } } }))),
       JWT_ROLE_NOT_ALLOWED: async () => send(authz(), bearer(await user({ role: 'service_role' }))),
       JWT_ANONYMOUS_NOT_ALLOWED: async () => send(authz(), bearer(await user({ is_anonymous: true }))),
+      JWT_LIFETIME_TOO_LONG: async () => send(authz(), bearer(await user({ iat: nowSeconds(), exp: nowSeconds() + 2 * 86400 }))),
+      JWT_TOKEN_TYPE_NOT_ALLOWED: async () => send(presets(), bearer(vault.jwt(await cognitoAccess(fx, { token_use: 'id', aud: COGNITO_CLIENT })))),
+      JWT_CLIENT_NOT_ALLOWED: async () => send(presets(), bearer(vault.jwt(await cognitoAccess(fx, { client_id: 'otherappclient0000000000' })))),
+      JWT_SESSION_PENDING: async () => send(presets(), bearer(vault.jwt(await clerkSession(fx, { sts: 'pending' })))),
       JWT_KEYS_UNAVAILABLE: async () => {
         fx.supabaseJwks.setMode('garbage');
         try {

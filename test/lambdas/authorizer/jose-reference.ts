@@ -6,13 +6,13 @@
  * not import jose.
  */
 import { type JWTPayload, type JWTVerifyGetKey, createLocalJWKSet, jwtVerify } from 'jose';
-import { claimAt, stringList } from '../../../lambdas/authorizer/claims';
+import { claimSegments } from '../../../contract/claim-path';
 import { AuthError, type ReasonCode } from '../../../lambdas/authorizer/errors';
 import type { IssuerSpec } from '../../../lambdas/authorizer/issuers';
 import { MIN_HS256_SECRET_BYTES, type UserPrincipal } from '../../../lambdas/authorizer/jwt';
+import { compileClaimRules, userPrincipal } from '../../../lambdas/authorizer/jwt-principal';
 import { type SecretStore } from '../../../lambdas/authorizer/secrets';
 import { isWeakSecret } from '../../../contract/secret-strength';
-import { IDENTIFIER_PATTERN } from '../../../contract/patterns';
 
 /** The options the verifier handed jwtVerify for an issuer (algorithms apart). */
 export function joseOptions(spec: IssuerSpec, nowMs: number) {
@@ -21,7 +21,8 @@ export function joseOptions(spec: IssuerSpec, nowMs: number) {
     ...(spec.audience !== undefined ? { audience: spec.audience } : {}),
     clockTolerance: spec.clockToleranceSeconds,
     ...(spec.maxTokenAgeSeconds > 0 ? { maxTokenAge: spec.maxTokenAgeSeconds } : {}),
-    requiredClaims: [...spec.requiredClaims],
+    // jose's requiredClaims are top-level names; nested ones are the claim rules' (jwt-principal.ts).
+    requiredClaims: spec.requiredClaims.map(claimSegments).filter((at) => at.length === 1).map((at) => at[0]!),
     currentDate: new Date(nowMs),
   };
 }
@@ -120,47 +121,22 @@ export class JoseJwtVerifier {
     return secret;
   }
 
+  /**
+   * The claims mapping is the product's own (jwt-principal.ts, with its unit tests): what this reference checks is
+   * the JWS and time checks around it. The lifetime rule is written here as its documentation states it.
+   */
   private principal(spec: IssuerSpec, payload: JWTPayload): UserPrincipal {
-    for (const [path, expected] of Object.entries(spec.requiredClaimValues)) {
-      if (claimAt(payload, path) !== expected) {
-        throw new AuthError(path === 'role' ? 'JWT_ROLE_NOT_ALLOWED' : 'JWT_CLAIM_INVALID', { issuer: spec.id, claim: path });
-      }
-    }
-    if (spec.anonymous && claimAt(payload, spec.anonymous.claim) === true && !spec.anonymous.allow) {
-      throw new AuthError('JWT_ANONYMOUS_NOT_ALLOWED', { issuer: spec.id });
-    }
-    const subject = identifier(spec, payload, spec.claims.subject);
-    if (subject === undefined) throw new AuthError('JWT_CLAIM_MISSING', { issuer: spec.id, claim: spec.claims.subject });
-    const tenantId = spec.claims.tenant ? identifier(spec, payload, spec.claims.tenant) : undefined;
-    const email = spec.claims.email ? identifier(spec, payload, spec.claims.email, true) : undefined;
-    const sessionId = spec.claims.session ? identifier(spec, payload, spec.claims.session, true) : undefined;
-    return {
-      kind: 'user',
-      issuerId: spec.id,
-      subject,
-      ...(tenantId !== undefined ? { tenantId } : {}),
-      scopes: list(spec, payload, spec.claims.scopes),
-      roles: list(spec, payload, spec.claims.roles),
-      ...(email !== undefined ? { email } : {}),
-      ...(sessionId !== undefined ? { sessionId } : {}),
-      tenantRequired: spec.tenantRequired,
-    };
+    lifetimeRule(spec, payload);
+    return userPrincipal(spec, compileClaimRules(spec), payload);
   }
 }
 
-function identifier(spec: IssuerSpec, payload: JWTPayload, path: string, optional = false): string | undefined {
-  const v = claimAt(payload, path);
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string' && IDENTIFIER_PATTERN.test(v)) return v;
-  if (optional) return undefined;
-  throw new AuthError('JWT_CLAIM_INVALID', { issuer: spec.id, claim: path });
-}
-
-function list(spec: IssuerSpec, payload: JWTPayload, path: string | undefined): string[] {
-  if (!path) return [];
-  const v = stringList(claimAt(payload, path));
-  if (v === null) throw new AuthError('JWT_CLAIM_INVALID', { issuer: spec.id, claim: path });
-  return v ?? [];
+/** The lifetime rule, after jose's checks: with the age cap on, `exp - iat` above it is JWT_LIFETIME_TOO_LONG. */
+export function lifetimeRule(spec: IssuerSpec, payload: JWTPayload): void {
+  const { iat, exp } = payload;
+  if (spec.maxTokenAgeSeconds > 0 && typeof iat === 'number' && typeof exp === 'number' && exp - iat > spec.maxTokenAgeSeconds) {
+    throw new AuthError('JWT_LIFETIME_TOO_LONG', { issuer: spec.id });
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import { AuthError } from '../../../lambdas/authorizer/errors';
 import type { IssuerSpec } from '../../../lambdas/authorizer/issuers';
 import { JwtVerifier, remoteJwks } from '../../../lambdas/authorizer/jwt';
 import { JwkSet, KeySetError, verifySignature } from '../../../lambdas/authorizer/jws';
-import { JoseJwtVerifier, joseOptions, mapJoseError, staticJoseJwks } from './jose-reference';
+import { JoseJwtVerifier, joseOptions, lifetimeRule, mapJoseError, staticJoseJwks } from './jose-reference';
 
 /*
  * Differential tests: the node:crypto verifier (jwt.ts, jws.ts) against jose, which verified tokens before and stays
@@ -529,6 +529,7 @@ async function joseVerdict(token: string, s: IssuerSpec, at: number): Promise<Ve
   try {
     const key = s.keys.hs256SecretId ? SECRETS[s.keys.hs256SecretId]! : joseKeys.get(s.id)!;
     const { payload } = await jwtVerify(token, key as never, { ...joseOptions(s, at), algorithms: [...s.algorithms] });
+    lifetimeRule(s, payload);
     return { ok: true, value: payload };
   } catch (err) {
     const e = mapJoseError(err, s);

@@ -100,9 +100,12 @@ describe('verified-token cache: time claims on every hit', () => {
   });
 
   it('re-checks nbf, the age cap (JWT_TOO_OLD) and an iat in the future on hits, like the full check', async () => {
-    const cached = make();
-    const uncached = make({ tokenCacheEntries: 0 });
-    const token = es256(key, claims({ nbf: T0, iat: T0, exp: T0 + 100_000 }));
+    // No exp (this issuer does not require one): the age cap alone ends the token. (A token with exp can't outlive
+    // the cap: one minted to live longer is refused at once, JWT_LIFETIME_TOO_LONG.)
+    const noExp = spec({ keys: issuer.keys, requiredClaims: ['sub'] });
+    const cached = new JwtVerifier([noExp], { jwks: remoteJwks, secrets: noSecrets, now: clock, maxStaleSeconds: 3600 });
+    const uncached = new JwtVerifier([noExp], { jwks: remoteJwks, secrets: noSecrets, now: clock, maxStaleSeconds: 3600, tokenCacheEntries: 0 });
+    const token = es256(key, claims({ nbf: T0, iat: T0, exp: undefined }));
     expect(await outcome(cached, token)).toBe('ok');
 
     for (const s of [T0 - 31, T0 - 30, T0 + 3629, T0 + 3630, T0 + 3631, T0 + 3700]) {
@@ -185,7 +188,7 @@ describe('verified-token cache: key changes end cached verifications', () => {
 
   it('keeps hitting when a refetch returns the same keys (the imported key carries over)', async () => {
     const v = make();
-    const token = es256(k1, claims({ exp: T0 + 5000 }));
+    const token = es256(k1, claims({ exp: T0 + 3600 }));
     await v.verify(token);
     at(T0 + 601); // past jwksCacheMaxAgeSeconds: the next use needs a fetch first
 
@@ -226,18 +229,18 @@ describe('verified-token cache: key changes end cached verifications', () => {
 
   it('refuses a cached token whose kid now names other key material: JWT_SIGNATURE_INVALID', async () => {
     const v = make();
-    const old = es256(k1, claims({ exp: T0 + 5000 }));
+    const old = es256(k1, claims({ exp: T0 + 3600 }));
     expect(await outcome(v, old)).toBe('ok');
     server.setKeys([k1Again.jwk as never]);
     at(T0 + 601);
 
     expect(await outcome(v, old)).toBe('JWT_SIGNATURE_INVALID');
-    expect(await outcome(v, es256(k1Again, claims({ exp: T0 + 5000 })))).toBe('ok');
+    expect(await outcome(v, es256(k1Again, claims({ exp: T0 + 3600 })))).toBe('ok');
   });
 
   it('keeps hitting on a stale set while the endpoint is down (within the stale bound), then fails closed like a full check', async () => {
     const v = make();
-    const token = es256(k1, claims({ exp: T0 + 100_000, iat: T0 + 4000 }));
+    const token = es256(k1, claims({ exp: T0 + 4000 + 3600, iat: T0 + 4000 }));
     at(T0 + 4000);
     expect(await outcome(v, token)).toBe('ok');
     server.setMode('error');

@@ -77,7 +77,9 @@ describe('userPrincipal', () => {
 
   it('refuses an anonymous user where the issuer does not allow them, and maps them where it does', () => {
     expect(outcome(claims({ is_anonymous: true }))).toBe('JWT_ANONYMOUS_NOT_ALLOWED');
-    expect(outcome(claims({ is_anonymous: 'true' }))).toBe('ok');
+    // A marker of another type fails closed: "true", 1 or {} is not a boolean, so nobody can say what it means.
+    for (const odd of ['true', 'false', 1, 0, null, {}, []]) expect(outcome(claims({ is_anonymous: odd }))).toBe('JWT_CLAIM_INVALID:is_anonymous');
+    expect(outcome(claims({ is_anonymous: false }))).toBe('ok');
     expect(outcome(claims({ is_anonymous: true }), spec({ anonymous: { claim: 'is_anonymous', allow: true } }))).toBe('ok');
   });
 

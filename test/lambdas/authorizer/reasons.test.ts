@@ -9,6 +9,7 @@ import { uniqueName } from '../../support/aws';
 import { API_ARN_PREFIX, type Fixture, TEST_ROUTES, authorizerEvent, createFixture, signedHeaders, withRequestLine } from '../../support/fixture';
 import { makeKey, nowSeconds, signHs256, signWith } from '../../support/jwt';
 import { putMember, revokeSession } from './records';
+import { COGNITO_CLIENT, clerkSession, cognitoAccess, presetIssuers } from '../../support/preset-issuers';
 
 /**
  * One scenario per reason code, each through the real handler with real AWS wire APIs, asserting both the status
@@ -61,6 +62,9 @@ const seg = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url')
 const members = (deps: Parameters<Fixture['authorizer']>[1] = {}, extra: Record<string, unknown> = {}) => fx.authorizer({ membership: {}, ...extra }, deps);
 const denyList = (deps: Parameters<Fixture['authorizer']>[1] = {}) =>
   fx.authorizer({ issuers: [{ ...(fx.config.issuers![0] as object), revokedSessions: true } as never, fx.config.issuers![1]!] }, deps);
+
+// Hosted-provider presets (Cognito, Clerk) beside the fixture's issuers.
+const presets = () => fx.authorizer({ issuers: [...fx.config.issuers!, ...presetIssuers(fx)] });
 
 // Browser callers (a JWT in a cookie, the CSRF check on mutating requests) and signed requests.
 const SESSION = '/v1/session';
@@ -116,6 +120,12 @@ const SCENARIOS: Record<ReasonCode, Scenario> = {
   JWT_CLAIM_INVALID: { run: async () => send(bearer(await user({ app_metadata: { tenant_id: { $ne: null } } }))) },
   JWT_ROLE_NOT_ALLOWED: { run: async () => send(bearer(await user({ role: 'service_role' }))) },
   JWT_ANONYMOUS_NOT_ALLOWED: { run: async () => send(bearer(await user({ is_anonymous: true }))) },
+  // Minted to live two days where the age cap is one: refused at once, not only a day from now.
+  JWT_LIFETIME_TOO_LONG: { run: async () => send(bearer(await user({ iat: nowSeconds(), exp: nowSeconds() + 2 * 86400 }))) },
+  // The provider's other tokens: a Cognito id token where access tokens are expected, another app client's token.
+  JWT_TOKEN_TYPE_NOT_ALLOWED: { run: async () => send(bearer(await cognitoAccess(fx, { token_use: 'id', aud: COGNITO_CLIENT })), { authorizer: presets() }) },
+  JWT_CLIENT_NOT_ALLOWED: { run: async () => send(bearer(await cognitoAccess(fx, { client_id: 'otherappclient0000000000' })), { authorizer: presets() }) },
+  JWT_SESSION_PENDING: { run: async () => send(bearer(await clerkSession(fx, { sts: 'pending' })), { authorizer: presets() }) },
   JWT_KEYS_UNAVAILABLE: {
     run: async () => {
       fx.supabaseJwks.setMode('garbage');
