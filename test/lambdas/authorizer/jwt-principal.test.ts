@@ -113,4 +113,55 @@ describe('userPrincipal', () => {
     expect(map({ sub: 'user-1', role: 'authenticated' }, viaProto).tenantId).toBeUndefined();
     expect(map({ sub: 'user-1', role: 'authenticated' }, viaConstructor).tenantId).toBeUndefined();
   });
+
+  it('names any claim: verbatim top-level names with : or /, arrays for each level, nested dotted paths', () => {
+    const cognitoLike = spec({
+      requiredClaimValues: {},
+      claims: { subject: 'sub', tenant: 'custom:tenant_id', roles: 'cognito:groups', scopes: 'https://example.com/scopes' },
+    });
+    const payload = { sub: 'u-1', 'custom:tenant_id': 'org_9ybsU1dN2dKfDkBi', 'cognito:groups': ['admin'], 'https://example.com/scopes': 'a:read' };
+    expect(map(payload, cognitoLike)).toMatchObject({ tenantId: 'org_9ybsU1dN2dKfDkBi', roles: ['admin'], scopes: ['a:read'] });
+    // A dotted string of plain names nests; the same name as an array of one level is the top-level claim "a.b".
+    const nested = spec({ requiredClaimValues: {}, claims: { subject: 'sub', tenant: 'a.b' } });
+    const flat = spec({ requiredClaimValues: {}, claims: { subject: 'sub', tenant: ['a.b'] } });
+    const both = { sub: 'u-1', a: { b: 'nested' }, 'a.b': 'flat' };
+    expect(map(both, nested).tenantId).toBe('nested');
+    expect(map(both, flat).tenantId).toBe('flat');
+    const deep = spec({ requiredClaimValues: {}, claims: { subject: 'sub', tenant: ['https://example.com/app', 'tenant'] } });
+    expect(map({ sub: 'u-1', 'https://example.com/app': { tenant: 'acme' } }, deep).tenantId).toBe('acme');
+    expect(outcome({ sub: 'u-1', 'https://example.com/app': { tenant: 7 } }, deep)).toBe('JWT_CLAIM_INVALID:["https://example.com/app","tenant"]');
+  });
+
+  it('refuses another kind of token (tokenType) before anything else, and another app (client) next', () => {
+    const access = spec({ requiredClaimValues: {}, tokenType: { claim: 'token_use', expected: 'access' }, client: { claim: 'client_id', allowed: ['app-1', 'app-2'] } });
+    const good = { sub: 'u-1', token_use: 'access', client_id: 'app-2' };
+    expect(outcome(good, access)).toBe('ok');
+    expect(outcome({ ...good, token_use: 'id' }, access)).toBe('JWT_TOKEN_TYPE_NOT_ALLOWED:token_use');
+    expect(outcome({ ...good, token_use: undefined }, access)).toBe('JWT_TOKEN_TYPE_NOT_ALLOWED:token_use');
+    expect(outcome({ ...good, token_use: 'id', client_id: 'app-9' }, access)).toBe('JWT_TOKEN_TYPE_NOT_ALLOWED:token_use');
+    expect(outcome({ ...good, client_id: 'app-9' }, access)).toBe('JWT_CLIENT_NOT_ALLOWED:client_id');
+    for (const odd of [undefined, ['app-1'], 1, null]) expect(outcome({ ...good, client_id: odd }, access)).toBe('JWT_CLIENT_NOT_ALLOWED:client_id');
+    // With `optional`, a token without the claim passes; one with another value still does not.
+    const azp = spec({ requiredClaimValues: {}, client: { claim: 'azp', allowed: ['https://app.example'], optional: true } });
+    expect(outcome({ sub: 'u-1' }, azp)).toBe('ok');
+    expect(outcome({ sub: 'u-1', azp: 'https://evil.example' }, azp)).toBe('JWT_CLIENT_NOT_ALLOWED:azp');
+    expect(outcome({ sub: 'u-1', azp: null }, azp)).toBe('JWT_CLIENT_NOT_ALLOWED:azp');
+  });
+
+  it('refuses a pending session where not accepted (403), and a status of another type as invalid', () => {
+    const clerk = spec({ requiredClaimValues: {}, pending: { claim: 'sts', value: 'pending', allow: false } });
+    expect(outcome({ sub: 'u-1', sts: 'pending' }, clerk)).toBe('JWT_SESSION_PENDING');
+    expect(outcome({ sub: 'u-1', sts: 'active' }, clerk)).toBe('ok');
+    expect(outcome({ sub: 'u-1' }, clerk)).toBe('ok');
+    expect(outcome({ sub: 'u-1', sts: ['pending'] }, clerk)).toBe('JWT_CLAIM_INVALID:sts');
+    expect(outcome({ sub: 'u-1', sts: 'pending' }, spec({ requiredClaimValues: {}, pending: { claim: 'sts', value: 'pending', allow: true } }))).toBe('ok');
+  });
+
+  it('merges scopes with permissions and roles with role, without repeats; requires nested required claims', () => {
+    const workos = spec({ requiredClaimValues: {}, requiredClaims: ['sub', 'app.tenant'], claims: { subject: 'sub', scopes: 'scope', permissions: 'permissions', roles: 'roles', role: 'role' } });
+    const p = map({ sub: 'u-1', app: { tenant: 'x' }, scope: 'a:read b:read', permissions: ['b:read', 'c:write'], role: 'admin', roles: ['admin', 'member'] }, workos);
+    expect(p.scopes).toEqual(['a:read', 'b:read', 'c:write']);
+    expect(p.roles).toEqual(['admin', 'member']);
+    expect(outcome({ sub: 'u-1' }, workos)).toBe('JWT_CLAIM_MISSING:app.tenant');
+  });
 });
