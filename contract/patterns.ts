@@ -9,12 +9,19 @@ export const SCOPE_PATTERN = /^[A-Za-z0-9:._\-/*]{1,128}$/;
 export const SCOPE_MESSAGE = 'a scope is 1-128 of A-Z a-z 0-9 : . _ - / * (no spaces)';
 
 /**
- * A tenant id: lowercase letters, digits and dashes, 1-63, not starting with a dash. Strict on purpose: it is part
- * of API Gateway's cache key (membership header) and of DynamoDB keys (`TENANT#<id>`), and goes into logs and the
- * handlers' context.
+ * A tenant id: 1-128 of A-Z a-z 0-9 _ -, starting with a letter or digit. Wide enough for the organization ids that
+ * identity providers issue as they are (WorkOS `org_01EHZNVPK3SFK441A1RGBFSHRT`, Auth0 `org_9ybsU1dN2dKfDkBi`,
+ * Clerk `org_2Z1b3XkQd9YtMpFkYaS7vR0cW4e`, a Microsoft Entra `tid` GUID `72f988bf-86f1-41af-91ab-2d7cd011db47`)
+ * and plain slugs (`acme`); narrow enough to be safe wherever a tenant id goes: DynamoDB key parts (`TENANT#<id>`,
+ * `TENANT#<id>#CUSTOMERS`, `RATE#<id>`: no `#`), IAM `dynamodb:LeadingKeys` conditions (`TENANT#*#CUSTOMERS`: no
+ * `*` or `?`), API Gateway's authorizer cache key (membership header: no whitespace, commas or control
+ * characters), usage-plan API key names, the handlers' context and log lines (no `.`, `/`, quotes, spaces or
+ * non-ASCII). Case-sensitive and compared exactly: `Acme` and `acme` are two tenants; nothing lowercases one.
  */
-export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
-export const TENANT_ID_MESSAGE = 'a tenant id is 1-63 of a-z 0-9 - (starting with a letter or digit)';
+export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+export const TENANT_ID_MESSAGE =
+  'a tenant id is 1-128 of A-Z a-z 0-9 _ - starting with a letter or digit, e.g. acme or org_01EHZNVPK3SFK441A1RGBFSHRT ' +
+  '(case-sensitive; no #, *, /, ., spaces, control or non-ASCII characters)';
 
 /** A calling service's or a signer's name: lowercase letters, digits and dashes, 2-63, starting with a letter. */
 export const CALLER_NAME_PATTERN = /^[a-z][a-z0-9-]{1,62}$/;

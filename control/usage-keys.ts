@@ -8,6 +8,7 @@ import {
   type UsagePlan,
 } from '@aws-sdk/client-api-gateway';
 import { DirectoryError } from './directory/errors';
+import * as v from './directory/validate';
 
 /**
  * Tenants' API Gateway keys for usage plans. Each tenant gets its own API key at onboarding, in the usage plan of
@@ -27,10 +28,15 @@ export class UsageKeys {
 
   /**
    * Creates the tenant's key in its tier's plan (with `value`, that value: local mode recreating a kept tenant's key).
-   * Undoes the key if adding it to the plan fails.
+   * Undoes the key if adding it to the plan fails. A malformed tenant id is INVALID_INPUT before anything is created.
    */
-  async create(tenantId: string, tier: string, value?: string): Promise<{ usageKey: string; usageKeyId: string }> {
+  async create(tenant: string, tier: string, value?: string): Promise<{ usageKey: string; usageKeyId: string }> {
+    const tenantId = v.check(v.tenantId, tenant, 'tenant');
     const plan = await this.planOf(tier);
+    // The name is at most 21 + 128 characters (a REST API id is 10); API Gateway allows names up to 1024 characters
+    // and documents no rule for their characters (capitals and `_` are fine), only on the value (20-128 alphanumerics):
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html
+    // Nothing looks a key up by its name: the tenant record keeps the key's id (usageKeyId).
     const key = await this.api.send(
       new CreateApiKeyCommand({
         name: `gatehouse-${this.restApiId}-${tenantId}`,

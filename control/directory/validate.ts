@@ -3,7 +3,10 @@ import { ZOD_MESSAGES } from '../../contract/rate-limit-tiers';
 import { DirectoryError } from './errors';
 import { ISSUER_ID_MESSAGE, ISSUER_ID_PATTERN, KEY_ID_MESSAGE, KEY_ID_PATTERN, SCOPE_MESSAGE, SCOPE_PATTERN, SUBJECT_MESSAGE, SUBJECT_PATTERN, TENANT_ID_MESSAGE, TENANT_ID_PATTERN, TIER_MESSAGE, TIER_PATTERN } from '../../contract/patterns';
 
-/** Tenant ids are lowercase slugs: they become key parts (`TENANT#<id>`), so `#` and anything else odd is refused. */
+/**
+ * Tenant ids as identity providers issue them (`org_01EHZNVPK3SFK441A1RGBFSHRT`, a GUID, `acme`): case-sensitive, never
+ * lowercased. They become key parts (`TENANT#<id>`), so `#` and anything else odd is refused (contract/patterns.ts).
+ */
 export const tenantId = z.string().check(z.regex(TENANT_ID_PATTERN, TENANT_ID_MESSAGE));
 export const tier = z.string().check(z.regex(TIER_PATTERN, TIER_MESSAGE));
 export const keyId = z.string().check(z.regex(KEY_ID_PATTERN, KEY_ID_MESSAGE));

@@ -1,3 +1,4 @@
+import { TENANT_ID_PATTERN } from '../../contract/patterns';
 import type { TenantRecord } from '../../contract/table';
 import { AuthError } from './errors';
 import type { Principal } from './principal';
@@ -6,7 +7,9 @@ import { RecordInvalidError, type TenantStore } from './store';
 /**
  * The tenant check: the principal's tenant must exist, be active and (with `tenants.requireUsageKey`) be onboarded
  * to a usage plan. Services and signers belong to no tenant. Without a tenant store (`tenants.verify: false`) the
- * tenant id is taken as it is and no record is read.
+ * tenant id is taken as it is (exactly: case-sensitive) and no record is read, but it must still be a tenant id
+ * (contract/patterns.ts): a token's tenant claim is only checked against the looser identifier pattern, and the id
+ * becomes the handlers' key parts (`TENANT#<id>#CUSTOMERS`, `RATE#<id>`).
  */
 export class TenantCheck {
   constructor(
@@ -22,6 +25,8 @@ export class TenantCheck {
       if (principal.kind === 'user' && !principal.tenantRequired) return undefined;
       throw new AuthError('TENANT_MISSING');
     }
+    // No tenant can have such an id (the directory refuses it), verified or not: TENANT_UNKNOWN, value not echoed.
+    if (!TENANT_ID_PATTERN.test(tenantId)) throw new AuthError('TENANT_UNKNOWN', { tenantIdMalformed: true });
     if (!this.tenants) return undefined;
     let tenant;
     try {

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import * as z from 'zod/mini';
 import { HttpError, type ProxyRequest } from './http-errors';
 import type { LogFields } from '../../contract/log';
-import { SHA256_HEX_PATTERN, CALLER_NAME_PATTERN } from '../../contract/patterns';
+import { SHA256_HEX_PATTERN, CALLER_NAME_PATTERN, TENANT_ID_PATTERN } from '../../contract/patterns';
 
 /** Fields every principal has. */
 interface AuthContextBase {
@@ -70,6 +70,8 @@ export type AuthContextResult =
 
 // zod/mini, like contract/config.ts: classic zod would add about 440 KB to every handler bundle through this module.
 const text = z.string().check(z.minLength(1));
+// A tenant id as the directory stores it (case-sensitive, taken exactly): the handlers build key parts from it.
+const tenantId = z.string().check(z.regex(TENANT_ID_PATTERN));
 // API Gateway passes context values on as strings; the authorizer joins lists with single spaces.
 const list = z.pipe(z.string(), z.transform((s: string) => s.split(' ').filter(Boolean)));
 // An empty tier carries no information: it is dropped rather than refused.
@@ -80,14 +82,14 @@ const contextShapes = z.discriminatedUnion('kind', [
     ...common,
     kind: z.literal('user'),
     // '' when the issuer does not require a tenant (tenantRequired: false): tenant-scoped handlers refuse it.
-    tenantId: z.union([text, z.literal('')]),
+    tenantId: z.union([tenantId, z.literal('')]),
     issuer: text,
     subject: text,
     roles: list,
     email: z.optional(text),
     sessionId: z.optional(text),
   }),
-  z.looseObject({ ...common, kind: z.literal('apiKey'), tenantId: text, keyId: text }),
+  z.looseObject({ ...common, kind: z.literal('apiKey'), tenantId, keyId: text }),
   z.looseObject({ ...common, kind: z.literal('service'), tenantId: z.literal(''), service: text }),
   z.looseObject({
     ...common,
@@ -102,8 +104,8 @@ const contextShapes = z.discriminatedUnion('kind', [
  * Validates `event.requestContext.authorizer` of an API Gateway REST proxy event into an AuthContext. Requires
  * every key the authorizer always sets and tolerates keys API Gateway adds (`integrationLatency`, ...), which are
  * dropped from the output. API-key contexts need a tenant; service and signed contexts have tenantId '', and so
- * has a user of an issuer that does not require one. A signed context without a well-formed bodySha256 is refused:
- * without it the body could not be checked.
+ * has a user of an issuer that does not require one; a tenant id must be one (contract/patterns.ts). A signed
+ * context without a well-formed bodySha256 is refused: without it the body could not be checked.
  */
 export const authorizerContextSchema = z.pipe(
   contextShapes,

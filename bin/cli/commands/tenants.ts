@@ -21,7 +21,11 @@ export function registerTenantCommands(program: Command, context: ContextFactory
 function addCreate(tenants: Command, context: ContextFactory): void {
   tenants
     .command('create <tenant>')
-    .description("onboard a tenant (ids: 1-63 of a-z 0-9 -) with its own usage-plan key in its tier's plan")
+    .description(
+      "onboard a tenant with its own usage-plan key in its tier's plan. A tenant id is 1-128 of A-Z a-z 0-9 _ -, starting " +
+        'with a letter or digit, and case-sensitive (Acme and acme are two tenants): a slug (acme) or the organization id ' +
+        'your identity provider issues (org_01EHZNVPK3SFK441A1RGBFSHRT, a GUID); no #, *, /, ., spaces or non-ASCII',
+    )
     .option('--tier <tier>', 'rate-limit tier (config rateLimits.tiers)', 'default')
     .option('--name <name>', 'display name')
     .action(

@@ -115,16 +115,25 @@ describe('membership mode: users', () => {
   });
 
   it.each([
-    ['uppercase', 'Tenant-A'],
+    ['a dot', 'tenant.a'],
     ['a leading dash', '-tenant'],
+    ['a leading underscore', '_tenant'],
     ['a key separator', 'tenant-a#MEMBER'],
+    ['a wildcard', 'tenant-*'],
+    ['a slash', 'tenant/a'],
     ['a space', 'tenant a'],
-    ['64 characters', 'a'.repeat(64)],
+    ['129 characters', 'a'.repeat(129)],
     ['unicode', 'tenänt'],
   ])('refuses a tenant header with %s (403) before any lookup', async (_, value) => {
     fx.clients.reset();
     expect(await decide(members(), bearer(await userAb(), value))).toMatchObject({ status: 403, reason: 'TENANT_HEADER_INVALID' });
     expect(fx.clients.count('GetItemCommand')).toBe(0);
+  });
+
+  it('takes the header exactly: Tenant-A is not tenant-a (no record, 403 before any member lookup)', async () => {
+    fx.clients.reset();
+    expect(await decide(members(), bearer(await userAb(), 'Tenant-A'))).toMatchObject({ status: 403, reason: 'TENANT_UNKNOWN' });
+    expect(context(await decide(members(), bearer(await userAb(), 'tenant-a')))).toMatchObject({ tenantId: 'tenant-a', roles: 'admin' });
   });
 
   it('refuses two tenant headers rather than picking one', async () => {
@@ -225,7 +234,8 @@ describe('membership mode: API keys and services', () => {
     expect(context(await decide(authorize, bearer(key)))).toMatchObject({ kind: 'apiKey', tenantId: 'tenant-a' });
     expect(context(await decide(authorize, bearer(key, 'tenant-a')))).toMatchObject({ kind: 'apiKey', tenantId: 'tenant-a' });
     expect(await decide(authorize, bearer(key, 'tenant-b'))).toMatchObject({ status: 403, reason: 'TENANT_MISMATCH' });
-    expect(await decide(authorize, bearer(key, 'TENANT-A'))).toMatchObject({ status: 403, reason: 'TENANT_HEADER_INVALID' });
+    // Tenant ids are case-sensitive: TENANT-A is another tenant, not this key's.
+    expect(await decide(authorize, bearer(key, 'TENANT-A'))).toMatchObject({ status: 403, reason: 'TENANT_MISMATCH' });
   });
 
   it('does not read the header on a route that accepts no users (its answer is keyed by Authorization alone)', async () => {

@@ -198,7 +198,7 @@ const SCENARIOS: Record<ReasonCode, Scenario> = {
   TENANT_STORE_UNAVAILABLE: { run: async () => send(bearer(await user()), { authorizer: fx.authorizer({}, { dynamodb: unreachable() }) }) },
   OWNER_MISMATCH: { run: async () => send(bearer(await user()), { authorizer: fx.authorizer({ owner: { subject: 'the-owner' } }) }) },
   TENANT_HEADER_MISSING: { run: async () => send(bearer(await user()), { authorizer: members() }) },
-  TENANT_HEADER_INVALID: { run: async () => send(bearer(await user(), { 'X-Tenant-Id': 'Acme' }), { authorizer: members() }) },
+  TENANT_HEADER_INVALID: { run: async () => send(bearer(await user(), { 'X-Tenant-Id': 'acme.corp' }), { authorizer: members() }) },
   TENANT_MISMATCH: {
     run: async () => send(bearer((await fx.putApiKey({ tenantId: 'acme' })).key, { 'X-Tenant-Id': 'globex' }), { authorizer: members() }),
   },

@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TenantStore } from '../../../lambdas/authorizer/store';
 import { TenantCheck } from '../../../lambdas/authorizer/tenant-check';
+import { PROVIDER_TENANT_IDS } from '../../support/tenant-ids';
 import { putTenantItem } from './records';
 import { LOOKUP, apiKey, emulatorTable, reasonOf, refusalOf, service, signer, unreachableDynamoDb, user } from './steps';
 
@@ -11,6 +12,10 @@ beforeAll(async () => {
   await putTenantItem(env.tableName, 'plain', { status: 'active', tier: 'default' });
   await putTenantItem(env.tableName, 'frozen', { status: 'suspended', tier: 'default' });
   await putTenantItem(env.tableName, 'garbled', { status: 'sleeping', tier: 'default' });
+  // Two tenants whose ids differ only in case, and a provider's organization id.
+  await putTenantItem(env.tableName, 'Acme', { status: 'active', tier: 'enterprise' });
+  await putTenantItem(env.tableName, 'ACME', { status: 'suspended', tier: 'default' });
+  await putTenantItem(env.tableName, PROVIDER_TENANT_IDS.clerk, { status: 'active', tier: 'pro' });
 });
 
 function tenants(opts: { requireUsageKey?: boolean; client?: DynamoDBClient; verify?: boolean } = {}) {
@@ -63,6 +68,34 @@ describe('tenant step', () => {
 
   it('still refuses a user who must have a tenant and has none when tenants are not verified', async () => {
     expect(await reasonOf(() => tenants({ verify: false }).tenantOf(user({ tenantId: undefined, tenantRequired: true })))).toBe('TENANT_MISSING');
+  });
+
+  it("reads the tenant id exactly: Acme, ACME and acme are three tenants, a provider's organization id is one", async () => {
+    await expect(tenants().tenantOf(user({ tenantId: 'Acme' }))).resolves.toEqual({ tenantId: 'Acme', status: 'active', tier: 'enterprise' });
+    await expect(tenants().tenantOf(apiKey({ tenantId: 'acme' }))).resolves.toMatchObject({ tenantId: 'acme', tier: 'pro' });
+    expect(await reasonOf(() => tenants().tenantOf(user({ tenantId: 'ACME' })))).toBe('TENANT_SUSPENDED');
+    expect(await reasonOf(() => tenants().tenantOf(user({ tenantId: 'aCME' })))).toBe('TENANT_UNKNOWN');
+    const clerk = PROVIDER_TENANT_IDS.clerk;
+    await expect(tenants().tenantOf(user({ tenantId: clerk }))).resolves.toMatchObject({ tenantId: clerk, tier: 'pro' });
+    expect(await reasonOf(() => tenants().tenantOf(user({ tenantId: clerk.toLowerCase() })))).toBe('TENANT_UNKNOWN');
+  });
+
+  it.each([
+    // A token's tenant claim passes the looser identifier pattern; none of these can be a tenant id.
+    ['a dot', 'acme.corp'],
+    ['a colon', 'org:acme'],
+    ['an at sign', 'acme@corp'],
+    ['129 characters', 'a'.repeat(129)],
+    ['a leading dash', '-acme'],
+    ['a key separator (a stored record written by hand)', 'acme#CUSTOMERS'],
+  ])('refuses a tenant id with %s as TENANT_UNKNOWN before any read, verified or not, without echoing it', async (_, tenantId) => {
+    for (const verify of [true, false]) {
+      const refusal = await refusalOf(() => tenants({ verify }).tenantOf(user({ tenantId })));
+      expect(refusal.code).toBe('TENANT_UNKNOWN');
+      expect(refusal.detail).toEqual({ tenantIdMalformed: true });
+      expect(await reasonOf(() => tenants({ verify }).tenantOf(apiKey({ tenantId })))).toBe('TENANT_UNKNOWN');
+    }
+    expect(env.clients.count('GetItemCommand')).toBe(0);
   });
 
   it('fails closed as TENANT_STORE_UNAVAILABLE on a record it cannot decode, naming the field', async () => {

@@ -2,6 +2,7 @@ import { parseConfig } from '../../../contract/config';
 import { TENANT_HEADER } from '../../../contract/headers';
 import { RouteIndex } from '../../../lambdas/authorizer/route-index';
 import { TenantHeader } from '../../../lambdas/authorizer/tenant-header';
+import { PROVIDER_TENANT_IDS } from '../../support/tenant-ids';
 import { apiKey, reasonOf, refusalOf, service, signer, user } from './steps';
 
 /** The tenant-header step alone (membership mode, before the tenant check): no I/O. */
@@ -41,6 +42,26 @@ describe('tenant-header step', () => {
 
   it('refuses a tenant id that is not one as TENANT_HEADER_INVALID', async () => {
     expect(await reasonOf(() => step.requestedTenant(user(), event({ [TENANT_HEADER]: 'not a tenant!' })))).toBe('TENANT_HEADER_INVALID');
+  });
+
+  it.each(Object.entries(PROVIDER_TENANT_IDS))("takes a %s organization id (%s) exactly as the header names it", (_, id) => {
+    expect(step.requestedTenant(user(), event({ [TENANT_HEADER]: id }))).toMatchObject({ tenantId: id });
+    expect(step.requestedTenant(user(), event({ 'x-tenant-id': id.toUpperCase() }))).toMatchObject({ tenantId: id.toUpperCase() });
+  });
+
+  it.each([['a#b'], ['a*'], ['a/b'], ['a.b'], ['a,b'], ['a b'], ['a\tb'], ['_acme'], ['a'.repeat(129)], ['tenänt']])(
+    'refuses %j as TENANT_HEADER_INVALID',
+    async (value) => {
+      expect(await reasonOf(() => step.requestedTenant(user(), event({ [TENANT_HEADER]: value })))).toBe('TENANT_HEADER_INVALID');
+    },
+  );
+
+  it("compares an API key's tenant with the header exactly: another case is another tenant (TENANT_MISMATCH)", async () => {
+    const key = apiKey({ tenantId: PROVIDER_TENANT_IDS.auth0 });
+
+    expect(step.requestedTenant(key, event({ [TENANT_HEADER]: PROVIDER_TENANT_IDS.auth0 }))).toBe(key);
+    const other = PROVIDER_TENANT_IDS.auth0.toLowerCase();
+    expect(await reasonOf(() => step.requestedTenant(key, event({ [TENANT_HEADER]: other })))).toBe('TENANT_MISMATCH');
   });
 
   it('refuses a repeated tenant header as TENANT_HEADER_INVALID rather than picking one', async () => {

@@ -162,6 +162,24 @@ describe('customers: tenant isolation', () => {
     expect((await call(tenantA, 'GET')).body).toEqual({ items: [created] });
   });
 
+  it('keeps tenants whose ids differ only in case apart: org_<id> and its lower-case twin share nothing', async () => {
+    // Prepare: a provider-style org id (capitals and `_`), unique per run, and the same id lower-cased.
+    const upper = `org_${randomBytes(8).toString('hex').toUpperCase()}Ab`;
+    const lower = upper.toLowerCase();
+    const created = await createCustomer(keyOf(upper));
+
+    // Act
+    const lowerList = await call(userOf(lower), 'GET');
+    const lowerGet = await call(keyOf(lower), 'GET', { id: created.id });
+    const stored = await dynamodb.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: `TENANT#${upper}#CUSTOMERS` }, sk: { S: `CUSTOMER#${created.id}` } } }));
+
+    // Assert
+    expect(lowerList).toMatchObject({ status: 200, body: { items: [] } });
+    expect(lowerGet).toMatchObject({ status: 404 });
+    expect((await call(userOf(upper), 'GET')).body).toEqual({ items: [created] });
+    expect(stored.Item?.tenantId?.S).toBe(upper);
+  });
+
   it('refuses (403) a user without a tenant, whom an issuer with tenantRequired: false lets through', async () => {
     const res = await call(userOf(''), 'GET');
 

@@ -14,6 +14,7 @@ import { httpHandler } from '../../../lambdas/shared/http-handler';
 import { json, toProxyResult } from '../../../lambdas/shared/http-response';
 import { type Fixture, authorizerEvent, createFixture } from '../../support/fixture';
 import { nowSeconds, signHs256 } from '../../support/jwt';
+import { PROVIDER_TENANT_IDS } from '../../support/tenant-ids';
 import {
   BEARER_TOKEN,
   apiKeyAuthorizer,
@@ -106,6 +107,11 @@ describe('parseAuthContext', () => {
     });
   });
 
+  it.each(Object.entries(PROVIDER_TENANT_IDS))("takes a %s organization id (%s) as the tenant exactly, for users and API keys", (_, id) => {
+    expect(parseAuthContext(withAuthorizer(userAuthorizer({ tenantId: id })))).toMatchObject({ ok: true, auth: { kind: 'user', tenantId: id } });
+    expect(parseAuthContext(withAuthorizer(apiKeyAuthorizer({ tenantId: id })))).toMatchObject({ ok: true, auth: { kind: 'apiKey', tenantId: id } });
+  });
+
   it('reports a missing authorizer object as AUTH_CONTEXT_MISSING', () => {
     expect(parseAuthContext(withAuthorizer(undefined))).toEqual({ ok: false, reason: 'AUTH_CONTEXT_MISSING', fields: [] });
     expect(parseAuthContext(withAuthorizer(null))).toEqual({ ok: false, reason: 'AUTH_CONTEXT_MISSING', fields: [] });
@@ -129,6 +135,10 @@ describe('parseAuthContext', () => {
     ['a context without a principal id', { ...apiKeyAuthorizer(), principalId: undefined }, 'principalId'],
     ['a context without scopes', { ...apiKeyAuthorizer(), scopes: undefined }, 'scopes'],
     ['a Cognito-style claims object', { claims: { sub: 'x', 'custom:tenant': 'acme' } }, 'kind'],
+    ['an API key whose tenant is not a tenant id (key separator)', apiKeyAuthorizer({ tenantId: 'acme#CUSTOMERS' }), 'tenantId'],
+    ['an API key whose tenant is not a tenant id (dot)', apiKeyAuthorizer({ tenantId: 'acme.corp' }), 'tenantId'],
+    ['a user whose tenant is not a tenant id (space)', userAuthorizer({ tenantId: 'acme corp' }), 'tenantId'],
+    ['a user whose tenant is not a tenant id (129 characters)', userAuthorizer({ tenantId: 'a'.repeat(129) }), 'tenantId'],
   ])('refuses %s, naming the field but not its value', (_name, authorizer, field) => {
     // Act
     const result = parseAuthContext(withAuthorizer(authorizer));

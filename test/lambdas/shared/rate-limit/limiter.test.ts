@@ -98,6 +98,26 @@ describe('createRateLimiter', () => {
     expect(allowedCount(others)).toBe(20);
   });
 
+  it("keeps a bucket per tenant id exactly: a provider's org id at its limit does not limit the same id in another case", async () => {
+    // Prepare: org_<ulid>-style ids (capitals and `_`), made unique per run.
+    const clock = settableClock();
+    const limiter = createRateLimiter({ dynamodb: client, tableName, now: clock.now });
+    const busy = `org_${tenant('BUSY').toUpperCase()}`;
+    const lower = busy.toLowerCase();
+    for (let i = 0; i < 200; i++) await limiter.check(busy, DEFAULT);
+
+    // Act
+    const busyAgain = await limiter.check(busy, DEFAULT);
+    const others = await Promise.all(Array.from({ length: 20 }, () => limiter.check(lower, DEFAULT)));
+
+    // Assert: two items, keyed RATE#<id> exactly as given.
+    expect(busyAgain.allowed).toBe(false);
+    expect(allowedCount(others)).toBe(20);
+    expect(rateLimitItemKey(busy).pk).toBe(`RATE#${busy}`);
+    expect(await readBucket(client, tableName, busy)).toBeDefined();
+    expect(await readBucket(client, tableName, lower)).toBeDefined();
+  });
+
   it('admits exactly the burst under 20 concurrent clients, and tat advanced once per admission', async () => {
     // Prepare: 20 workers (own client and limiter each, like 20 Lambda instances) x 15 requests, one instant, on a
     // cold bucket (so the first writes race to create it). The emulator applies each call whole (see serializingProxy).
