@@ -28,7 +28,7 @@ function refusal(payload: Payload): string {
   }
 }
 
-describe('clerkOrganization', () => {
+describe('clerkOrganization: reading', () => {
   it("expands the docs' worked example to org:dashboard:manage, org:dashboard:read, org:teams:read with role org:admin", () => {
     expect(clerkOrganization('clerk', doc())).toEqual({
       roles: ['org:admin'],
@@ -82,7 +82,9 @@ describe('clerkOrganization', () => {
   it('drops a permission whose scope is not a valid scope rather than granting something else', () => {
     expect(clerkOrganization('clerk', doc({ per: 'read,wr ite' }, { fea: 'o:dashboard' })).scopes).toEqual(['org:dashboard:read']);
   });
+});
 
+describe('clerkOrganization: refusals', () => {
   it.each<[string, Payload, string]>([
     ['o as an array', { o: [] }, 'o'],
     ['o as null', { o: null }, 'o'],

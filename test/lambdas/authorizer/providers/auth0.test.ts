@@ -60,7 +60,7 @@ const auth0 = (extra: Partial<Extract<IssuerInput, { type: 'auth0' }>> = {}): Is
 const sign = (doc: Claims, over: Claims = {}, header: Record<string, unknown> = { typ: 'JWT' }) => signAs(s.keys[0]!, { ...retimed(doc), ...over }, header);
 const user = (over: Claims = {}) => sign(USER_DOC, over);
 
-describe('Auth0 access tokens for a custom API', () => {
+describe('Auth0 access tokens for a custom API are allowed', () => {
   it("allows the documented token: the Organization's id as tenant, scope and permissions as scopes", async () => {
     const d = await s.decide(s.authorizer(auth0()), await user());
 
@@ -107,7 +107,9 @@ describe('Auth0 access tokens for a custom API', () => {
     expect(await s.decide(custom, await user({ iss: 'https://login.travel0.com/' }))).toMatchObject({ status: 200, context: { tenantId: ORG } });
     expect(await s.decide(custom, await user())).toMatchObject({ status: 401, reason: 'JWT_ISSUER_UNKNOWN' });
   });
+});
 
+describe("Auth0: the provider's other tokens are refused", () => {
   it.each<[string, Claims, string]>([
     ['a token for another API', { aud: ['https://other-api/', 'https://exampleco.auth0.com/userinfo'] }, 'JWT_AUDIENCE_MISMATCH'],
     ['a token for /userinfo only', { aud: 'https://exampleco.auth0.com/userinfo' }, 'JWT_AUDIENCE_MISMATCH'],

@@ -63,7 +63,7 @@ const clerk = (extra: Partial<Extract<IssuerInput, { type: 'clerk' }>> = {}): Is
 });
 const session = (over: Claims = {}, doc: Claims = V2) => signAs(s.keys[0]!, { ...retimed(doc), ...over }, { typ: 'JWT' });
 
-describe('Clerk session tokens (v2)', () => {
+describe('Clerk session tokens (v2): organization and session status', () => {
   it("allows the documented token: the active organization as tenant, org:<role>, and the worked example's permissions", async () => {
     const d = await s.decide(s.authorizer(clerk()), await session());
 
@@ -111,7 +111,9 @@ describe('Clerk session tokens (v2)', () => {
     const d = await s.decide(s.authorizer(clerk({ tenantRequired: false })), token);
     expect(d).toMatchObject({ status: 200, context: { tenantId: '', roles: '', scopes: '' } });
   });
+});
 
+describe('Clerk session tokens: azp, version, markers, issuer, lifetime', () => {
   it.each<[string, Claims]>([
     ['azp from another origin', { azp: 'https://evil.example.net' }],
     ['azp with a trailing slash', { azp: 'https://example.com/' }],

@@ -182,28 +182,29 @@ describe('Cognito id tokens (tokenUse "id")', () => {
  * pool's JWKS handed over with `cacheJwks`), against Gatehouse's handler on the same tokens. Every token carries the
  * tenant of an active record, so the tenant check never decides; what is compared is the JWT verdict.
  */
-describe('Cognito: Gatehouse allows exactly what aws-jwt-verify accepts', () => {
-  const now = () => Math.floor(Date.now() / 1000);
-  const awsVerifier = (tokenUse: 'access' | 'id') => {
-    const v = CognitoJwtVerifier.create({ userPoolId: POOL, tokenUse, clientId: CLIENT });
-    v.cacheJwks({ keys: s.keys.map((k) => k.publicJwk) } as never);
-    return v;
-  };
-  const awsAccepts = (v: ReturnType<typeof awsVerifier>, token: string) => v.verify(token as never).then(() => true, () => false);
+const now = () => Math.floor(Date.now() / 1000);
+const awsVerifier = (tokenUse: 'access' | 'id') => {
+  const v = CognitoJwtVerifier.create({ userPoolId: POOL, tokenUse, clientId: CLIENT });
+  v.cacheJwks({ keys: s.keys.map((k) => k.publicJwk) } as never);
+  return v;
+};
+const awsAccepts = (v: ReturnType<typeof awsVerifier>, token: string) => v.verify(token as never).then(() => true, () => false);
 
-  async function compare(tokenUse: 'access' | 'id', cases: readonly (readonly [string, () => Promise<string>])[]) {
-    const authorize = s.authorizer(cognito({ tokenUse }));
-    const aws = awsVerifier(tokenUse);
-    const verdicts: string[] = [];
-    for (const [name, make] of cases) {
-      const token = await make();
-      const gatehouse = (await s.decide(authorize, token)).status === 200;
-      verdicts.push(`${name}: gatehouse ${gatehouse ? 'allows' : 'refuses'}, aws-jwt-verify ${(await awsAccepts(aws, token)) ? 'accepts' : 'refuses'}`);
-    }
-    return verdicts;
+/** Each case's verdicts as one line, e.g. "documented: gatehouse allows, aws-jwt-verify accepts". */
+async function compare(tokenUse: 'access' | 'id', cases: readonly (readonly [string, () => Promise<string>])[]): Promise<string[]> {
+  const authorize = s.authorizer(cognito({ tokenUse }));
+  const aws = awsVerifier(tokenUse);
+  const verdicts: string[] = [];
+  for (const [name, make] of cases) {
+    const token = await make();
+    const gatehouse = (await s.decide(authorize, token)).status === 200;
+    verdicts.push(`${name}: gatehouse ${gatehouse ? 'allows' : 'refuses'}, aws-jwt-verify ${(await awsAccepts(aws, token)) ? 'accepts' : 'refuses'}`);
   }
-  const agreeing = (verdicts: string[]) => verdicts.filter((v) => /allows, aws-jwt-verify accepts|refuses, aws-jwt-verify refuses/.test(v));
+  return verdicts;
+}
+const agreeing = (verdicts: string[]) => verdicts.filter((v) => /allows, aws-jwt-verify accepts|refuses, aws-jwt-verify refuses/.test(v));
 
+describe('Cognito: Gatehouse allows exactly what aws-jwt-verify accepts', () => {
   it('on access tokens: the documented one, the updated issuer, and fifteen wrong ones', async () => {
     const other = await makeKey('RS256');
     const tamper = (t: string) => t.split('.').map((p, i) => (i === 1 ? Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), client_id: 'x' })).toString('base64url') : p)).join('.');
