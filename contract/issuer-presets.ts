@@ -104,9 +104,17 @@ export type ClerkIssuer = z.output<typeof clerkIssuer>;
 export type EntraIssuer = z.output<typeof entraIssuer>;
 export type PresetIssuer = CognitoIssuer | Auth0Issuer | ClerkIssuer | EntraIssuer;
 
+/**
+ * The region a user pool id names; undefined for a string that is no user pool id. The document's rules run even when
+ * a field failed its pattern (its own issue names it), so nothing here may assume the id is well formed.
+ */
+function poolRegion(userPoolId: string): string | undefined {
+  return USER_POOL_ID.exec(userPoolId)?.[1];
+}
+
 /** A Cognito issuer's region: the one it names, else its user pool id's. */
 export function cognitoRegion(iss: CognitoIssuer): string {
-  return iss.region ?? USER_POOL_ID.exec(iss.userPoolId)![1]!;
+  return iss.region ?? poolRegion(iss.userPoolId) ?? '';
 }
 
 /** Each `iss` a preset accepts (one per Entra tenant). */
@@ -127,8 +135,9 @@ export function presetIssuers(iss: PresetIssuer): readonly string[] {
 
 /** The rules of a preset that its schema cannot say, at paths relative to the issuer. */
 export function checkPreset(iss: PresetIssuer, issue: (path: (string | number)[], message: string) => void): void {
-  if (iss.type === 'cognito' && iss.region !== undefined && iss.region !== USER_POOL_ID.exec(iss.userPoolId)![1]) {
-    issue(['region'], `the user pool ${iss.userPoolId} is in ${USER_POOL_ID.exec(iss.userPoolId)![1]}`);
+  if (iss.type === 'cognito' && iss.region !== undefined) {
+    const named = poolRegion(iss.userPoolId);
+    if (named !== undefined && iss.region !== named) issue(['region'], "must be the user pool's region (userPoolId's part before the underscore), or left out");
   }
   if (iss.type === 'auth0') {
     const management = `https://${iss.domain}/api/v2/`;

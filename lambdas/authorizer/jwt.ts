@@ -7,7 +7,7 @@ import type { IssuerSpec } from './issuers';
 import type { KeyGetter, KeyQuery } from './jwks';
 import { type SignatureAlgorithm, type VerificationKey, verifySignature } from './jws';
 import { canonicalBytes, jsonObject, parsedHeader } from './jwt-parse';
-import { type ClaimRules, type JwtClaims, type UserPrincipal, compileClaimRules, userPrincipal } from './jwt-principal';
+import { type ClaimRules, type JwtClaims, type UserPrincipal, claimAt, compileClaimRules, userPrincipal } from './jwt-principal';
 import { type JwtTimes, checkExpiry, checkLifetime, checkNotBefore, clockSeconds, numericDate } from './jwt-time';
 import { TtlLru } from './lru';
 import type { JwksGetterFactory } from './remote-jwks';
@@ -242,6 +242,10 @@ export class JwtVerifier {
     }
     if (!isUtf8(payloadBytes)) throw new AuthError('JWT_MALFORMED', detail);
     const claims = unverified;
+    // The token's kind first (IssuerSpec.tokenType): an access token where id tokens are configured has no `aud`, or
+    // another one, and is the wrong kind of token rather than one with a missing claim or the wrong audience.
+    const kind = issuer.rules.tokenType;
+    if (kind !== undefined && claimAt(claims, kind.path.at) !== kind.expected) throw new AuthError('JWT_TOKEN_TYPE_NOT_ALLOWED', { ...detail, claim: kind.path.label });
 
     for (const claim of issuer.presence) {
       if (!Object.prototype.hasOwnProperty.call(claims, claim)) throw new AuthError('JWT_CLAIM_MISSING', { ...detail, claim });
