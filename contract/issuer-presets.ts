@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { claimPath, httpsUrl, matching, text } from './config-fields';
+import { claimPath, httpsUrl, matching, seconds, text } from './config-fields';
 import { commonIssuerFields } from './issuer-fields';
 
 /**
@@ -94,6 +94,11 @@ const entraIssuer = z.strictObject({
   authority: z._default(httpsUrl, 'https://login.microsoftonline.com'),
   jwksUrl,
   ...commonIssuerFields,
+  /**
+   * 28 hours by default: tokens for clients capable of continuous access evaluation live 20-28 hours
+   * (https://learn.microsoft.com/en-us/entra/identity-platform/access-tokens#token-lifetime); others 60-90 minutes.
+   */
+  maxTokenAgeSeconds: z._default(seconds(30 * 86_400), 100_800),
 });
 
 export const presetSchemas = [cognitoIssuer, auth0Issuer, clerkIssuer, entraIssuer] as const;

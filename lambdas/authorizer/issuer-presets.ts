@@ -3,7 +3,7 @@
  * documented token shape, its key source, its pinned algorithm, and the checks that tell its tokens for this API
  * apart from its other tokens. The provider's documentation page for each choice is cited where it is made.
  */
-import { type PresetIssuer, cognitoRegion, presetIssuers } from '../../contract/issuer-presets';
+import { type PresetIssuer, presetIssuers } from '../../contract/issuer-presets';
 import type { CommonSettings, IssuerSpec } from './issuer-spec';
 
 export function resolvePreset(iss: PresetIssuer, common: CommonSettings): IssuerSpec {
@@ -22,8 +22,8 @@ export function resolvePreset(iss: PresetIssuer, common: CommonSettings): Issuer
 /**
  * Amazon Cognito user pools, "Verifying a JSON Web Token"
  * (https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-tokens-verifying-a-jwt.html):
- * RS256 keys at https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json for either form of `iss`
- * (the original cognito-idp host, or the updated issuer-cognito-idp one); `token_use` says access or id; an access token names its app client
+ * either form of `iss` (the original cognito-idp host, or the updated issuer-cognito-idp one), RS256 keys at
+ * `<iss>/.well-known/jwks.json` as AWS's own aws-jwt-verify reads them; `token_use` says access or id; an access token names its app client
  * in `client_id` and has no `aud`, an id token names it in `aud`. Groups are `cognito:groups`, scopes `scope`.
  */
 function cognito(iss: Extract<PresetIssuer, { type: 'cognito' }>, common: CommonSettings): IssuerSpec {
@@ -31,7 +31,7 @@ function cognito(iss: Extract<PresetIssuer, { type: 'cognito' }>, common: Common
   return {
     ...common,
     algorithms: ['RS256'],
-    keys: { jwksUrl: iss.jwksUrl ?? `https://cognito-idp.${cognitoRegion(iss)}.amazonaws.com/${iss.userPoolId}/.well-known/jwks.json` },
+    keys: { jwksUrl: iss.jwksUrl ?? `${common.issuer}/.well-known/jwks.json` },
     ...(access ? { client: { claim: 'client_id', allowed: iss.clientIds } } : { audience: iss.clientIds }),
     tokenType: { claim: 'token_use', expected: iss.tokenUse },
     requiredClaims: ['sub', 'exp'],
@@ -73,7 +73,7 @@ function auth0(iss: Extract<PresetIssuer, { type: 'auth0' }>, common: CommonSett
 }
 
 /**
- * Clerk session tokens, version 2 (https://clerk.com/docs/backend-requests/resources/session-tokens): `iss` is the
+ * Clerk session tokens, version 2 (https://clerk.com/docs/guides/sessions/session-tokens): `iss` is the
  * Frontend API URL, keys at `<iss>/.well-known/jwks.json`, `azp` the origin the token was made for (checked against
  * the authorized parties, as Clerk's own SDKs do), `v: 2`, `sts` the session's status, and the active organization
  * under `o` (`o.id`, `o.rol`, its permissions in `o.per` and `o.fpm` with the features in `fea`).

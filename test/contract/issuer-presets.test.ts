@@ -69,7 +69,8 @@ describe('issuer presets: defaults', () => {
     const second = 'fa15d692-e9c7-4460-a743-29f2956fd429';
     const iss = parsed({ ...entra, tenants: [...entra.tenants, second] });
 
-    expect(iss).toMatchObject({ subjectClaim: 'oid', authority: 'https://login.microsoftonline.com', ...COMMON_DEFAULTS });
+    // The age cap is 28 hours: tokens of clients capable of continuous access evaluation live 20-28 hours.
+    expect(iss).toMatchObject({ subjectClaim: 'oid', authority: 'https://login.microsoftonline.com', ...COMMON_DEFAULTS, maxTokenAgeSeconds: 100_800 });
     expect(issuerIdentity(iss).issuers).toEqual([
       'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0',
       `https://login.microsoftonline.com/${second}/v2.0`,

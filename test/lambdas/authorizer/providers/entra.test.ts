@@ -155,11 +155,13 @@ describe('Microsoft Entra ID access tokens (v2.0)', () => {
     expect(await s.decide(s.authorizer(entra()), await v2(over))).toMatchObject({ status: 401, reason });
   });
 
-  it('refuses a CAE long-lived token (up to 28 h) unless maxTokenAgeSeconds allows that long', async () => {
+  it('allows a CAE long-lived token (up to 28 h, the default cap of the preset) and refuses one minted to live longer', async () => {
     const now = Math.floor(Date.now() / 1000);
     const cae = await v2({ iat: now, nbf: now, exp: now + 28 * 3600 });
+    const longer = await v2({ iat: now, nbf: now, exp: now + 28 * 3600 + 1 });
 
-    expect(await s.decide(s.authorizer(entra()), cae)).toMatchObject({ status: 401, reason: 'JWT_LIFETIME_TOO_LONG' });
-    expect(await s.decide(s.authorizer(entra({ maxTokenAgeSeconds: 28 * 3600 })), cae)).toMatchObject({ status: 200, context: { tenantId: TID } });
+    expect(await s.decide(s.authorizer(entra()), cae)).toMatchObject({ status: 200, context: { tenantId: TID } });
+    expect(await s.decide(s.authorizer(entra()), longer)).toMatchObject({ status: 401, reason: 'JWT_LIFETIME_TOO_LONG' });
+    expect(await s.decide(s.authorizer(entra({ maxTokenAgeSeconds: 3 * 3600 })), cae)).toMatchObject({ status: 401, reason: 'JWT_LIFETIME_TOO_LONG' });
   });
 });
