@@ -1,7 +1,24 @@
 import { SignJWT, importJWK } from 'jose';
 import { randomBytes } from 'node:crypto';
-import type { AuthorizerConfig } from '../contract/config';
+import { type AuthorizerConfig, issuerIdentity } from '../contract/config';
+import { devTokenClaims } from '../control/dev-tokens/claims';
+import { signDevToken } from '../control/dev-tokens/sign';
+import type { StandInIssuer } from '../control/dev-tokens/stand-in';
 import { DEMO_TENANT, DEMO_USER, type LocalSecrets, type LocalSetup, OTHER_TENANT, OTHER_USER } from './local-setup';
+import type { DroppedIssuer } from './stand-ins';
+
+/** A configured issuer local mode stands in for, and a token of it for the demo user (where one can be made). */
+export interface StandInCredential {
+  readonly id: string;
+  readonly type: string;
+  /** The `iss` its tokens carry (the first, for an Entra issuer with several directories). */
+  readonly iss: string;
+  /** The tenant to mint its tokens for: the demo tenant, or for Entra the first configured directory. */
+  readonly tenant: string;
+  /** A token in the provider's shape for the demo user of the demo tenant, no scopes or roles; absent with `note`. */
+  readonly token?: string;
+  readonly note?: string;
+}
 
 /** What local mode prints as ready-to-paste requests (local/examples.ts) and writes to .local/demo-credentials.json. */
 export interface DemoCredentials {
@@ -22,13 +39,22 @@ export interface DemoCredentials {
   readonly csrf: { readonly cookie: string; readonly header: string; readonly token: string };
   /** The default tier's limits (config rateLimits.tiers.default). */
   readonly rateLimit: { readonly requestsPerMinute: number; readonly burst: number };
+  /** The configured issuers served by local stand-ins (local/stand-ins.ts), and those dropped with the reason. */
+  readonly standIns: readonly StandInCredential[];
+  readonly droppedIssuers: readonly DroppedIssuer[];
 }
 
 /**
  * The demo credentials of a run whose gateway (and local issuer) is at `baseUrl`: user tokens from the local
  * issuer (HS256 and ES256, 12 hours), the demo API keys, the first service's and signer's secrets, the CSRF pair.
  */
-export async function demoCredentials(baseUrl: string, setup: LocalSetup, secrets: LocalSecrets, config: AuthorizerConfig): Promise<DemoCredentials> {
+export async function demoCredentials(
+  baseUrl: string,
+  setup: LocalSetup,
+  secrets: LocalSecrets,
+  config: AuthorizerConfig,
+  issuers: { readonly standIns: readonly StandInIssuer[]; readonly dropped: readonly DroppedIssuer[] } = { standIns: [], dropped: [] },
+): Promise<DemoCredentials> {
   const token = await localIssuer(baseUrl, secrets);
   const serviceName = setup.services[0]?.name ?? '';
   const signerName = setup.signers[0]?.name ?? '';
@@ -48,7 +74,29 @@ export async function demoCredentials(baseUrl: string, setup: LocalSetup, secret
     // What the web app would draw per session and put in its CSRF cookie and header; any random value works.
     csrf: { cookie: config.csrf.cookie, header: config.csrf.header, token: randomBytes(18).toString('base64url') },
     rateLimit: { requestsPerMinute: config.rateLimits.tiers.default.requestsPerMinute, burst: config.rateLimits.tiers.default.burst },
+    standIns: await Promise.all(issuers.standIns.map((s) => standInCredential(s, secrets))),
+    droppedIssuers: issuers.dropped,
   };
+}
+
+/**
+ * A stand-in issuer's demo token: the demo user in the demo tenant, in the provider's shape (control/dev-tokens),
+ * signed as `tokens mint --issuer` signs. An Entra token's tenant is its directory, which the demo tenant is not.
+ */
+async function standInCredential(s: StandInIssuer, secrets: LocalSecrets): Promise<StandInCredential> {
+  const base = { id: s.id, type: s.config.type, iss: issuerIdentity(s.config).issuers[0]!, tenant: DEMO_TENANT };
+  if (s.config.type === 'entra') {
+    const tid = s.config.tenants[0]!;
+    return { ...base, tenant: tid, note: `a token's tenant is its directory (tid): create it first with \`npx gatehouse --local tenants create ${tid}\`` };
+  }
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    const token = devTokenClaims(s.config, { sub: DEMO_USER, tenant: DEMO_TENANT, scopes: [], roles: [], ttlSeconds: 12 * 3600, now });
+    const key = s.signing.alg === 'HS256' ? secrets.issuerSecrets![s.id]! : JSON.stringify(secrets.rsaSigningKey);
+    return { ...base, token: await signDevToken(token, s.signing, key) };
+  } catch (err) {
+    return { ...base, note: (err as Error).message };
+  }
 }
 
 /** Signs Supabase-style user tokens as the local issuer: with its HS256 secret, or its ES256 key (served as JWKS). */

@@ -18,6 +18,15 @@ export function demoRequests(c: DemoCredentials): RequestExample[] {
     { title: 'Public health check', expect: 200, method: 'GET', path: '/health', headers: {} },
     { title: 'Supabase-style user, HS256 (legacy secret)', expect: 200, method: 'GET', path: '/v1/me', headers: bearer(c.userTokenHs256) },
     { title: 'Supabase-style user, ES256 (JWKS served by the gateway)', expect: 200, method: 'GET', path: '/v1/me', headers: bearer(c.userTokenEs256) },
+    ...c.standIns
+      .filter((s) => s.token !== undefined)
+      .map((s) => ({
+        title: `${providerName(s.type)} user, from the local stand-in for issuer "${s.id}" (its iss ${s.iss}, its token shape, the local RSA key)`,
+        expect: 200,
+        method: 'GET',
+        path: '/v1/me',
+        headers: bearer(s.token!),
+      })),
     {
       title: 'Create a customer in the demo tenant (API key with customers:write)',
       expect: 201,
@@ -103,6 +112,21 @@ function signedExample(c: DemoCredentials): string[] {
   ];
 }
 
+const PROVIDERS: Readonly<Record<string, string>> = { cognito: 'Amazon Cognito', auth0: 'Auth0', clerk: 'Clerk', entra: 'Microsoft Entra ID', workos: 'WorkOS', oidc: 'OIDC' };
+const providerName = (type: string) => PROVIDERS[type] ?? type;
+
+/** The configured issuers: which have local stand-ins (and how to mint their tokens), which were dropped and why. */
+function issuerLines(c: DemoCredentials): string[] {
+  if (!c.standIns.length && !c.droppedIssuers.length) return [];
+  const lines = ['# The configured issuers, offline: each stand-in keeps its iss and claim rules, its keys are served by this gateway.'];
+  for (const s of c.standIns) {
+    lines.push(`# ${providerName(s.type)} issuer "${s.id}" (iss ${s.iss})${s.note ? `: ${s.note}` : ''}. Mint a token in its shape:`);
+    lines.push(`npx gatehouse --local tokens mint --issuer ${s.id} --sub me --tenant ${s.tenant} --scope customers:read`);
+  }
+  for (const d of c.droppedIssuers) lines.push(`# Issuer "${d.id}" is not served locally: ${d.reason}.`);
+  return [...lines, ''];
+}
+
 const shellQuote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
 
 export function curlOf(c: DemoCredentials, r: RequestExample): string {
@@ -124,6 +148,7 @@ export function requestExamples(c: DemoCredentials, credentialsFile: string): st
     `for i in $(seq ${burst + 50}); do curl -s -o /dev/null -w '%{http_code}\\n' -H ${shellQuote(`Authorization: Bearer ${c.apiKeyRead}`)} ${shellQuote(`${c.baseUrl}/v1/customers`)}; done | sort | uniq -c`,
     '',
     ...signedExample(c),
+    ...issuerLines(c),
     '# Manage tenants, keys, members, sessions and service secrets from another terminal (npx gatehouse --help):',
     'npx gatehouse --local keys create --tenant demo --name my-server --scope customers:read',
     'npx gatehouse --local keys list --tenant demo',

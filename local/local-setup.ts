@@ -1,7 +1,8 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type JWK, exportJWK, generateKeyPair } from 'jose';
 import { randomBytes } from 'node:crypto';
-import type { AuthorizerConfig, AuthorizerConfigInput } from '../contract/config';
+import type { AuthorizerConfig, AuthorizerConfigInput, IssuerConfig } from '../contract/config';
+import type { StandInIssuer } from '../control/dev-tokens/stand-in';
 import { type LocalTargetFile, revocationOf } from '../control/target';
 
 /** The demo tenant: the demo API keys and the demo user's tokens are its. */
@@ -24,6 +25,10 @@ export interface LocalState {
   readonly serviceSecrets: Record<string, string>;
   /** Secrets of the configured signers (signed requests); absent in a state kept before signers existed. */
   readonly signerSecrets?: Record<string, string>;
+  /** The stand-in issuers' RSA signing key (a private JWK); absent in a state kept before stand-ins existed. */
+  readonly rsaSigningKey?: JWK;
+  /** HS256 stand-ins' secrets, by issuer id. */
+  readonly issuerSecrets?: Record<string, string>;
   readonly apiKeys: { readonly read: string; readonly write: string };
   readonly items: Record<string, AttributeValue>[];
 }
@@ -63,14 +68,20 @@ export function localSetup(stackConfig: Record<string, unknown>): LocalSetup {
   };
 }
 
-/** The kept secrets and signing key (--keep), or new ones for every configured service and signer. */
-export async function localSecrets(setup: LocalSetup, kept: LocalState | undefined): Promise<LocalSecrets> {
+/**
+ * The kept secrets and signing keys (--keep), or new ones for every configured service and signer, the stand-in
+ * issuers' RSA key, and a secret per HS256 stand-in (`hs256Issuers`, by id).
+ */
+export async function localSecrets(setup: LocalSetup, kept: LocalState | undefined, hs256Issuers: readonly string[] = []): Promise<LocalSecrets> {
   const signing = kept?.signingKey ?? (await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey));
+  const rsa = kept?.rsaSigningKey ?? (await exportJWK((await generateKeyPair('RS256', { extractable: true, modulusLength: 2048 })).privateKey));
   return {
     supabaseSecret: kept?.supabaseSecret ?? randomBytes(32).toString('base64'),
     signingKey: { ...signing, kid: signing.kid ?? `local-${setup.suffix}`, alg: 'ES256' },
     serviceSecrets: Object.fromEntries(setup.services.map((s) => [s.name, kept?.serviceSecrets[s.name] ?? randomBytes(32).toString('base64url')])),
     signerSecrets: Object.fromEntries(setup.signers.map((s) => [s.name, kept?.signerSecrets?.[s.name] ?? randomBytes(32).toString('base64url')])),
+    rsaSigningKey: { ...rsa, kid: rsa.kid ?? `local-rsa-${setup.suffix}` },
+    issuerSecrets: Object.fromEntries(hs256Issuers.map((id) => [id, kept?.issuerSecrets?.[id] ?? randomBytes(32).toString('base64url')])),
     // Replaced by the keys the directory creates, unless a kept state brings its own (with its table items).
     apiKeys: kept?.apiKeys ?? { read: '', write: '' },
   };
@@ -78,10 +89,11 @@ export async function localSecrets(setup: LocalSetup, kept: LocalState | undefin
 
 /**
  * The authorizer configuration of the local run, whose issuer is served at `baseUrl`. The stack configuration's own
- * settings (cache TTLs, tenants, membership, owner, routes) apply locally too; the issuers, services and table are
- * local ones, and API keys are `test` keys.
+ * settings (cache TTLs, tenants, membership, owner, routes) apply locally too; the issuers are the local one and the
+ * stand-ins for the configured ones (local/stand-ins.ts), the services and table are local ones, and API keys are
+ * `test` keys.
  */
-export function localAuthorizerConfig(setup: LocalSetup, stackConfig: Record<string, unknown>, baseUrl: string): AuthorizerConfigInput {
+export function localAuthorizerConfig(setup: LocalSetup, stackConfig: Record<string, unknown>, baseUrl: string, standIns: readonly IssuerConfig[] = []): AuthorizerConfigInput {
   const { deployment: _deployment, issuers: _issuers, services: _services, signers: _signers, environment: _environment, ...settings } = stackConfig;
   return {
     ...(settings as Partial<AuthorizerConfigInput>),
@@ -101,6 +113,7 @@ export function localAuthorizerConfig(setup: LocalSetup, stackConfig: Record<str
         revokedSessions: true,
         sessionCacheTtlSeconds: 5,
       },
+      ...standIns,
     ],
     apiKeys: { ...(settings.apiKeys as AuthorizerConfigInput['apiKeys']), prefix: setup.apiKeyPrefix },
     services: setup.services.map((s) => ({ name: s.name, secretId: setup.secretId(`services/${s.name}`), scopes: s.scopes })),
@@ -121,8 +134,15 @@ export interface LocalStage {
   readonly endpoint: string;
 }
 
+/**
+ * What the command-line tool needs to act on this environment (`gatehouse --local`), less the process id: the
+ * fields control/target.ts declares, and the stand-in issuers `tokens mint --issuer` signs for (read by
+ * control/dev-tokens/stand-in.ts).
+ */
+export type LocalCliTarget = Omit<LocalTargetFile, 'pid' | 'sdkEnv'> & { readonly standIns: readonly StandInIssuer[] };
+
 /** What the command-line tool needs to act on this environment (`gatehouse --local`), less the process id. */
-export function localCliTarget(setup: LocalSetup, config: AuthorizerConfig, resultTtlSeconds: number, stage: LocalStage, baseUrl: string): Omit<LocalTargetFile, 'pid' | 'sdkEnv'> {
+export function localCliTarget(setup: LocalSetup, config: AuthorizerConfig, resultTtlSeconds: number, stage: LocalStage, baseUrl: string, standIns: readonly StandInIssuer[] = []): LocalCliTarget {
   return {
     kind: 'local',
     tableName: setup.tableName,
@@ -130,9 +150,10 @@ export function localCliTarget(setup: LocalSetup, config: AuthorizerConfig, resu
     environment: 'test',
     services: Object.fromEntries(config.services.map((s) => [s.name, s.secretId])),
     signers: Object.fromEntries(config.signers.map((s) => [s.name, s.secretId])),
-    issuerIds: [LOCAL_ISSUER_ID],
+    issuerIds: [LOCAL_ISSUER_ID, ...standIns.map((s) => s.id)],
     revocation: revocationOf(config, resultTtlSeconds),
     stage,
     localIssuer: { id: LOCAL_ISSUER_ID, issuer: `${baseUrl}/auth/v1`, hs256SecretId: setup.secretId('supabase-jwt-secret'), audience: 'authenticated' },
+    standIns,
   };
 }

@@ -24,11 +24,14 @@ const CLI_TARGET_FILE = path.join(ROOT, LOCAL_TARGET_FILE);
 const HELP = `Usage: npm start -- [options]
 
 Runs the Gatehouse API locally: AWS emulator, demo tenant, local issuer, same authorizer and handlers.
+The configured issuers (Cognito, Auth0, Clerk, Entra, WorkOS, OIDC) keep their iss and claim rules and read their
+keys from this gateway: mint their tokens with \`npx gatehouse --local tokens mint --issuer <id>\`.
 
 Options:
   --port N     port of the local API (default 3000, or $PORT)
-  --keep       keep the data (table items, secrets, signing key) between runs, in .local/state.json
-  --config F   stack configuration to serve (default config/gatehouse.example.json)
+  --keep       keep the data (table items, secrets, signing keys) between runs, in .local/state.json
+  --config F   stack configuration to serve (default config/gatehouse.example.json; one per provider in
+               config/examples/)
   --verbose    print the authorizer's and handlers' JSON log lines
   --help       this text
 `;

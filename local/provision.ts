@@ -3,18 +3,18 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { JWK } from 'jose';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { type AuthorizerConfig, parseConfig } from '../contract/config';
+import { type AuthorizerConfig, type AuthorizerConfigInput, parseConfig } from '../contract/config';
 import type { Logger } from '../contract/log';
 import { usagePlanKeyed } from '../contract/stack-config';
-import type { LocalTargetFile } from '../control/target';
 import { createAuthorizer } from '../lambdas/authorizer/authorizer';
 import { createRateLimiter } from '../lambdas/shared/rate-limit/limiter';
 import { createGatehouseTable } from './create-table';
 import { type DemoCredentials, demoCredentials } from './demo-credentials';
 import { type LambdaHandler, type LocalGateway, createLocalGateway } from './gateway';
 import { localHandlers } from './handlers';
-import { LOCAL_STAGE, type LocalSetup, type LocalState, localAuthorizerConfig, localCliTarget, localResultTtlSeconds, localSecrets, localSetup } from './local-setup';
+import { LOCAL_STAGE, type LocalCliTarget, type LocalSetup, type LocalState, localAuthorizerConfig, localCliTarget, localResultTtlSeconds, localSecrets, localSetup } from './local-setup';
 import { type LocalUsagePlans, createSecrets, createUsagePlans, restoreItems, seedDemoTenants } from './seed';
+import { type StandInPlan, planStandIns, standInIssuer, standInJwksRoutes } from './stand-ins';
 import { UsagePlans, usagePlansOf } from './usage-plans';
 
 export type { DemoCredentials } from './demo-credentials';
@@ -38,7 +38,7 @@ export interface LocalEnvironment {
   readonly credentials: DemoCredentials;
   readonly tableName: string;
   /** What the command-line tool needs to act on this environment (`gatehouse --local`), less the process id. */
-  readonly cliTarget: Omit<LocalTargetFile, 'pid' | 'sdkEnv'>;
+  readonly cliTarget: LocalCliTarget;
   /** What --keep saves: the secrets, the signing key and the table's items. */
   snapshot(): Promise<LocalState>;
   close(): Promise<void>;
@@ -47,34 +47,40 @@ export interface LocalEnvironment {
 /**
  * Builds the whole API on this machine against the AWS endpoints of the environment (the emulator): a table and
  * secrets, a demo tenant with API keys and a service secret, a local Supabase-style issuer (HS256 secret and an
- * ES256 key whose JWKS the gateway serves), and the local gateway over the real authorizer and handlers.
+ * ES256 key whose JWKS the gateway serves), stand-ins for the configured issuers (local/stand-ins.ts), and the
+ * local gateway over the real authorizer and handlers.
  */
 export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvironment> {
   const clients = { dynamodb: new DynamoDBClient({}), secretsManager: new SecretsManagerClient({}), apigateway: new APIGatewayClient({}) };
   const { dynamodb, secretsManager } = clients;
   const setup = localSetup(opts.stackConfig);
-  const secrets = await localSecrets(setup, opts.state);
+  const plan = planStandIns(opts.stackConfig);
+  const secrets = await localSecrets(setup, opts.state, plan.kept.filter((p) => p.alg === 'HS256').map((p) => p.id));
+  const standInsAt = (baseUrl: string) => plan.kept.map((p) => standInIssuer(p, setup, baseUrl, secrets.rsaSigningKey!.kid!));
+  const configAt = (baseUrl: string) => localAuthorizerConfig(setup, opts.stackConfig, baseUrl, standInsAt(baseUrl).map((s) => s.config));
 
   await createGatehouseTable(dynamodb, setup.tableName);
   await createSecrets(secretsManager, setup, secrets);
   // Parsed before the issuer's URL (the gateway's) is known: the routes, rate limits and membership do not depend on it.
-  const shape = parseConfig(localAuthorizerConfig(setup, opts.stackConfig, 'http://127.0.0.1'));
+  const shape = parseConfig(configAt('http://127.0.0.1'));
   const plans = await createUsagePlans(clients.apigateway, setup, shape);
   if (opts.state?.items.length) await restoreItems(dynamodb, setup.tableName, opts.state.items, plans.usageKeys);
   else secrets.apiKeys = await seedDemoTenants(dynamodb, setup, plans.usageKeys);
 
   const resultTtlSeconds = localResultTtlSeconds(opts.stackConfig, opts.resultTtlSeconds);
   const { d: _private, ...publicJwk } = secrets.signingKey;
-  const { gateway, baseUrl } = await startGateway({ opts, setup, shape, clients, plans, resultTtlSeconds, publicJwk });
-  const credentials = await demoCredentials(baseUrl, setup, secrets, shape);
-  const parsed = parseConfig(localAuthorizerConfig(setup, opts.stackConfig, baseUrl));
+  const rsaKey = secrets.rsaSigningKey!;
+  const { gateway, baseUrl } = await startGateway({ opts, setup, shape, clients, plans, resultTtlSeconds, publicJwk, configAt, plan, rsaKey });
+  const standIns = standInsAt(baseUrl);
+  const credentials = await demoCredentials(baseUrl, setup, secrets, shape, { standIns, dropped: plan.dropped });
+  const parsed = parseConfig(configAt(baseUrl));
   const stage = { restApiId: gateway.restApiId, stageName: gateway.stageName, endpoint: gateway.controlPlaneUrl! };
 
   return {
     gateway,
     credentials,
     tableName: setup.tableName,
-    cliTarget: localCliTarget(setup, parsed, resultTtlSeconds, stage, baseUrl),
+    cliTarget: localCliTarget(setup, parsed, resultTtlSeconds, stage, baseUrl, standIns),
     async snapshot() {
       return { ...secrets, items: await scanTable(dynamodb, setup.tableName) };
     },
@@ -90,6 +96,8 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
 interface GatewayInputs {
   readonly opts: ProvisionOptions;
   readonly setup: LocalSetup;
+  /** The authorizer configuration once the gateway (the local issuer, the stand-ins' JWKS) is at `baseUrl`. */
+  readonly configAt: (baseUrl: string) => AuthorizerConfigInput;
   /** The authorizer configuration as parsed before the gateway's URL is known (routes, rate limits, membership). */
   readonly shape: AuthorizerConfig;
   readonly clients: { readonly dynamodb: DynamoDBClient; readonly secretsManager: SecretsManagerClient; readonly apigateway: APIGatewayClient };
@@ -97,11 +105,14 @@ interface GatewayInputs {
   readonly resultTtlSeconds: number;
   /** The local issuer's ES256 public key, served as its JWKS. */
   readonly publicJwk: JWK;
+  /** The stand-in issuers, whose JWKS serve the run's RSA public key. */
+  readonly plan: StandInPlan;
+  readonly rsaKey: JWK;
 }
 
 /**
  * Starts the local gateway over the real handlers and the real authorizer, with the usage plans of the emulator's
- * REST API, and serves the local issuer's JWKS. Resolves with the gateway's URL once it listens.
+ * REST API, and serves the local issuer's and the stand-ins' JWKS. Resolves with the gateway's URL once it listens.
  */
 async function startGateway(inputs: GatewayInputs): Promise<{ gateway: LocalGateway; baseUrl: string }> {
   const { opts, setup, shape, clients, plans } = inputs;
@@ -128,10 +139,13 @@ async function startGateway(inputs: GatewayInputs): Promise<{ gateway: LocalGate
     stageName: LOCAL_STAGE,
     usagePlans: new UsagePlans(usagePlansOf(apigateway, plans.restApiId, LOCAL_STAGE)),
     apiKeyRequired: (route) => usagePlanKeyed(shape, route),
-    staticRoutes: { '/auth/v1/.well-known/jwks.json': () => ({ status: 200, body: { keys: [inputs.publicJwk] } }) },
+    staticRoutes: {
+      '/auth/v1/.well-known/jwks.json': () => ({ status: 200, body: { keys: [inputs.publicJwk] } }),
+      ...standInJwksRoutes(inputs.plan, inputs.rsaKey),
+    },
   });
   const baseUrl = await gateway.listen(opts.port, opts.host ?? '127.0.0.1');
-  const authorizer = createAuthorizer(localAuthorizerConfig(setup, opts.stackConfig, baseUrl), { dynamodb, secretsManager, ...logger });
+  const authorizer = createAuthorizer(inputs.configAt(baseUrl), { dynamodb, secretsManager, ...logger });
   authorize = (event) => authorizer(event);
   return { gateway, baseUrl };
 }

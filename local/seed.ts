@@ -6,10 +6,18 @@ import { usagePlanLimits, usagePlanName } from '../contract/stack-config';
 import { Directory } from '../control/directory/directory';
 import { UsageKeys } from '../control/usage-keys';
 import { DEMO_TENANT, DEMO_USER, LOCAL_ISSUER_ID, LOCAL_STAGE, type LocalSecrets, type LocalSetup, OTHER_TENANT, OTHER_USER } from './local-setup';
+import { hs256SecretIdOf, rsaKeySecretId } from './stand-ins';
 
-/** Creates the run's secrets on the emulator: the local issuer's HS256 secret, and one per service and signer. */
+/**
+ * Creates the run's secrets on the emulator: the local issuer's HS256 secret, one per service and signer, and the
+ * stand-in issuers' RSA key (its private JWK, which `tokens mint --issuer` reads) and HS256 secrets.
+ */
 export async function createSecrets(secretsManager: SecretsManagerClient, setup: LocalSetup, secrets: LocalSecrets): Promise<void> {
   await secretsManager.send(new CreateSecretCommand({ Name: setup.secretId('supabase-jwt-secret'), SecretString: secrets.supabaseSecret }));
+  if (secrets.rsaSigningKey) await secretsManager.send(new CreateSecretCommand({ Name: rsaKeySecretId(setup), SecretString: JSON.stringify(secrets.rsaSigningKey) }));
+  for (const [id, value] of Object.entries(secrets.issuerSecrets ?? {})) {
+    await secretsManager.send(new CreateSecretCommand({ Name: hs256SecretIdOf(setup, id), SecretString: value }));
+  }
   for (const [name, value] of Object.entries(secrets.serviceSecrets)) {
     await secretsManager.send(new CreateSecretCommand({ Name: setup.secretId(`services/${name}`), SecretString: value }));
   }
