@@ -1,7 +1,7 @@
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { hashApiKey, parseApiKey } from '../../../contract/api-key';
 import { Directory } from '../../../control/directory/directory';
-import { DirectoryError } from '../../../control/directory/errors';
+import { directoryFailure } from '../../support/directory-error';
 import { apiKeyItemKey, revokedSessionItemKey } from '../../../contract/table';
 import { createGatehouseTable } from '../../../local/create-table';
 import { dynamoClient, uniqueName } from '../../support/aws';
@@ -19,15 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => db.destroy());
 
-const code = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DirectoryError) return { code: err.code, message: err.message };
-    throw err;
-  }
-  throw new Error('expected a DirectoryError');
-};
+const code = directoryFailure;
 
 describe('tenants', () => {
   it('creates, reads, lists, suspends and resumes', async () => {

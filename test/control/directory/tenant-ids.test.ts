@@ -2,7 +2,7 @@ import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { TENANT_ID_MESSAGE } from '../../../contract/patterns';
 import { tenantItemKey } from '../../../contract/table';
 import { Directory } from '../../../control/directory/directory';
-import { DirectoryError } from '../../../control/directory/errors';
+import { directoryFailure } from '../../support/directory-error';
 import { createGatehouseTable } from '../../../local/create-table';
 import { dynamoClient, uniqueName } from '../../support/aws';
 import { PROVIDER_TENANT_IDS } from '../../support/tenant-ids';
@@ -21,15 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => db.destroy());
 
-const failure = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DirectoryError) return { code: err.code, message: err.message };
-    throw err;
-  }
-  throw new Error('expected a DirectoryError');
-};
+const failure = directoryFailure;
 
 describe.each(Object.entries(PROVIDER_TENANT_IDS))('a %s organization id (%s) as a tenant id', (_, id) => {
   it('is created, read and listed exactly as given, under the key TENANT#<id>', async () => {
