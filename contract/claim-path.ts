@@ -24,6 +24,21 @@ export const CLAIM_NAME_MESSAGE = 'a claim name is 1-256 characters without cont
 /** At most this many levels. */
 export const MAX_CLAIM_DEPTH = 8;
 
+/**
+ * The claim at a path split into its names: own properties of JSON objects only, so `__proto__`, `constructor` and
+ * friends in a payload are plain data and never reach the prototype chain, and an array is never indexed.
+ */
+export function claimAt(claims: unknown, at: readonly string[]): unknown {
+  let cur: unknown = claims;
+  for (let i = 0; i < at.length; i++) {
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
+    const name = at[i]!;
+    if (!Object.prototype.hasOwnProperty.call(cur, name)) return undefined;
+    cur = (cur as Record<string, unknown>)[name];
+  }
+  return cur;
+}
+
 /** The names of a path, one per level. */
 export function claimSegments(path: ClaimPath): readonly string[] {
   if (typeof path !== 'string') return path;

@@ -7,11 +7,11 @@
  * generic OIDC and the helpers.
  */
 import { randomUUID } from 'node:crypto';
-import { claimLabel, claimSegments } from '../../contract/claim-path';
+import { claimAt, claimLabel, claimSegments } from '../../contract/claim-path';
 import { type IssuerConfig, issuerIdentity } from '../../contract/config';
 import { UsageError } from '../target';
 import { auth0Claims, clerkClaims, cognitoClaims, entraClaims } from './hosted-claims';
-import { type Claims, type DevToken, type DevTokenRequest, claimAt, first, optionalClaim, setClaim, ulid } from './request';
+import { type Claims, type DevToken, type DevTokenRequest, first, optionalClaim, setClaim, ulid } from './request';
 
 export type { Claims, DevToken, DevTokenRequest } from './request';
 

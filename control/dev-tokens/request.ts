@@ -71,15 +71,6 @@ function define(o: Claims, name: string, value: unknown): void {
   Object.defineProperty(o, name, { value, enumerable: true, writable: true, configurable: true });
 }
 
-export function claimAt(claims: Claims, at: readonly string[]): unknown {
-  let cur: unknown = claims;
-  for (const name of at) {
-    if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, name)) return undefined;
-    cur = (cur as Claims)[name];
-  }
-  return cur;
-}
-
 /** The first of a configured value or list. */
 export const first = (v: string | readonly string[] | undefined): string | undefined => (typeof v === 'string' ? v : v?.[0]);
 

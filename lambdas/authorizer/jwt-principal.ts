@@ -3,7 +3,7 @@
  * rule, and where the subject, tenant, email, session, scopes and roles are found. The rules' claim paths are split
  * once per issuer ({@link compileClaimRules}), not on every token.
  */
-import { type ClaimPath, claimLabel, claimSegments } from '../../contract/claim-path';
+import { type ClaimPath, claimAt, claimLabel, claimSegments } from '../../contract/claim-path';
 import { IDENTIFIER_PATTERN } from '../../contract/patterns';
 import { stringList } from './claims';
 import { clerkOrganization } from './clerk-permissions';
@@ -142,21 +142,6 @@ function checkKind(spec: IssuerSpec, rules: ClaimRules, payload: JwtClaims): voi
     if (status !== undefined && typeof status !== 'string') throw new AuthError('JWT_CLAIM_INVALID', detail(rules.pending.path));
     if (status === rules.pending.value && !rules.pending.allow) throw new AuthError('JWT_SESSION_PENDING', { issuer: spec.id });
   }
-}
-
-/**
- * A claim at a path split in advance: own properties of JSON objects only, so `__proto__`, `constructor` and friends
- * in a payload are plain data and never reach the prototype chain, and an array is never indexed.
- */
-export function claimAt(claims: unknown, at: readonly string[]): unknown {
-  let cur: unknown = claims;
-  for (let i = 0; i < at.length; i++) {
-    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
-    const name = at[i]!;
-    if (!Object.prototype.hasOwnProperty.call(cur, name)) return undefined;
-    cur = (cur as Record<string, unknown>)[name];
-  }
-  return cur;
 }
 
 function identifier(spec: IssuerSpec, payload: JwtClaims, path: Path, optional = false): string | undefined {

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { claimSegments } from '../../contract/claim-path';
+import { claimAt, claimSegments } from '../../contract/claim-path';
 import * as nodeCrypto from 'node:crypto';
 import { AuthError, type ReasonCode } from './errors';
 import { Hs256Keys } from './hs256-keys';
@@ -7,7 +7,7 @@ import type { IssuerSpec } from './issuers';
 import type { KeyGetter, KeyQuery } from './jwks';
 import { type SignatureAlgorithm, type VerificationKey, verifySignature } from './jws';
 import { canonicalBytes, jsonObject, parsedHeader } from './jwt-parse';
-import { type ClaimRules, type JwtClaims, type UserPrincipal, claimAt, compileClaimRules, userPrincipal } from './jwt-principal';
+import { type ClaimRules, type JwtClaims, type UserPrincipal, compileClaimRules, userPrincipal } from './jwt-principal';
 import { type JwtTimes, checkExpiry, checkLifetime, checkNotBefore, clockSeconds, numericDate } from './jwt-time';
 import { TtlLru } from './lru';
 import type { JwksGetterFactory } from './remote-jwks';

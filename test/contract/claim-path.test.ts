@@ -1,5 +1,4 @@
-import { CLAIM_NAME_PATTERN, DOTTED_CLAIM_PATH, claimLabel, claimRoot, claimSegments } from '../../contract/claim-path';
-import { claimAt } from '../../lambdas/authorizer/jwt-principal';
+import { CLAIM_NAME_PATTERN, DOTTED_CLAIM_PATH, claimAt, claimLabel, claimRoot, claimSegments } from '../../contract/claim-path';
 
 /**
  * Claim paths (contract/claim-path.ts): dotted plain names nest, any other string is one top-level claim, an array

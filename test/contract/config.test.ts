@@ -1,4 +1,4 @@
-import { claimAt } from '../../lambdas/authorizer/claims';
+import { claimAt as claimAtNames, claimSegments } from '../../contract/claim-path';
 import { type AuthorizerConfigInput, parseConfig } from '../../contract/config';
 import { ConfigError } from '../../contract/config-error';
 
@@ -163,6 +163,9 @@ describe('config', () => {
     });
   });
 });
+
+/** The claim at a dotted path (contract/claim-path.ts), as the authorizer reads it. */
+const claimAt = (claims: unknown, path: string) => claimAtNames(claims, claimSegments(path));
 
 describe('claimAt', () => {
   const payload = JSON.parse('{"sub":"user-1","app_metadata":{"tenant_id":"t-1","roles":["admin"]}}');
