@@ -84,16 +84,26 @@ export function defaultRateLimitTiers(): RateLimitTiers {
  * an invalid document: throws, naming the variable and the bad field.
  */
 export function rateLimitTiersFromEnv(env: Readonly<Record<string, string | undefined>> = process.env, name = RATE_LIMIT_TIERS_ENV): RateLimitTiers {
-  const raw = env[name];
+  return rateLimitTiersFromJson(env[name], `environment variable ${name}`);
+}
+
+/** The file the stack bundles the tiers in, next to a rate-limited handler's code (any size; see contract/bundled-config.ts). */
+export const RATE_LIMIT_TIERS_FILE = 'rate-limit-tiers.json';
+
+/**
+ * The tiers document from JSON text found at `origin` (a variable, a file). Absent or empty: only the default tier.
+ * Invalid JSON or an invalid document: throws, naming `origin` and the bad field, never quoting the text.
+ */
+export function rateLimitTiersFromJson(raw: string | undefined, origin: string): RateLimitTiers {
   if (raw === undefined || raw.trim() === '') return defaultRateLimitTiers();
   let doc: unknown;
   try {
     doc = JSON.parse(raw);
   } catch {
     // The parser's message quotes the input: say where it is instead.
-    throw new RateLimitTiersError(`environment variable ${name}`, ['(root)'], 'is not valid JSON');
+    throw new RateLimitTiersError(origin, ['(root)'], 'is not valid JSON');
   }
-  return parseRateLimitTiers(doc, `environment variable ${name}`);
+  return parseRateLimitTiers(doc, origin);
 }
 
 /** The tier that applies to `tier` (a tenant's tier name, possibly absent or unknown): that tier, else `default`. */

@@ -28,6 +28,11 @@ const deploymentSchema = z.strictObject({
   ),
   /** Refuse to delete the table (and keep it if the stack is deleted). */
   deletionProtection: z._default(z.boolean(), true),
+  /**
+   * Create the account's API Gateway CloudWatch Logs role. One setting per account and Region, so off by default:
+   * turned on, the stack replaces the role the account had and keeps its own when deleted (README, Deploy).
+   */
+  cloudWatchRole: z._default(z.boolean(), false),
   /** Memory of the authorizer function: more memory is more CPU, and signature checks are CPU-bound. */
   authorizerMemoryMb: z._default(int(128, 10_240), 1024),
   alarms: z._default(

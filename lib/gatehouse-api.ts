@@ -1,13 +1,14 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import { AccessLogFormat, ApiKeySourceType, AuthorizationType, type CfnAuthorizer, EndpointType, IdentitySource, JsonSchemaType, JsonSchemaVersion, LambdaIntegration, LogGroupLogDestination, type Method, MethodLoggingLevel, type Model, Period, RequestAuthorizer, RequestValidator, ResponseType, RestApi } from 'aws-cdk-lib/aws-apigateway';
+import { Aws, Duration, Names, Stack, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat, ApiDefinition, EndpointType, LogGroupLogDestination, MethodLoggingLevel, Period, RestApiMode, SpecRestApi } from 'aws-cdk-lib/aws-apigateway';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { RouteConfig } from '../contract/config';
+import { type OpenApiDocument, openApiDocument } from '../contract/openapi';
 import type { RateLimitTier } from '../contract/rate-limit-tiers';
 import { DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS, usagePlanLimits, usagePlanName } from '../contract/stack-config';
-import { GATEWAY_RESPONSES } from './gateway-responses';
-import { type RouteAuthorizer, routeAuthorizer } from '../contract/route-authorizer';
+import { gatewayResponsesExtension } from './gateway-responses';
 import { AUTHORIZATION_HEADER, SERVICE_NAME_HEADER } from '../contract/headers';
 
 export interface GatehouseApiProps {
@@ -29,8 +30,8 @@ export interface GatehouseApiProps {
   readonly tenantHeader?: string;
   /**
    * API Gateway's backstop to the handlers' exact limiter: one usage plan per tier, at `headroom` times the tier's
-   * rate, burst and monthly quota, and `apiKeyRequired` on the routes for which `keyed` is true (those whose every
-   * caller has a tenant, and so a usage-plan key the authorizer returns as `usageIdentifierKey`).
+   * rate, burst and monthly quota, and a usage-plan key required on the routes for which `keyed` is true (those
+   * whose every caller has a tenant, and so a usage-plan key the authorizer returns as `usageIdentifierKey`).
    * @default - no usage plans
    */
   readonly usagePlans?: {
@@ -38,6 +39,13 @@ export interface GatehouseApiProps {
     readonly headroom: number;
     readonly keyed: (route: RouteConfig) => boolean;
   };
+  /**
+   * Create the account's API Gateway CloudWatch Logs role (`AWS::ApiGateway::Account`). It is one setting per
+   * account and Region: the stack would replace whatever role the account had, and keep it when deleted. Most
+   * accounts have one already (`aws apigateway get-account`); the stage's logs need it.
+   * @default false
+   */
+  readonly cloudWatchRole?: boolean;
   /** @default false */
   readonly tracing?: boolean;
   /** @default - one month */
@@ -47,17 +55,11 @@ export interface GatehouseApiProps {
 /** API Gateway allows this many usage plans per account and Region. */
 export const MAX_USAGE_PLANS = 300;
 
-/** What the methods of the route table are wired with: authorizers, integrations, the validator and the body model. */
-interface MethodWiring {
-  readonly authorizerFor: (spec: RouteAuthorizer) => RequestAuthorizer;
-  readonly integrationFor: (name: string) => LambdaIntegration;
-  readonly validator: RequestValidator;
-  readonly jsonObject: Model;
-}
-
 /**
- * The REST API: one method per route of the route table, guarded by the Gatehouse authorizer (public routes
- * excepted), with request validation, JSON access logs, and JSON gateway responses.
+ * The REST API, defined by the OpenAPI document of its route table (contract/openapi.ts): one method per route,
+ * guarded by the Gatehouse authorizer (public routes excepted), with request validation, JSON access logs and JSON
+ * gateway responses. The whole API is one `AWS::ApiGateway::RestApi` resource, whatever the number of routes, and
+ * each function has one invoke permission scoped to this API, whatever the number of routes it serves.
  *
  * Up to four REQUEST authorizers share the one function: API Gateway answers 401 without calling an authorizer
  * when any of its identity sources is missing, and caches its answer by their values. User and API-key routes are
@@ -66,37 +68,43 @@ interface MethodWiring {
  * accept signed requests by none, uncached, so the authorizer decides every request (contract/route-authorizer.ts).
  */
 export class GatehouseApi extends Construct {
-  readonly api: RestApi;
+  readonly api: SpecRestApi;
   readonly accessLogs: LogGroup;
-  readonly methods: readonly Method[];
+  /** The OpenAPI document the API is defined by (values of the deployment, such as function ARNs, are tokens). */
+  readonly document: OpenApiDocument;
 
-  // Construct ids and creation order are part of the synthesized template: AccessLogs, Api, then the authorizers
-  // (on first use), Validator and JsonObject, the methods, the usage plans and the gateway responses.
+  // Construct ids and creation order are part of the synthesized template: AccessLogs, Api, the invoke permissions,
+  // then the usage plans.
   constructor(scope: Construct, id: string, props: GatehouseApiProps) {
     super(scope, id);
-    this.accessLogs = new LogGroup(this, 'AccessLogs', { ...(props.logRetention ? { retention: props.logRetention } : {}) });
-    this.api = this.createRestApi(props);
     checkTenantHeader(props.tenantHeader);
-    const authorizerFor = this.authorizerFactory(props);
-    const validator = new RequestValidator(this, 'Validator', { restApi: this.api, validateRequestBody: true, validateRequestParameters: true });
-    const jsonObject = this.api.addModel('JsonObject', {
-      contentType: 'application/json',
-      schema: { schema: JsonSchemaVersion.DRAFT4, title: 'JsonObject', type: JsonSchemaType.OBJECT },
+    checkHandlers(props.routes, props.handlers);
+    this.accessLogs = new LogGroup(this, 'AccessLogs', { ...(props.logRetention ? { retention: props.logRetention } : {}) });
+    const ttl = props.authorizerResultTtl ?? Duration.seconds(DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS);
+    this.document = openApiDocument(props.routes, {
+      title: `${Stack.of(this).stackName} (Gatehouse)`,
+      ...(props.tenantHeader ? { tenantHeader: props.tenantHeader } : {}),
+      ...(props.usagePlans ? { keyed: props.usagePlans.keyed } : {}),
+      aws: {
+        integrationUri: (name) => lambdaInvocationUri(props.handlers[name]!),
+        authorizerUri: lambdaInvocationUri(props.authorizerFunction),
+        resultTtlSeconds: ttl.toSeconds(),
+        gatewayResponses: gatewayResponsesExtension(),
+      },
     });
-    const wiring: MethodWiring = { authorizerFor, integrationFor: integrationFactory(props.handlers), validator, jsonObject };
-    this.methods = props.routes.map((route) => this.addRouteMethod(route, wiring, props));
+    this.api = this.createRestApi(props);
+    this.grantInvoke(props);
     if (props.usagePlans) this.addUsagePlans(props.usagePlans);
-    this.addGatewayResponses();
   }
 
-  /** The REST API and its stage: regional, usage-plan keys from the authorizer, JSON access logs. */
-  private createRestApi(props: GatehouseApiProps): RestApi {
-    const api = new RestApi(this, 'Api', {
-      description: 'Gatehouse: multi-tenant REST API behind a Lambda authorizer',
+  /** The REST API and its stage: regional, defined by the document, JSON access logs. */
+  private createRestApi(props: GatehouseApiProps): SpecRestApi {
+    const api = new SpecRestApi(this, 'Api', {
+      apiDefinition: ApiDefinition.fromInline(this.document),
+      // The route table is the whole API: a route removed from it is removed from the API.
+      mode: RestApiMode.OVERWRITE,
       endpointTypes: [EndpointType.REGIONAL],
-      // Each tenant's usage-plan key comes from the authorizer (usageIdentifierKey), never from the client.
-      apiKeySourceType: ApiKeySourceType.AUTHORIZER,
-      cloudWatchRole: true,
+      cloudWatchRole: props.cloudWatchRole ?? false,
       deployOptions: {
         stageName: props.stageName ?? 'prod',
         tracingEnabled: props.tracing ?? false,
@@ -107,9 +115,15 @@ export class GatehouseApi extends Construct {
         accessLogFormat: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
       },
     });
+    if (props.cloudWatchRole) {
+      Validations.of(api).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason: 'The account-level role API Gateway uses for execution logs (opt-in: deployment.cloudWatchRole); AWS publishes this managed policy for exactly that.',
+      });
+    }
     Validations.of(api).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      reason: 'The account-level role API Gateway uses for execution logs; AWS publishes this managed policy for exactly that.',
+      id: 'AwsSolutions-APIG2',
+      reason: 'Request validation is in the OpenAPI definition: x-amazon-apigateway-request-validator (body and parameters) is the default of every method; cdk-nag looks only for AWS::ApiGateway::RequestValidator resources.',
     });
     Validations.of(api).acknowledge({
       id: 'AwsSolutions-APIG3',
@@ -119,55 +133,23 @@ export class GatehouseApi extends Construct {
   }
 
   /**
-   * The REQUEST authorizer for a route's spec, one per name (user, service, tenant, request). Built on first use, so
-   * a route table without service routes (or without membership) gets no unused authorizer.
+   * One invoke permission per function, scoped to this API: the authorizer for its authorizers, each handler for
+   * any method of any stage. Lambda allows 20 KB of resource policy per function; one statement per method (what
+   * CDK's LambdaIntegration adds) exceeds it at about 60 routes per function.
    */
-  private authorizerFactory(props: GatehouseApiProps): (spec: RouteAuthorizer) => RequestAuthorizer {
-    const ttl = props.authorizerResultTtl ?? Duration.seconds(DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS);
-    const authorizers = new Map<RouteAuthorizer['name'], RequestAuthorizer>();
-    return (spec) => {
-      let a = authorizers.get(spec.name);
-      if (!a) {
-        a = new RequestAuthorizer(this, AUTHORIZER_IDS[spec.name], {
-          handler: props.authorizerFunction,
-          identitySources: spec.headers.map((h) => IdentitySource.header(h)),
-          resultsCacheTtl: spec.cached ? ttl : Duration.seconds(0),
-        });
-        // Uncached, with no identity sources: API Gateway calls the authorizer for every request (the property is
-        // optional when caching is off; CDK would render an empty string).
-        if (!spec.headers.length) (a.node.defaultChild as CfnAuthorizer).addPropertyDeletionOverride('IdentitySource');
-        authorizers.set(spec.name, a);
-      }
-      return a;
-    };
-  }
-
-  /** One route's method: public (no authorizer) or guarded by the authorizer the route-to-authorizer rule picks. */
-  private addRouteMethod(route: RouteConfig, wiring: MethodWiring, props: GatehouseApiProps): Method {
-    const resource = this.api.root.resourceForPath(route.path);
-    const integration = wiring.integrationFor(route.handler!);
-    if (route.public) {
-      const method = resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.NONE, requestValidator: wiring.validator });
-      const reason = `${route.method} ${route.path} is public by configuration (public: true), e.g. a health check.`;
-      Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason });
-      Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason });
-      return method;
+  private grantInvoke(props: GatehouseApiProps): void {
+    const principal = new ServicePrincipal('apigateway.amazonaws.com');
+    const stack = Stack.of(this);
+    const id = `InvokeBy${Names.uniqueId(this)}`;
+    props.authorizerFunction.addPermission(id, {
+      principal,
+      sourceArn: stack.formatArn({ service: 'execute-api', resource: this.api.restApiId, resourceName: 'authorizers/*' }),
+    });
+    const used = new Set(props.routes.map((r) => r.handler!));
+    for (const [name, fn] of Object.entries(props.handlers)) {
+      if (!used.has(name)) continue;
+      fn.addPermission(id, { principal, sourceArn: this.api.arnForExecuteApi('*', '/*', '*') });
     }
-    const spec = routeAuthorizer(route, props.tenantHeader)!;
-    const method = resource.addMethod(route.method, integration, {
-      // API Gateway counts the request against the usage plan of the key the authorizer returned.
-      ...(props.usagePlans?.keyed(route) ? { apiKeyRequired: true } : {}),
-      authorizationType: AuthorizationType.CUSTOM,
-      authorizer: wiring.authorizerFor(spec),
-      requestValidator: wiring.validator,
-      requestParameters: Object.fromEntries(spec.headers.map((h) => [`method.request.header.${h}`, true])),
-      ...(['POST', 'PUT', 'PATCH'].includes(route.method) ? { requestModels: { 'application/json': wiring.jsonObject } } : {}),
-    });
-    Validations.of(method).acknowledge({
-      id: 'AwsSolutions-COG4',
-      reason: 'Guarded by the Gatehouse Lambda REQUEST authorizer by design (Supabase, WorkOS and OIDC JWTs, API keys, service secrets): Cognito is not the identity provider.',
-    });
-    return method;
   }
 
   private addUsagePlans(plans: NonNullable<GatehouseApiProps['usagePlans']>): void {
@@ -186,17 +168,17 @@ export class GatehouseApi extends Construct {
       });
     }
   }
+}
 
-  private addGatewayResponses(): void {
-    for (const r of GATEWAY_RESPONSES) {
-      this.api.addGatewayResponse(r.id, {
-        type: ResponseType.of(r.type),
-        ...(r.statusCode ? { statusCode: String(r.statusCode) } : {}),
-        responseHeaders: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, `'${v}'`])),
-        templates: { 'application/json': JSON.stringify(r.body) },
-      });
-    }
-  }
+/** The URI API Gateway invokes a Lambda function by (proxy integrations and authorizers alike). */
+function lambdaInvocationUri(fn: IFunction): string {
+  return `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}:lambda:path/2015-03-31/functions/${fn.functionArn}/invocations`;
+}
+
+/** Every route's handler must have been given. */
+function checkHandlers(routes: readonly RouteConfig[], handlers: Readonly<Record<string, IFunction>>): void {
+  const missing = [...new Set(routes.map((r) => r.handler!).filter((name) => !handlers[name]))];
+  if (missing.length) throw new Error(`No handler function named ${missing.map((n) => `"${n}"`).join(', ')} was given to GatehouseApi`);
 }
 
 /** The access log line: one JSON object per request. */
@@ -215,9 +197,6 @@ const ACCESS_LOG_FIELDS = {
   kind: '$context.authorizer.kind',
 };
 
-/** Construct ids of the authorizers, by their names in the route-to-authorizer rule (part of the template). */
-const AUTHORIZER_IDS = { user: 'UserAuthorizer', service: 'ServiceAuthorizer', tenant: 'TenantAuthorizer', request: 'RequestAuthorizer' } as const;
-
 /** The tenant header keys an authorizer next to Authorization, so it cannot be either of the other identity sources. */
 function checkTenantHeader(header: string | undefined): void {
   const tenantHeader = header?.toLowerCase();
@@ -226,14 +205,3 @@ function checkTenantHeader(header: string | undefined): void {
   }
 }
 
-/** One proxy integration per handler function, shared by every route that names it. */
-function integrationFactory(handlers: Readonly<Record<string, IFunction>>): (name: string) => LambdaIntegration {
-  const integrations = new Map<string, LambdaIntegration>();
-  return (name) => {
-    const fn = handlers[name];
-    if (!fn) throw new Error(`No handler function named "${name}" was given to GatehouseApi`);
-    let integration = integrations.get(name);
-    if (!integration) integrations.set(name, (integration = new LambdaIntegration(fn, { proxy: true })));
-    return integration;
-  };
-}

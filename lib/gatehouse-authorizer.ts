@@ -1,5 +1,5 @@
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -7,10 +7,14 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { AuthorizerConfigInput } from '../contract/config';
 import { NONCE_PK_PREFIX } from '../contract/table';
+import { AUTHORIZER_CONFIG_FILE, AUTHORIZER_TABLE_ENV } from '../contract/bundled-config';
 import { GatehouseFunction } from './gatehouse-function';
 
 export interface GatehouseAuthorizerProps {
-  /** The authorizer's configuration document, with real table name and secret ids (tokens are fine). */
+  /**
+   * The authorizer's configuration document, with the real table name (a token is fine) and secret ids (names or
+   * ARNs known at synth time: the document is bundled with the code, contract/bundled-config.ts).
+   */
   readonly config: AuthorizerConfigInput;
   /**
    * The table of API keys and tenants: the function may GetItem on it and, when the configuration has signers,
@@ -32,22 +36,28 @@ export interface GatehouseAuthorizerProps {
 }
 
 /**
- * The authorizer Lambda with its configuration rendered into `GATEHOUSE_CONFIG` (ids and names only, never a
- * secret value) and least privilege: GetItem on its table, PutItem of nonce items only (with signers), and reads
+ * The authorizer Lambda with its configuration bundled with its code (ids and names only, never a secret value;
+ * any size, where an environment variable would stop at 4 KB) and least privilege: GetItem on its table, PutItem of nonce items only (with signers), and reads
  * of exactly its secrets. Reusable on its own: attach `function` to any RestApi as a REQUEST authorizer.
  */
 export class GatehouseAuthorizer extends Construct {
   readonly function: LambdaFunction;
   readonly logGroupName: string;
+  /** The configuration document bundled with the code (without `tableName`, which the function's environment holds). */
+  readonly document: string;
 
   constructor(scope: Construct, id: string, props: GatehouseAuthorizerProps) {
     super(scope, id);
+    const { tableName, ...document } = props.config;
+    if (!tableName) throw new Error('GatehouseAuthorizer: config.tableName is required');
+    this.document = JSON.stringify(document);
     const fn = new GatehouseFunction(this, 'Handler', {
       entry: 'lambdas/authorizer/index.ts',
       description: 'Gatehouse authorizer: JWTs, API keys, service secrets and signatures in, IAM policy and tenant context out',
       memorySize: props.memorySize ?? 1024,
       timeout: Duration.seconds(5),
-      environment: { GATEHOUSE_CONFIG: Stack.of(this).toJsonString(props.config) },
+      environment: { [AUTHORIZER_TABLE_ENV]: tableName },
+      bundledFiles: { [AUTHORIZER_CONFIG_FILE]: this.document },
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       tracing: props.tracing ?? false,
     });

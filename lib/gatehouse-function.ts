@@ -1,9 +1,10 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { type ICommandHooks, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface GatehouseFunctionProps {
@@ -20,6 +21,12 @@ export interface GatehouseFunctionProps {
   readonly logRetention?: RetentionDays;
   /** @default false - no X-Ray tracing */
   readonly tracing?: boolean;
+  /**
+   * Files written next to the bundled code at synth time (name -> content): configuration too large for the 4 KB
+   * of environment variables Lambda allows, read once at cold start. Their content must be known at synth time.
+   * @default - none
+   */
+  readonly bundledFiles?: Readonly<Record<string, string>>;
 }
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -33,9 +40,12 @@ export class GatehouseFunction extends Construct {
   readonly function: NodejsFunction;
   readonly logGroup: LogGroup;
   readonly role: Role;
+  /** The files bundled next to the code (name -> content). */
+  readonly bundledFiles: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: GatehouseFunctionProps) {
     super(scope, id);
+    this.bundledFiles = props.bundledFiles ?? {};
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
     this.role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `Runs ${props.description}` });
     this.logGroup.grantWrite(this.role);
@@ -61,8 +71,13 @@ export class GatehouseFunction extends Construct {
         forceDockerBundling: false,
         // The runtime's own AWS SDK v3 is used (the default): a smaller bundle and a faster cold start.
         externalModules: ['@aws-sdk/*'],
+        ...(props.bundledFiles ? { commandHooks: writeFiles(props.bundledFiles) } : {}),
       },
     });
+    checkEnvironmentSize(props.description, this.function);
+    for (const [name, content] of Object.entries(props.bundledFiles ?? {})) {
+      if (Token.isUnresolved(content)) throw new Error(`GatehouseFunction: ${name} must be known at synth time (it holds a deploy-time value)`);
+    }
     if (props.tracing) {
       Validations.of(this.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
@@ -70,4 +85,40 @@ export class GatehouseFunction extends Construct {
       });
     }
   }
+}
+
+/** Lambda allows 4 KB for all of a function's environment variables together (names and values). */
+export const MAX_ENVIRONMENT_BYTES = 4096;
+
+/**
+ * Fails synth, rather than the deployment, when a function's environment would pass Lambda's 4 KB. A deploy-time
+ * value (a table name, an ARN) counts as 256 bytes, more than any it stands for here.
+ * https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+ */
+function checkEnvironmentSize(description: string, fn: NodejsFunction): void {
+  const vars = (Stack.of(fn).resolve((fn.node.defaultChild as CfnFunction).environment) as { variables?: Record<string, unknown> } | undefined)?.variables ?? {};
+  const sizes = Object.entries(vars).map(([k, v]) => [k, k.length + (typeof v === 'string' ? Buffer.byteLength(v) : 256)] as const);
+  const total = sizes.reduce((n, [, size]) => n + size, 0);
+  if (total > MAX_ENVIRONMENT_BYTES) {
+    const largest = [...sizes].sort((a, b) => b[1] - a[1])[0]![0];
+    throw new Error(`${description}: its environment variables take about ${total} bytes (the largest is ${largest}); Lambda allows ${MAX_ENVIRONMENT_BYTES} in all`);
+  }
+}
+
+/**
+ * Bundling hooks that write `files` into the bundle's output directory once esbuild is done. CDK also renders the
+ * Docker bundling command up front (with the container's /asset-output): that path is not this machine's, so it
+ * gets a command that fails, should Docker bundling ever run, rather than a bundle without its files. The asset's
+ * hash is taken from the output, files included, so a change of content deploys new code.
+ */
+function writeFiles(files: Readonly<Record<string, string>>): ICommandHooks {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir, outputDir) => {
+      if (!existsSync(outputDir)) return ['echo "Gatehouse bundles with the local esbuild (npm ci installs it), not in Docker" >&2', 'exit 1'];
+      for (const [name, content] of Object.entries(files)) writeFileSync(path.join(outputDir, name), content);
+      return [];
+    },
+  };
 }

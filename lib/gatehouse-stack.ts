@@ -3,6 +3,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { type StackConfig, renderAuthorizerConfig, usagePlanKeyed } from '../contract/stack-config';
+import { CONFIG_METADATA_KEY, STACK_OUTPUTS } from '../contract/stack-outputs';
 import { GatehouseApi } from './gatehouse-api';
 import { GatehouseAuthorizer } from './gatehouse-authorizer';
 import { GatehouseTable } from './gatehouse-table';
@@ -23,6 +24,7 @@ export class GatehouseStack extends Stack {
   readonly api: GatehouseApi;
   readonly authorizer: GatehouseAuthorizer;
   readonly table: GatehouseTable;
+  readonly handlers: HandlerFunctions;
 
   // Construct ids and creation order are part of the synthesized template: Data, ServiceSecrets, IssuerSecret<i>,
   // Authorizer, Handlers, Api, Alarms, then the outputs.
@@ -35,10 +37,12 @@ export class GatehouseStack extends Stack {
     const services = this.createServiceSecrets(config, logRetention);
     const issuerSecrets = this.importIssuerSecrets(config);
     this.authorizer = this.createAuthorizer(config, services, issuerSecrets, logRetention);
-    const handlers = this.createHandlers(config, logRetention);
+    const handlers = (this.handlers = this.createHandlers(config, logRetention));
     this.api = this.createApi(config, handlers, logRetention);
     this.addAlarms(config, handlers);
     this.addOutputs(services);
+    // What `gatehouse --stack-name` reads back: the document this stack was synthesized from (names, never secrets).
+    this.templateOptions.metadata = { [CONFIG_METADATA_KEY]: { ...config.source, deployment: config.deployment } };
   }
 
   /** Secrets named in the configuration (by name or ARN); the others the stack creates and rotates. */
@@ -67,11 +71,14 @@ export class GatehouseStack extends Stack {
     return issuerSecrets;
   }
 
-  /** The authorizer function, with the configuration rendered for it and read access to the table and secrets. */
+  /**
+   * The authorizer function, with the configuration rendered for it and read access to the table and secrets. The
+   * secrets the stack creates are named by their names (`<stack>/services/<name>`), known at synth time, so the
+   * document can be bundled with the code; the grants are on their ARNs.
+   */
   private createAuthorizer(config: StackConfig, services: ServiceSecrets, issuerSecrets: ISecret[], logRetention: RetentionDays): GatehouseAuthorizer {
-    const arns = (secrets: Readonly<Record<string, ISecret>>) => Object.fromEntries(Object.entries(secrets).map(([name, s]) => [name, s.secretArn]));
     return new GatehouseAuthorizer(this, 'Authorizer', {
-      config: renderAuthorizerConfig(config, this.table.table.tableName, { services: arns(services.secrets), signers: arns(services.signerSecrets) }),
+      config: renderAuthorizerConfig(config, this.table.table.tableName, { services: services.secretNames, signers: services.signerSecretNames }),
       table: this.table.table,
       issuerSecrets,
       serviceSecrets: Object.values(services.secrets),
@@ -112,6 +119,7 @@ export class GatehouseStack extends Stack {
         keyed: (route) => usagePlanKeyed(config.authorizer, route),
       },
       authorizerResultTtl: Duration.seconds(deployment.authorizerResultTtlSeconds),
+      cloudWatchRole: deployment.cloudWatchRole,
       tracing: deployment.tracing,
       logRetention,
     });
@@ -128,9 +136,9 @@ export class GatehouseStack extends Stack {
   }
 
   private addOutputs(services: ServiceSecrets): void {
-    new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the API stage' });
-    new CfnOutput(this, 'RestApiId', { value: this.api.api.restApiId, description: 'REST API id (gatehouse --rest-api-id, for --flush)' });
-    new CfnOutput(this, 'TableName', { value: this.table.table.tableName, description: 'DynamoDB table of API keys, tenants and data' });
+    new CfnOutput(this, STACK_OUTPUTS.apiUrl, { value: this.api.api.url, description: 'Base URL of the API stage' });
+    new CfnOutput(this, STACK_OUTPUTS.restApiId, { value: this.api.api.restApiId, description: 'REST API id (gatehouse finds it by --stack-name)' });
+    new CfnOutput(this, STACK_OUTPUTS.tableName, { value: this.table.table.tableName, description: 'DynamoDB table of API keys, tenants and data' });
     for (const [name, secret] of Object.entries(services.secrets)) {
       new CfnOutput(this, `ServiceSecret-${name}`, { value: secret.secretArn, description: `Secret of the calling service ${name}` });
     }

@@ -70,3 +70,20 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
     body: { error: 'internal_error', message: 'Something went wrong on our side.', requestId: '$context.requestId' },
   },
 ];
+
+/**
+ * The responses as API Gateway's OpenAPI extension `x-amazon-apigateway-gateway-responses`: part of the API's
+ * definition, so they are deployed with it (and an import that replaces the definition keeps them).
+ */
+export function gatewayResponsesExtension(): Record<string, unknown> {
+  return Object.fromEntries(
+    GATEWAY_RESPONSES.map((r) => [
+      r.type,
+      {
+        ...(r.statusCode ? { statusCode: String(r.statusCode) } : {}),
+        responseParameters: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [`gatewayresponse.header.${k}`, `'${v}'`])),
+        responseTemplates: { 'application/json': JSON.stringify(r.body) },
+      },
+    ]),
+  );
+}

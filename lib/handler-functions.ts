@@ -5,7 +5,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { GSI1 } from '../contract/table';
 import { RATE_LIMIT_PK_PREFIX } from '../lambdas/shared/rate-limit/limiter';
-import { RATE_LIMIT_TIERS_ENV } from '../contract/rate-limit-tiers';
+import { RATE_LIMIT_TIERS_FILE } from '../contract/rate-limit-tiers';
 import { GatehouseFunction } from './gatehouse-function';
 
 /** What a handler needs besides its code. */
@@ -16,7 +16,7 @@ interface HandlerSpec {
   readonly table?: (fn: LambdaFunction, table: ITable) => void;
   /** Environment beyond TABLE_NAME, from what the deployment knows. */
   readonly environment?: (d: HandlerDeployment) => Record<string, string>;
-  /** Counts requests with the per-tenant limiter: TABLE_NAME, RATE_LIMIT_TIERS and its buckets (RATE#*) only. */
+  /** Counts requests with the per-tenant limiter: TABLE_NAME, the bundled tiers and its buckets (RATE#*) only. */
   readonly rateLimited?: boolean;
 }
 
@@ -101,10 +101,13 @@ export interface HandlerFunctionsProps {
 /** One Lambda per named handler, with `TABLE_NAME` set and only the grants its spec asks for. */
 export class HandlerFunctions extends Construct {
   readonly functions: Readonly<Record<string, LambdaFunction>>;
+  /** Handler name -> the files bundled with its code (the rate-limit tiers of the limited ones). */
+  readonly bundledFiles: Readonly<Record<string, Readonly<Record<string, string>>>>;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionsProps) {
     super(scope, id);
     const functions: Record<string, LambdaFunction> = {};
+    const bundledFiles: Record<string, Readonly<Record<string, string>>> = {};
     for (const name of new Set(props.names)) {
       const spec = HANDLERS[name];
       if (!spec) {
@@ -115,9 +118,10 @@ export class HandlerFunctions extends Construct {
         description: spec.description,
         environment: {
           ...(spec.table || spec.rateLimited ? { TABLE_NAME: props.table.tableName } : {}),
-          ...(spec.rateLimited ? { [RATE_LIMIT_TIERS_ENV]: JSON.stringify(props.deployment.rateLimitTiers) } : {}),
           ...spec.environment?.(props.deployment),
         },
+        // The tiers travel with the code: up to 300 of them would not fit in Lambda's 4 KB of environment.
+        ...(spec.rateLimited ? { bundledFiles: { [RATE_LIMIT_TIERS_FILE]: JSON.stringify(props.deployment.rateLimitTiers) } } : {}),
         ...(props.logRetention ? { logRetention: props.logRetention } : {}),
         tracing: props.tracing ?? false,
       });
@@ -134,8 +138,10 @@ export class HandlerFunctions extends Construct {
         );
       }
       functions[name] = fn.function;
+      bundledFiles[name] = fn.bundledFiles;
     }
     this.functions = functions;
+    this.bundledFiles = bundledFiles;
   }
 }
 

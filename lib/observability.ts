@@ -1,12 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
-import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import type { RestApiBase } from 'aws-cdk-lib/aws-apigateway';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../lambdas/shared/metrics';
 
 export interface GatehouseAlarmsProps {
-  readonly api: RestApi;
+  readonly api: RestApiBase;
   readonly authorizerFunction: IFunction;
   readonly handlerFunctions: readonly IFunction[];
   /** 401s in five minutes that raise the alarm. */

@@ -46,6 +46,13 @@ export class ServiceSecrets extends Construct {
   readonly secrets: Readonly<Record<string, ISecret>>;
   /** Signer name -> its secret, created or imported. */
   readonly signerSecrets: Readonly<Record<string, ISecret>>;
+  /**
+   * Service name -> the id its secret is read by: the name of a created secret (known at synth time, unlike its
+   * ARN), or the name or ARN the configuration gave for an existing one.
+   */
+  readonly secretNames: Readonly<Record<string, string>>;
+  /** Signer name -> the id its secret is read by, as {@link secretNames}. */
+  readonly signerSecretNames: Readonly<Record<string, string>>;
   /** The rotation function of the created secrets; undefined when this construct creates none. */
   readonly rotationFunction?: LambdaFunction;
 
@@ -58,6 +65,10 @@ export class ServiceSecrets extends Construct {
     const created: Secret[] = [];
     // Service secrets keep their construct ids (the bare name), so existing stacks do not replace them; signers'
     // are prefixed, so a signer may share a service's name.
+    const ids = (namePrefix: string, create: readonly string[], existing: Readonly<Record<string, string>>) => ({
+      ...Object.fromEntries(create.map((name) => [name, `${namePrefix}${name}`])),
+      ...existing,
+    });
     const make = (holder: Holder, idPrefix: string, namePrefix: string, create: readonly string[], existing: Readonly<Record<string, string>>) => {
       const secrets: Record<string, ISecret> = {};
       for (const name of create) {
@@ -72,8 +83,12 @@ export class ServiceSecrets extends Construct {
       for (const [name, ref] of Object.entries(existing)) secrets[name] = importSecret(this, `Existing-${idPrefix}${name}`, ref);
       return secrets;
     };
-    this.secrets = make('service', '', props.namePrefix ?? 'gatehouse/services/', props.create, props.existing ?? {});
-    this.signerSecrets = make('signer', 'Signer-', props.signerNamePrefix ?? 'gatehouse/signers/', props.createSigners ?? [], props.existingSigners ?? {});
+    const servicePrefix = props.namePrefix ?? 'gatehouse/services/';
+    const signerPrefix = props.signerNamePrefix ?? 'gatehouse/signers/';
+    this.secrets = make('service', '', servicePrefix, props.create, props.existing ?? {});
+    this.signerSecrets = make('signer', 'Signer-', signerPrefix, props.createSigners ?? [], props.existingSigners ?? {});
+    this.secretNames = ids(servicePrefix, props.create, props.existing ?? {});
+    this.signerSecretNames = ids(signerPrefix, props.createSigners ?? [], props.existingSigners ?? {});
     if (created.length > 0) this.rotationFunction = this.rotate(created, rotationDays, props);
   }
 

@@ -1,7 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { HttpHandlerOptions } from './http-handler';
 import { createRateLimiter } from './rate-limit/limiter';
-import { rateLimitTiersFromEnv } from '../../contract/rate-limit-tiers';
+import { RATE_LIMIT_TIERS_FILE, type RateLimitTiers, rateLimitTiersFromEnv, rateLimitTiersFromJson } from '../../contract/rate-limit-tiers';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import type { ProxyHandler } from './http-router';
 
@@ -39,8 +41,8 @@ export function lazyHandler(make: () => ProxyHandler): ProxyHandler {
 let rateLimit: NonNullable<HttpHandlerOptions['rateLimit']> | undefined;
 
 /**
- * The per-tenant limiter of a deployed handler: the table from `TABLE_NAME`, the tiers from `RATE_LIMIT_TIERS`
- * (JSON, rendered by the stack), built once per execution environment. Its own client makes 2 attempts with short
+ * The per-tenant limiter of a deployed handler: the table from `TABLE_NAME`, the tiers from the file the stack
+ * bundles with the code (else `RATE_LIMIT_TIERS`, JSON), built once per execution environment. Its own client makes 2 attempts with short
  * timeouts: the middleware gives up after 1 s anyway, and then the tier's onLimiterError decides.
  */
 export function sharedRateLimit(): NonNullable<HttpHandlerOptions['rateLimit']> {
@@ -49,6 +51,23 @@ export function sharedRateLimit(): NonNullable<HttpHandlerOptions['rateLimit']> 
       dynamodb: new DynamoDBClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 300, requestTimeout: 500, throwOnRequestTimeout: true } }),
       tableName: requiredEnv('TABLE_NAME'),
     }),
-    tiers: rateLimitTiersFromEnv(),
+    tiers: bundledRateLimitTiers(),
   });
+}
+
+/**
+ * The tiers bundled next to this code (lib/handler-functions.ts), else from the environment. Up to 300 tiers fit in
+ * the file; the environment's 4 KB would hold about 50. (`__dirname` is the bundle's directory in the CommonJS
+ * Lambda bundle; the local mode's ESM bundle has none, and passes the tiers in the environment.)
+ */
+function bundledRateLimitTiers(): RateLimitTiers {
+  if (typeof __dirname === 'undefined') return rateLimitTiersFromEnv();
+  let raw: string;
+  try {
+    raw = readFileSync(path.join(__dirname, RATE_LIMIT_TIERS_FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return rateLimitTiersFromEnv();
+    throw new Error(`${RATE_LIMIT_TIERS_FILE} cannot be read (${(err as NodeJS.ErrnoException).code})`);
+  }
+  return rateLimitTiersFromJson(raw, RATE_LIMIT_TIERS_FILE);
 }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseStackConfig } from '../../contract/stack-config';
 import { GatehouseStack } from '../../lib/gatehouse-stack';
+import { apiAuthorizers, apiBody, apiGatewayResponses, apiMethods } from '../support/api-definition';
 
 /**
  * Template tests of the stack as `cdk synth` builds it from the example configuration. Asset bundling is skipped
@@ -32,7 +33,7 @@ const actionsOf = (statements: { Action: string | string[] }[]) => statements.fl
 describe('GatehouseStack', () => {
   describe('the REST API', () => {
     it('has a REQUEST authorizer keyed by Authorization, one keyed by Authorization and X-Service-Name, and an uncached one for cookie and signed routes', () => {
-      const authorizers = Object.values(resources('AWS::ApiGateway::Authorizer')).map((a) => a.Properties);
+      const authorizers = apiAuthorizers(template);
 
       expect(authorizers).toEqual(
         expect.arrayContaining([
@@ -47,50 +48,61 @@ describe('GatehouseStack', () => {
       );
       expect(authorizers).toHaveLength(3);
       expect(authorizers.filter((a) => a.IdentitySource === undefined)).toEqual([expect.objectContaining({ AuthorizerResultTtlInSeconds: 0 })]);
+      // All of them call the one authorizer function, which API Gateway may invoke for this API's authorizers only.
+      expect(new Set(authorizers.map((a) => JSON.stringify(a.AuthorizerUri))).size).toBe(1);
+      expect(JSON.stringify(authorizers[0]!.AuthorizerUri)).toContain('AuthorizerHandlerFunction');
     });
 
-    it('guards every method with the authorizer except the public ones', () => {
-      const methods = Object.values(resources('AWS::ApiGateway::Method')).map((m) => m.Properties);
+    it('guards every method with the authorizer except the public ones, and validates every request', () => {
+      const methods = apiMethods(template);
       const publicRoutes = example.routes.filter((r: { public?: boolean }) => r.public).length;
 
       expect(methods).toHaveLength(example.routes.length);
       expect(methods.filter((m) => m.AuthorizationType === 'NONE')).toHaveLength(publicRoutes);
-      for (const m of methods.filter((x) => x.AuthorizationType !== 'NONE')) {
-        expect(m).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: expect.anything(), RequestValidatorId: expect.anything() });
+      for (const m of methods.filter((x) => x.AuthorizationType !== 'NONE')) expect(m).toMatchObject({ AuthorizationType: 'CUSTOM', Authorizer: expect.any(String) });
+      for (const m of methods) {
+        expect(m.RequestValidator).toEqual({ validateRequestBody: true, validateRequestParameters: true });
+        expect(m.IntegrationType).toBe('aws_proxy');
       }
+      // Bodies of POST, PUT and PATCH must be JSON objects.
+      for (const m of methods.filter((x) => ['POST', 'PUT', 'PATCH'].includes(x.HttpMethod))) expect(m.RequestModels).toEqual({ 'application/json': 'JsonObject' });
+      expect(apiBody(template).components.schemas.JsonObject).toMatchObject({ type: 'object' });
+    });
+
+    it('declares every path parameter, so API Gateway imports each route as written', () => {
+      const byRoute = new Map(apiMethods(template).map((m) => [`${m.HttpMethod} ${m.Path}`, m]));
+      expect(byRoute.get('GET /v1/customers/{id}')!.RequestParameters).toMatchObject({ 'method.request.path.id': true });
+      expect(byRoute.get('POST /v1/webhooks/{source}')!.RequestParameters).toMatchObject({ 'method.request.path.source': true });
     });
 
     it('sends the service route through the service authorizer and the others through the user authorizer', () => {
-      const serviceAuthorizer = Object.entries(resources('AWS::ApiGateway::Authorizer')).find(([, a]) =>
-        String(a.Properties.IdentitySource).includes('X-Service-Name'),
-      )![0];
-      const methods = Object.values(resources('AWS::ApiGateway::Method')).map((m) => m.Properties);
-      const viaService = methods.filter((m) => JSON.stringify(m.AuthorizerId ?? '').includes(serviceAuthorizer));
+      const service = apiAuthorizers(template).find((a) => String(a.IdentitySource).includes('X-Service-Name'))!;
+      const viaService = apiMethods(template).filter((m) => m.Authorizer === service.Name);
 
       expect(viaService).toHaveLength(1);
-      expect(viaService[0]).toMatchObject({ HttpMethod: 'POST' });
+      expect(viaService[0]).toMatchObject({ HttpMethod: 'POST', Path: '/internal/jobs' });
     });
 
     it('takes usage-plan keys from the authorizer, never from the client', () => {
-      template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'AUTHORIZER' });
+      expect(apiBody(template)['x-amazon-apigateway-api-key-source']).toBe('AUTHORIZER');
+    });
+
+    it('routes each method to the handler its route names', () => {
+      const uri = (method: string, path: string) => JSON.stringify(apiMethods(template).find((m) => m.HttpMethod === method && m.Path === path)!.IntegrationUri);
+      expect(uri('GET', '/v1/customers')).toContain('HandlerscustomersFunction');
+      expect(uri('POST', '/internal/jobs')).toContain('HandlersinternaljobsFunction');
+      expect(uri('GET', '/health')).toContain('HandlershealthFunction');
     });
 
     it('answers 401 with WWW-Authenticate and JSON, and 403, 429, 404 and 5xx with JSON', () => {
-      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
-        ResponseType: 'UNAUTHORIZED',
-        StatusCode: '401',
-        ResponseParameters: Match.objectLike({ 'gatewayresponse.header.WWW-Authenticate': "'Bearer realm=\"gatehouse\"'" }),
+      const responses = apiGatewayResponses(template);
+      expect(responses.UNAUTHORIZED).toMatchObject({
+        statusCode: '401',
+        responseParameters: expect.objectContaining({ 'gatewayresponse.header.WWW-Authenticate': "'Bearer realm=\"gatehouse\"'" }),
       });
-      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
-        ResponseType: 'THROTTLED',
-        StatusCode: '429',
-        ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Retry-After': "'1'" }),
-      });
+      expect(responses.THROTTLED).toMatchObject({ statusCode: '429', responseParameters: expect.objectContaining({ 'gatewayresponse.header.Retry-After': "'1'" }) });
       for (const type of ['ACCESS_DENIED', 'MISSING_AUTHENTICATION_TOKEN', 'DEFAULT_4XX', 'DEFAULT_5XX']) {
-        template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
-          ResponseType: type,
-          ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"error"') },
-        });
+        expect(responses[type].responseTemplates['application/json']).toMatch(/"error"/);
       }
     });
 
@@ -136,13 +148,20 @@ describe('GatehouseStack', () => {
       expect(actionsOf(wildcards)).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     });
 
-    it('renders ids and names into the authorizer environment, never a secret value', () => {
-      const fn = Object.values(resources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.GATEHOUSE_CONFIG)!;
-      const rendered = JSON.stringify(fn.Properties.Environment.Variables.GATEHOUSE_CONFIG);
+    it('bundles ids and names with the authorizer, never a secret value, and names its table in the environment', () => {
+      const rendered = JSON.parse(stack.authorizer.document);
 
-      expect(rendered).toContain('gatehouse/supabase-jwt-secret');
-      expect(rendered).toContain('ServiceSecretsreporting');
-      expect(rendered).not.toMatch(/SecretString|GenerateSecretString/);
+      expect(rendered.issuers[0].hs256SecretId).toBe('gatehouse/supabase-jwt-secret');
+      expect(rendered.services).toEqual([expect.objectContaining({ name: 'reporting', secretId: 'Gatehouse/services/reporting' })]);
+      expect(rendered.signers).toEqual([expect.objectContaining({ name: 'payments-relay', secretId: 'Gatehouse/signers/payments-relay' })]);
+      expect(rendered).not.toHaveProperty('tableName');
+      expect(stack.authorizer.document).not.toMatch(/SecretString|GenerateSecretString|placeholder/);
+      // The created secrets are read by the names they were created with.
+      template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'Gatehouse/services/reporting' });
+      template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'Gatehouse/signers/payments-relay' });
+      const fn = Object.values(resources('AWS::Lambda::Function')).find((f) => String(f.Properties.Description).startsWith('Gatehouse authorizer'))!;
+      expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual(['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'GATEHOUSE_TABLE_NAME']);
+      expect(fn.Properties.Environment.Variables.GATEHOUSE_TABLE_NAME).toEqual({ Ref: expect.stringMatching(/^DataTable/) });
     });
 
     it('lets each handler touch only its own items: customers its tenant partitions, the limiter its buckets, api-keys key records', () => {

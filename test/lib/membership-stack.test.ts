@@ -8,6 +8,7 @@ import { GatehouseApi } from '../../lib/gatehouse-api';
 import { GatehouseFunction } from '../../lib/gatehouse-function';
 import { routeAuthorizer } from '../../contract/route-authorizer';
 import { TENANT_HEADER } from '../../contract/headers';
+import { apiAuthorizers, apiMethods, methodIdentitySources } from '../support/api-definition';
 
 /**
  * Membership mode in the REST API: routes that accept users go through a third REQUEST authorizer keyed by
@@ -49,32 +50,11 @@ function synth(tenantHeader: string | undefined, routes: readonly RouteConfig[] 
   return { app, template: Template.fromStack(stack) };
 }
 
-type Resources = Record<string, { Properties: Record<string, unknown> }>;
-/** Each guarded method as `METHOD /path` -> the identity source of its authorizer. */
-function methodIdentitySources(template: Template): Record<string, string> {
-  const authorizers = template.findResources('AWS::ApiGateway::Authorizer') as Resources;
-  const resources = template.findResources('AWS::ApiGateway::Resource') as Resources;
-  const pathOf = (ref: unknown): string => {
-    const id = (ref as { Ref?: string }).Ref;
-    if (!id || !resources[id]) return '';
-    const r = resources[id]!.Properties;
-    return `${pathOf(r.ParentId)}/${String(r.PathPart)}`;
-  };
-  const out: Record<string, string> = {};
-  for (const m of Object.values(template.findResources('AWS::ApiGateway::Method') as Resources)) {
-    const p = m.Properties;
-    if (p.AuthorizationType === 'NONE') continue;
-    const authorizer = authorizers[(p.AuthorizerId as { Ref: string }).Ref]!.Properties;
-    out[`${String(p.HttpMethod)} ${pathOf(p.ResourceId)}`] = String(authorizer.IdentitySource);
-  }
-  return out;
-}
-
 describe('GatehouseApi in membership mode', () => {
   const { app, template } = synth(TENANT_HEADER);
 
   it('has three REQUEST authorizers on the one function, all with the result TTL given', () => {
-    const authorizers = Object.values(template.findResources('AWS::ApiGateway::Authorizer') as Resources).map((a) => a.Properties);
+    const authorizers = apiAuthorizers(template);
 
     expect(authorizers.map((a) => a.IdentitySource).sort()).toEqual([
       'method.request.header.Authorization',
@@ -95,12 +75,12 @@ describe('GatehouseApi in membership mode', () => {
   });
 
   it('requires the tenant header on the methods of the tenant authorizer (request validation)', () => {
-    const methods = Object.values(template.findResources('AWS::ApiGateway::Method') as Resources).map((m) => m.Properties);
-    const withHeader = methods.filter((m) => JSON.stringify(m.RequestParameters ?? {}).includes('X-Tenant-Id'));
+    const withHeader = apiMethods(template).filter((m) => JSON.stringify(m.RequestParameters).includes('X-Tenant-Id'));
 
     expect(withHeader).toHaveLength(2);
     for (const m of withHeader) {
       expect(m.RequestParameters).toEqual({ 'method.request.header.Authorization': true, 'method.request.header.X-Tenant-Id': true });
+      expect(m.RequestValidator).toEqual({ validateRequestBody: true, validateRequestParameters: true });
     }
   });
 
@@ -126,14 +106,14 @@ describe('GatehouseApi: only the authorizers the route table needs', () => {
   it('keeps two authorizers: no tenant authorizer, user routes keyed by Authorization', () => {
     const { template } = synth(undefined);
 
-    expect(Object.keys(template.findResources('AWS::ApiGateway::Authorizer'))).toHaveLength(2);
+    expect(apiAuthorizers(template)).toHaveLength(2);
     expect(methodIdentitySources(template)['GET /v1/me']).toBe('method.request.header.Authorization');
   });
 
   it('builds no unused authorizer, and honours another header name', () => {
     // In membership mode, a table without API-key-only routes needs no Authorization-only authorizer.
     const { template } = synth('X-Workspace', ROUTES.filter((r) => r.path !== '/v1/usage'));
-    const sources = Object.values(template.findResources('AWS::ApiGateway::Authorizer') as Resources).map((a) => a.Properties.IdentitySource).sort();
+    const sources = apiAuthorizers(template).map((a) => a.IdentitySource).sort();
 
     expect(sources).toEqual([
       'method.request.header.Authorization,method.request.header.X-Service-Name',

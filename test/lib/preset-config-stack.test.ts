@@ -17,14 +17,14 @@ const example = JSON.parse(readFileSync(path.join(ROOT, 'config/gatehouse.exampl
 function synth(issuers: unknown[]) {
   const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
   const stack = new GatehouseStack(app, 'Gatehouse', { config: parseStackConfig({ ...example, issuers }) });
-  return Template.fromStack(stack);
+  return { stack, template: Template.fromStack(stack) };
 }
 
 const cognito = { type: 'cognito', userPoolId: 'us-west-2_example', clientIds: ['xxxxxxxxxxxxexample'] };
 const auth0 = { type: 'auth0', domain: 'exampleco.auth0.com', audience: 'https://example-api/' };
 
 describe('issuer presets in the stack', () => {
-  it('synthesizes with presets and hands each to the authorizer in GATEHOUSE_CONFIG', () => {
+  it('synthesizes with presets and bundles each with the authorizer as written', () => {
     const presets = [
       cognito,
       auth0,
@@ -32,13 +32,10 @@ describe('issuer presets in the stack', () => {
       { type: 'entra', tenants: ['72f988bf-86f1-41af-91ab-2d7cd011db47'], audience: '6e74172b-be56-4843-9ff4-e66a39bb12e3' },
     ];
 
-    const template = synth(presets);
+    const { stack } = synth(presets);
 
-    const configs = Object.values(template.findResources('AWS::Lambda::Function'))
-      .map((f) => f.Properties?.Environment?.Variables?.GATEHOUSE_CONFIG)
-      .filter((c) => c !== undefined);
-    expect(configs).toHaveLength(1);
-    const rendered = JSON.stringify(configs[0]);
+    const rendered = stack.authorizer.document;
+    expect(JSON.parse(rendered).issuers.map((i: { type: string }) => i.type)).toEqual(['cognito', 'auth0', 'clerk', 'entra']);
     for (const fragment of ['us-west-2_example', 'exampleco.auth0.com', 'https://clerk.your-site.com', '72f988bf-86f1-41af-91ab-2d7cd011db47']) {
       expect(rendered).toContain(fragment);
     }

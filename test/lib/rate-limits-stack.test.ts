@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseStackConfig } from '../../contract/stack-config';
 import { GatehouseStack } from '../../lib/gatehouse-stack';
+import { apiBody, apiMethods } from '../support/api-definition';
+import { RATE_LIMIT_TIERS_FILE } from '../../contract/rate-limit-tiers';
 
 /**
  * Rate limits in the stack: one usage plan per tier at the configured headroom, apiKeyRequired exactly on the
@@ -14,15 +16,17 @@ const ROOT = path.resolve(__dirname, '../..');
 const cdkContext = JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')).context;
 const example = JSON.parse(readFileSync(path.join(ROOT, 'config/gatehouse.example.json'), 'utf8'));
 
-function synth(doc: Record<string, unknown>) {
+function synthStack(doc: Record<string, unknown>) {
   const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
-  return Template.fromStack(new GatehouseStack(app, 'Gatehouse', { config: parseStackConfig(doc) }));
+  const stack = new GatehouseStack(app, 'Gatehouse', { config: parseStackConfig(doc) });
+  return { stack, template: Template.fromStack(stack) };
 }
+const synth = (doc: Record<string, unknown>) => synthStack(doc).template;
 type Resource = { Properties: Record<string, any> };
 const all = (t: Template, type: string) => Object.values(t.findResources(type)) as Resource[];
 
 const tiers = { default: { requestsPerMinute: 100, burst: 200 }, pro: { requestsPerMinute: 1000, burst: 2000, monthlyQuota: 1_000_000, onLimiterError: 'closed' } };
-const template = synth({ ...example, rateLimits: { tiers, usagePlanHeadroom: 2 } });
+const { stack, template } = synthStack({ ...example, rateLimits: { tiers, usagePlanHeadroom: 2 } });
 
 it('creates one usage plan per tier at twice its rate, burst and quota, on the stage', () => {
   const plans: Record<string, Record<string, any>> = Object.fromEntries(all(template, 'AWS::ApiGateway::UsagePlan').map((p) => [p.Properties.UsagePlanName, p.Properties]));
@@ -34,38 +38,38 @@ it('creates one usage plan per tier at twice its rate, burst and quota, on the s
 });
 
 it('requires a usage-plan key on tenant routes only: not on public, service or signed routes', () => {
-  const methods = all(template, 'AWS::ApiGateway::Method').filter((m) => m.Properties.HttpMethod !== 'OPTIONS');
-  const keyed = methods.filter((m) => m.Properties.ApiKeyRequired === true);
-  const unkeyed = methods.filter((m) => m.Properties.ApiKeyRequired !== true);
+  const methods = apiMethods(template).filter((m) => m.HttpMethod !== 'OPTIONS');
+  const keyed = methods.filter((m) => m.ApiKeyRequired);
+  const unkeyed = methods.filter((m) => !m.ApiKeyRequired);
   const tenantRoutes = example.routes.filter((r: { public?: boolean; accepts?: string[] }) => !r.public && !r.accepts?.includes('service') && !r.accepts?.includes('signed'));
   expect(keyed).toHaveLength(tenantRoutes.length);
   // /internal/jobs, /v1/webhooks/{source} and /health
-  expect(unkeyed.map((m) => m.Properties.AuthorizationType).sort()).toEqual(['CUSTOM', 'CUSTOM', 'NONE']);
-  expect(all(template, 'AWS::ApiGateway::RestApi')[0]!.Properties.ApiKeySourceType).toBe('AUTHORIZER');
+  expect(unkeyed.map((m) => m.AuthorizationType).sort()).toEqual(['CUSTOM', 'CUSTOM', 'NONE']);
+  expect(apiBody(template)['x-amazon-apigateway-api-key-source']).toBe('AUTHORIZER');
+  // API Gateway's API key scheme, which the keyed methods name next to their authorizer.
+  expect(apiBody(template).components.securitySchemes.UsagePlanKey).toEqual(expect.objectContaining({ type: 'apiKey', name: 'x-api-key', in: 'header' }));
 });
 
 it('no usage-plan key where a user may have no tenant (an issuer with tenantRequired: false)', () => {
   const loose = synth({ ...example, issuers: [{ ...example.issuers[0], tenantRequired: false }] });
-  const keyed = all(loose, 'AWS::ApiGateway::Method').filter((m) => m.Properties.ApiKeyRequired === true);
+  const keyed = apiMethods(loose).filter((m) => m.ApiKeyRequired);
   // Only routes that accept API keys alone would stay keyed; the example has none, so none are.
   expect(keyed).toHaveLength(0);
 });
 
 it('gives the limited handlers the tiers and tells the authorizer to refuse tenants without a usage-plan key', () => {
+  const limited = Object.entries(stack.handlers.bundledFiles).filter(([, files]) => files[RATE_LIMIT_TIERS_FILE] !== undefined);
+  expect(limited.map(([name]) => name).sort()).toEqual(['api-keys', 'customers', 'me']);
+  for (const [, files] of limited) {
+    expect(JSON.parse(files[RATE_LIMIT_TIERS_FILE]!)).toEqual({
+      default: { requestsPerMinute: 100, burst: 200, onLimiterError: 'open' },
+      pro: { requestsPerMinute: 1000, burst: 2000, monthlyQuota: 1_000_000, onLimiterError: 'closed' },
+    });
+  }
+  // Not in the environment: up to 300 tiers would not fit in Lambda's 4 KB.
   const fns = all(template, 'AWS::Lambda::Function').map((f) => f.Properties);
-  const limited = fns.filter((f) => f.Environment?.Variables?.RATE_LIMIT_TIERS);
-  expect(limited.map((f) => f.Description).sort()).toEqual([
-    'Gatehouse: echoes the caller auth context',
-    "Gatehouse: tenant admins manage their tenant's API keys",
-    'Gatehouse: tenant-scoped customers',
-  ]);
-  expect(JSON.parse(limited[0]!.Environment.Variables.RATE_LIMIT_TIERS)).toEqual({
-    default: { requestsPerMinute: 100, burst: 200, onLimiterError: 'open' },
-    pro: { requestsPerMinute: 1000, burst: 2000, monthlyQuota: 1_000_000, onLimiterError: 'closed' },
-  });
-  const authorizer = fns.find((f) => f.Environment?.Variables?.GATEHOUSE_CONFIG)!;
-  const rendered = JSON.stringify(authorizer.Environment.Variables.GATEHOUSE_CONFIG);
-  expect(rendered).toMatch(/requireUsageKey\\*":true/);
+  expect(fns.filter((f) => f.Environment?.Variables?.RATE_LIMIT_TIERS)).toEqual([]);
+  expect(JSON.parse(stack.authorizer.document).tenants).toMatchObject({ requireUsageKey: true });
 });
 
 it('refuses more tiers than API Gateway has usage plans', () => {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseStackConfig, renderAuthorizerConfig, usagePlanKeyed } from '../../contract/stack-config';
 import { GatehouseStack } from '../../lib/gatehouse-stack';
+import { apiAuthorizers, apiBody, apiMethods } from '../support/api-definition';
 
 /**
  * Signed requests and cookie routes in the stack: the fourth REQUEST authorizer (uncached, no identity sources)
@@ -48,7 +49,7 @@ type Resources = Record<string, { Properties: Record<string, any>; DependsOn?: s
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 
-const { app, template } = synth(doc);
+const { app, stack, template } = synth(doc);
 const resources = (t: Template, type: string) => t.findResources(type) as Resources;
 const roleStatements = (t: Template, rolePrefix: string): Statement[] =>
   Object.values(resources(t, 'AWS::IAM::Policy'))
@@ -57,36 +58,30 @@ const roleStatements = (t: Template, rolePrefix: string): Statement[] =>
 
 /** Each guarded method as `METHOD /path` -> its properties and its authorizer's. */
 function guardedMethods(t: Template) {
-  const authorizers = resources(t, 'AWS::ApiGateway::Authorizer');
-  const paths = resources(t, 'AWS::ApiGateway::Resource');
-  const pathOf = (ref: unknown): string => {
-    const id = (ref as { Ref?: string }).Ref;
-    if (!id || !paths[id]) return '';
-    return `${pathOf(paths[id]!.Properties.ParentId)}/${String(paths[id]!.Properties.PathPart)}`;
-  };
-  const out: Record<string, { method: Record<string, any>; authorizerId: string; authorizer: Record<string, any> }> = {};
-  for (const m of Object.values(resources(t, 'AWS::ApiGateway::Method'))) {
-    const p = m.Properties;
-    if (p.AuthorizationType === 'NONE') continue;
-    const authorizerId = (p.AuthorizerId as { Ref: string }).Ref;
-    out[`${String(p.HttpMethod)} ${pathOf(p.ResourceId)}`] = { method: p, authorizerId, authorizer: authorizers[authorizerId]!.Properties };
-  }
-  return out;
+  const authorizers = new Map(apiAuthorizers(t).map((a) => [a.Name, a]));
+  return Object.fromEntries(
+    apiMethods(t)
+      .filter((m) => m.Authorizer)
+      .map((m) => [`${m.HttpMethod} ${m.Path}`, { method: m, authorizer: authorizers.get(m.Authorizer!)! }]),
+  );
 }
+/** The header parameters a method requires. */
+const headerParameters = (m: { RequestParameters: Readonly<Record<string, boolean>> }) =>
+  Object.fromEntries(Object.entries(m.RequestParameters).filter(([k]) => k.startsWith('method.request.header.')));
 
 describe('signed requests and cookie routes in the stack', () => {
   describe('the uncached REQUEST authorizer', () => {
-    const authorizers = resources(template, 'AWS::ApiGateway::Authorizer');
+    const authorizers = apiAuthorizers(template);
     const methods = guardedMethods(template);
     const uncachedRoutes = ['POST /v1/hooks', 'PUT /v1/hooks/{id}', 'GET /v1/session'];
 
     it('is one more REQUEST authorizer (the fourth in membership mode), with a result TTL of 0 and no IdentitySource property at all', () => {
-      const uncached = Object.entries(authorizers).filter(([, a]) => !('IdentitySource' in a.Properties));
+      const uncached = authorizers.filter((a) => !('IdentitySource' in a));
 
-      expect(Object.keys(authorizers)).toHaveLength(3); // user, service, request (no membership mode here)
+      expect(authorizers).toHaveLength(3); // user, service, request (no membership mode here)
       expect(uncached).toHaveLength(1);
-      expect(uncached[0]![1].Properties).toMatchObject({ Type: 'REQUEST', AuthorizerResultTtlInSeconds: 0 });
-      expect(uncached[0]![0]).toContain('RequestAuthorizer');
+      expect(uncached[0]).toMatchObject({ Type: 'REQUEST', AuthorizerResultTtlInSeconds: 0, Name: 'RequestAuthorizer' });
+      expect(JSON.stringify(apiBody(template).components.securitySchemes.RequestAuthorizer['x-amazon-apigateway-authorizer'])).not.toContain('identitySource');
     });
 
     it('guards the cookie and signed routes, which require no header of API Gateway', () => {
@@ -96,8 +91,7 @@ describe('signed requests and cookie routes in the stack', () => {
         expect(m.authorizer).not.toHaveProperty('IdentitySource');
         expect(m.authorizer.AuthorizerResultTtlInSeconds).toBe(0);
         // No required header: API Gateway would answer 401 itself to a cookie-only browser request.
-        const required = Object.entries(m.method.RequestParameters ?? {}).filter(([k, v]) => k.startsWith('method.request.header.') && v === true);
-        expect(required).toEqual([]);
+        expect(headerParameters(m.method)).toEqual({});
       }
     });
 
@@ -109,13 +103,13 @@ describe('signed requests and cookie routes in the stack', () => {
         expect(m.authorizer.AuthorizerResultTtlInSeconds).toBe(300);
         const headers = route === 'POST /internal/jobs' ? ['Authorization', 'X-Service-Name'] : ['Authorization'];
         expect(m.authorizer.IdentitySource).toBe(headers.map((h) => `method.request.header.${h}`).join(','));
-        expect(m.method.RequestParameters).toEqual(Object.fromEntries(headers.map((h) => [`method.request.header.${h}`, true])));
+        expect(headerParameters(m.method)).toEqual(Object.fromEntries(headers.map((h) => [`method.request.header.${h}`, true])));
       }
     });
 
     it('does not require a usage-plan key on signed routes (a signer has no tenant), as on service routes', () => {
       const config = parseStackConfig(doc);
-      const keyed = (route: string) => methods[route]!.method.ApiKeyRequired === true;
+      const keyed = (route: string) => methods[route]!.method.ApiKeyRequired;
 
       expect(keyed('POST /v1/hooks')).toBe(false);
       expect(keyed('PUT /v1/hooks/{id}')).toBe(false);
@@ -182,11 +176,13 @@ describe('signed requests and cookie routes in the stack', () => {
       for (const [id] of [byName('Gatehouse/signers/relay')!, byName('Gatehouse/signers/reporting')!]) expect(read).toContain(`"Ref":"${id}"`);
       expect(read).toContain('partners/acme-hmac-??????');
 
-      const fn = Object.values(resources(template, 'AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.GATEHOUSE_CONFIG)!;
-      const rendered = JSON.stringify(fn.Properties.Environment.Variables.GATEHOUSE_CONFIG);
-      expect(rendered).toContain(byName('Gatehouse/signers/relay')![0]);
-      expect(rendered).toContain('partners/acme-hmac');
-      expect(rendered).not.toContain('placeholder');
+      const rendered = JSON.parse(stack.authorizer.document);
+      expect(rendered.signers).toEqual([
+        expect.objectContaining({ name: 'relay', secretId: 'Gatehouse/signers/relay' }),
+        expect.objectContaining({ name: 'partner', secretId: 'partners/acme-hmac' }),
+        expect.objectContaining({ name: 'reporting', secretId: 'Gatehouse/signers/reporting' }),
+      ]);
+      expect(stack.authorizer.document).not.toContain('placeholder');
     });
 
     it('renders each signer with its own secret id, and a document without signers as it was', () => {
