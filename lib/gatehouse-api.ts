@@ -1,4 +1,4 @@
-import { Aws, Duration, Names, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, Names, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat, ApiDefinition, EndpointType, LogGroupLogDestination, MethodLoggingLevel, Period, RestApiMode, SpecRestApi } from 'aws-cdk-lib/aws-apigateway';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -56,6 +56,13 @@ export interface GatehouseApiProps {
 export const MAX_USAGE_PLANS = 300;
 
 /**
+ * API Gateway's default quota of resources (path segments, `/v1` and `/v1/orders` are two) per REST API; it can be
+ * raised for an API through Service Quotas.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html
+ */
+export const DEFAULT_MAX_API_RESOURCES = 300;
+
+/**
  * The REST API, defined by the OpenAPI document of its route table (contract/openapi.ts): one method per route,
  * guarded by the Gatehouse authorizer (public routes excepted), with request validation, JSON access logs and JSON
  * gateway responses. The whole API is one `AWS::ApiGateway::RestApi` resource, whatever the number of routes, and
@@ -93,6 +100,13 @@ export class GatehouseApi extends Construct {
       },
     });
     this.api = this.createRestApi(props);
+    const resources = apiResourceCount(props.routes.map((r) => r.path));
+    if (resources > DEFAULT_MAX_API_RESOURCES) {
+      Annotations.of(this).addWarningV2(
+        'gatehouse:apiResources',
+        `The route table has ${resources} API resources (path segments); API Gateway allows ${DEFAULT_MAX_API_RESOURCES} per REST API unless the quota "Resources per API" is raised for this API`,
+      );
+    }
     this.grantInvoke(props);
     if (props.usagePlans) this.addUsagePlans(props.usagePlans);
   }
@@ -173,6 +187,16 @@ export class GatehouseApi extends Construct {
 /** The URI API Gateway invokes a Lambda function by (proxy integrations and authorizers alike). */
 function lambdaInvocationUri(fn: IFunction): string {
   return `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}:lambda:path/2015-03-31/functions/${fn.functionArn}/invocations`;
+}
+
+/** The number of API Gateway resources `paths` make: each distinct path prefix, the root excepted. */
+export function apiResourceCount(paths: readonly string[]): number {
+  const prefixes = new Set<string>();
+  for (const p of paths) {
+    const segments = p.split('/').filter(Boolean);
+    segments.forEach((_, i) => prefixes.add(segments.slice(0, i + 1).join('/')));
+  }
+  return prefixes.size;
 }
 
 /** Every route's handler must have been given. */
