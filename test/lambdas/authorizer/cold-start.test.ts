@@ -16,6 +16,7 @@ import type { AuthorizerConfigInput } from '../../../contract/config';
 import { DEAD_ENDPOINT } from '../../support/faults';
 import { authorizerEvent } from '../../support/fixture';
 import { type JwksServer, type TestKey, makeKey, nowSeconds, signWith, startJwksServer } from '../../support/jwt';
+import { AUTHORIZER_CONFIG_FILE, AUTHORIZER_TABLE_ENV } from '../../../contract/bundled-config';
 
 const REPO = path.resolve(__dirname, '../../..');
 const BUDGET_BYTES = 150 * 1024;
@@ -97,8 +98,13 @@ describe('authorizer cold start (the bundle the stack deploys)', () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Requires the bundle in a fresh node process with `config` in GATEHOUSE_CONFIG and answers `steps` in order. */
+  /**
+   * Requires the bundle in a fresh node process, deployed as the stack deploys it (the document in
+   * gatehouse-config.json next to the code, the table's name in the environment), and answers `steps` in order.
+   */
   async function coldStart(config: AuthorizerConfigInput, steps: { label: string; headers: Record<string, string> }[]): Promise<StepReport[]> {
+    const { tableName, ...document } = config;
+    fs.writeFileSync(path.join(dir, AUTHORIZER_CONFIG_FILE), JSON.stringify(document));
     const stepsFile = path.join(dir, 'steps.json');
     const reportFile = path.join(dir, 'report.json');
     fs.writeFileSync(stepsFile, JSON.stringify(steps.map((s) => ({ label: s.label, event: authorizerEvent(s.headers) }))));
@@ -108,7 +114,7 @@ describe('authorizer cold start (the bundle the stack deploys)', () => {
     const env = {
       PATH: process.env.PATH ?? '',
       NODE_PATH: path.join(REPO, 'node_modules'),
-      GATEHOUSE_CONFIG: JSON.stringify(config),
+      [AUTHORIZER_TABLE_ENV]: tableName!,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'cold-start-test',
       AWS_SECRET_ACCESS_KEY: 'cold-start-test',
