@@ -29,7 +29,10 @@ export interface OpenApiOptions {
   readonly version?: string;
   /** Membership mode's tenant header (contract/route-authorizer.ts). */
   readonly tenantHeader?: string;
-  /** Routes that require the tenant's usage-plan key (API Gateway counts them against the tenant's plan). */
+  /**
+   * Routes that require the tenant's usage-plan key (API Gateway counts them against the tenant's plan). The
+   * authorizer supplies the key, so only API Gateway's document names it.
+   */
   readonly keyed?: (route: RouteConfig) => boolean;
   /** With API Gateway's extensions; without, a plain OpenAPI document for the API's callers. */
   readonly aws?: OpenApiAws;
@@ -63,7 +66,7 @@ export function openApiDocument(routes: readonly RouteConfig[], opts: OpenApiOpt
   const aws = opts.aws;
   return {
     openapi: '3.0.1',
-    info: { title: opts.title, version: opts.version ?? '1' },
+    info: { title: opts.title, version: opts.version ?? '1', description: 'Guarded by Gatehouse: user JWTs, API keys, service secrets and signed requests' },
     paths,
     components: {
       schemas: { JsonObject: { type: 'object', description: 'Any JSON object' } },
