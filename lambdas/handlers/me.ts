@@ -18,5 +18,5 @@ export function createMeHandler(deps: MeDeps = {}): HttpLambda {
   });
 }
 
-/** The deployed entry point (the limiter from TABLE_NAME and RATE_LIMIT_TIERS, built on the first request). */
+/** The deployed entry point (the limiter from TABLE_NAME and the bundled rate-limit tiers, built on the first request). */
 export const handler: ProxyHandler = lazyHandler(() => createMeHandler({ rateLimit: sharedRateLimit() }));
