@@ -1,13 +1,17 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { type StackConfig, renderAuthorizerConfig, usagePlanKeyed } from '../contract/stack-config';
+import { alarmTarget } from '../contract/alarm-config';
 import { GatehouseApi } from './gatehouse-api';
 import { GatehouseAuthorizer } from './gatehouse-authorizer';
 import { GatehouseTable } from './gatehouse-table';
 import { HandlerFunctions } from './handler-functions';
 import { GatehouseAlarms } from './observability';
+import { AccessLogMetrics } from './access-log-metrics';
+import { AlarmTopic } from './alarm-topic';
 import { ServiceSecrets, importSecret } from './service-secrets';
 
 export interface GatehouseStackProps extends StackProps {
@@ -117,14 +121,24 @@ export class GatehouseStack extends Stack {
     });
   }
 
+  /**
+   * Alarms on genuine failures only (never a 401 or 403), notifying the configured or created topic.
+   */
   private addAlarms(config: StackConfig, handlers: HandlerFunctions): void {
+    const settings = config.deployment.alarms;
+    const accessLogMetrics = new AccessLogMetrics(this, 'AccessLogMetrics', { accessLogs: this.api.accessLogs });
+    const target = alarmTarget(settings);
+    const created = target?.kind === 'create' ? new AlarmTopic(this, 'AlarmTopic', target.email ? { email: target.email } : {}) : undefined;
+    const topic = target?.kind === 'existing' ? Topic.fromTopicArn(this, 'ExistingAlarmTopic', target.topicArn) : created?.topic;
     new GatehouseAlarms(this, 'Alarms', {
       api: this.api.api,
       authorizerFunction: this.authorizer.function,
-      handlerFunctions: Object.values(handlers.functions),
-      unauthorizedPer5Minutes: config.deployment.alarms.unauthorizedPer5Minutes,
-      forbiddenPer5Minutes: config.deployment.alarms.forbiddenPer5Minutes,
+      handlerFunctions: handlers.functions,
+      authorizerFailures: accessLogMetrics.authorizerFailures,
+      thresholds: settings,
+      ...(topic ? { topic } : {}),
     });
+    if (created) new CfnOutput(this, 'AlarmTopicArn', { value: created.topic.topicArn, description: 'SNS topic the alarms notify (subscribe to it)' });
   }
 
   private addOutputs(services: ServiceSecrets): void {
