@@ -12,6 +12,7 @@ import { HandlerFunctions } from './handler-functions';
 import { GatehouseAlarms } from './observability';
 import { AccessLogMetrics } from './access-log-metrics';
 import { AlarmTopic } from './alarm-topic';
+import { GatehouseDashboard } from './dashboard';
 import { ServiceSecrets, importSecret } from './service-secrets';
 
 export interface GatehouseStackProps extends StackProps {
@@ -122,7 +123,8 @@ export class GatehouseStack extends Stack {
   }
 
   /**
-   * Alarms on genuine failures only (never a 401 or 403), notifying the configured or created topic.
+   * Alarms on genuine failures only (never a 401 or 403), notifying the configured or created topic, and the
+   * dashboard, which shows the 401s and 403s the alarms leave out.
    */
   private addAlarms(config: StackConfig, handlers: HandlerFunctions): void {
     const settings = config.deployment.alarms;
@@ -130,13 +132,20 @@ export class GatehouseStack extends Stack {
     const target = alarmTarget(settings);
     const created = target?.kind === 'create' ? new AlarmTopic(this, 'AlarmTopic', target.email ? { email: target.email } : {}) : undefined;
     const topic = target?.kind === 'existing' ? Topic.fromTopicArn(this, 'ExistingAlarmTopic', target.topicArn) : created?.topic;
-    new GatehouseAlarms(this, 'Alarms', {
+    const alarms = new GatehouseAlarms(this, 'Alarms', {
       api: this.api.api,
       authorizerFunction: this.authorizer.function,
       handlerFunctions: handlers.functions,
       authorizerFailures: accessLogMetrics.authorizerFailures,
       thresholds: settings,
       ...(topic ? { topic } : {}),
+    });
+    new GatehouseDashboard(this, 'Dashboard', {
+      api: this.api.api,
+      authorizerFunction: this.authorizer.function,
+      authorizerFailures: accessLogMetrics.authorizerFailures,
+      tooManyRequests: accessLogMetrics.tooManyRequests,
+      alarms: alarms.alarms,
     });
     if (created) new CfnOutput(this, 'AlarmTopicArn', { value: created.topic.topicArn, description: 'SNS topic the alarms notify (subscribe to it)' });
   }

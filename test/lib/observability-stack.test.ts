@@ -7,7 +7,7 @@ import { parseStackConfig } from '../../contract/stack-config';
 import { GatehouseStack } from '../../lib/gatehouse-stack';
 
 /**
- * The stack's alarms and their actions, read from the synthesized template (bundling skipped, cdk.json's
+ * The stack's alarms, their actions and its dashboard, read from the synthesized template (bundling skipped, cdk.json's
  * context merged, as in gatehouse-stack.test.ts). The first describe is issue 16's property: no alarm's metric can
  * count a 401 or a 403, because every expired token is one.
  */
@@ -195,6 +195,51 @@ describe('GatehouseStack observability', () => {
       t.resourceCountIs('AWS::SNS::Topic', 1);
       t.resourceCountIs('AWS::SNS::Subscription', 0);
       expect(t.toJSON().Outputs.AlarmTopicArn).toBeDefined();
+    });
+  });
+
+  describe('the dashboard', () => {
+    const dashboards = resources(template, 'AWS::CloudWatch::Dashboard');
+    // The body is a Fn::Join of text and references: each reference becomes `<logical id>` (GetAtt) or its Ref.
+    const join = dashboards[0]!.props.DashboardBody['Fn::Join'][1] as (string | Props)[];
+    const body = JSON.parse(join.map((p) => (typeof p === 'string' ? p : p['Fn::GetAtt'] ? p['Fn::GetAtt'][0] : p.Ref)).join(''));
+    const widgets = body.widgets as Props[];
+    const byTitle = (title: string) => widgets.find((w) => w.properties.title === title)!.properties;
+
+    it('is one dashboard named after the stack', () => {
+      expect(dashboards).toHaveLength(1);
+      expect(dashboards[0]!.props.DashboardName).toBe('Gatehouse');
+    });
+
+    it('shows the state of every alarm', () => {
+      expect(byTitle('Alarms').alarms.sort()).toEqual(alarmsOf(template).map((a) => a.id).sort());
+    });
+
+    it('charts decisions by every outcome, and by reason code with a SEARCH expression', () => {
+      const outcomes = byTitle('Decisions by outcome').metrics.map((m: unknown[]) => m.slice(0, 4));
+
+      expect(outcomes).toEqual(['allow', 'deny', 'unauthorized', 'error'].map((d) => ['Gatehouse', 'Decisions', 'decision', d]));
+      expect(byTitle('Decisions by reason code').metrics).toEqual([[{ expression: `SEARCH('{Gatehouse,reason} MetricName="Decisions"', 'Sum', 300)` }]]);
+    });
+
+    it("charts the authorizer's duration p50 and p99, its failures and dependency errors, 429s, and the API's 4xx and 5xx", () => {
+      const stats = byTitle('Authorizer duration (ms)').metrics.map((m: unknown[]) => [m[1], m[3], (m[4] as Props).stat]);
+      expect(stats).toEqual([
+        ['Duration', authorizerFunction, 'p50'],
+        ['Duration', authorizerFunction, 'p99'],
+      ]);
+      const failures = byTitle('Authorizer failures (500)').metrics.map((m: unknown[]) => m[1]);
+      expect(failures).toEqual(['AuthorizerFailures', 'Decisions', 'Throttles']);
+      expect(byTitle('429 Too Many Requests').metrics[0].slice(0, 2)).toEqual(['Gatehouse/Gatehouse', 'TooManyRequests']);
+      const api = byTitle('API responses').metrics.map((m: unknown[]) => m[1]);
+      expect(api).toEqual(['4XXError', '5XXError', 'Count']);
+    });
+
+    it("counts 429s from the access log's status, whoever answered them (the handlers' limiter or a usage plan)", () => {
+      template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        FilterPattern: '{ $.status = "429" }',
+        MetricTransformations: [{ MetricName: 'TooManyRequests', MetricNamespace: 'Gatehouse/Gatehouse', MetricValue: '1', DefaultValue: 0 }],
+      });
     });
   });
 
