@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { type AuthorizerConfig, type AuthorizerConfigInput, type RouteConfig, parseConfig } from './config';
 import { type RevocationBounds, revocationBoundSeconds } from './revocation';
 import { ConfigError } from './config-error';
+import { alarmsSchema } from './alarm-config';
 import { ZOD_MESSAGES } from './rate-limit-tiers';
 
 /** API Gateway's authorizer result TTL unless `deployment.authorizerResultTtlSeconds` says otherwise. */
@@ -35,15 +36,8 @@ const deploymentSchema = z.strictObject({
   cloudWatchRole: z._default(z.boolean(), false),
   /** Memory of the authorizer function: more memory is more CPU, and signature checks are CPU-bound. */
   authorizerMemoryMb: z._default(int(128, 10_240), 1024),
-  alarms: z._default(
-    z.strictObject({
-      /** 401s in 5 minutes that raise the alarm. */
-      unauthorizedPer5Minutes: z._default(int(1), 500),
-      /** 403s in 5 minutes that raise the alarm. */
-      forbiddenPer5Minutes: z._default(int(1), 200),
-    }),
-    { unauthorizedPer5Minutes: 500, forbiddenPer5Minutes: 200 },
-  ),
+  /** Alarm thresholds and where alarms notify (contract/alarm-config.ts). */
+  alarms: alarmsSchema,
 });
 
 export type DeploymentConfig = z.output<typeof deploymentSchema>;

@@ -1,14 +1,19 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { type StackConfig, renderAuthorizerConfig, usagePlanKeyed } from '../contract/stack-config';
 import { CONFIG_METADATA_KEY, STACK_OUTPUTS } from '../contract/stack-outputs';
+import { alarmTarget } from '../contract/alarm-config';
 import { GatehouseApi } from './gatehouse-api';
 import { GatehouseAuthorizer } from './gatehouse-authorizer';
 import { GatehouseTable } from './gatehouse-table';
 import { HandlerFunctions } from './handler-functions';
 import { GatehouseAlarms } from './observability';
+import { AccessLogMetrics } from './access-log-metrics';
+import { AlarmTopic } from './alarm-topic';
+import { GatehouseDashboard } from './dashboard';
 import { ServiceSecrets, importSecret } from './service-secrets';
 
 export interface GatehouseStackProps extends StackProps {
@@ -27,7 +32,8 @@ export class GatehouseStack extends Stack {
   readonly handlers: HandlerFunctions;
 
   // Construct ids and creation order are part of the synthesized template: Data, ServiceSecrets, IssuerSecret<i>,
-  // Authorizer, Handlers, Api, Alarms, then the outputs.
+  // Authorizer, Handlers, Api, AccessLogMetrics, AlarmTopic (or ExistingAlarmTopic), Alarms, Dashboard, then the
+  // outputs.
   constructor(scope: Construct, id: string, props: GatehouseStackProps) {
     // Compact JSON: CloudFormation takes 1 MB of template, and the API's OpenAPI definition is most of it (about
     // 440 KB at 500 routes, twice that indented).
@@ -127,14 +133,32 @@ export class GatehouseStack extends Stack {
     });
   }
 
+  /**
+   * Alarms on genuine failures only (never a 401 or 403), notifying the configured or created topic, and the
+   * dashboard, which shows the 401s and 403s the alarms leave out.
+   */
   private addAlarms(config: StackConfig, handlers: HandlerFunctions): void {
-    new GatehouseAlarms(this, 'Alarms', {
+    const settings = config.deployment.alarms;
+    const accessLogMetrics = new AccessLogMetrics(this, 'AccessLogMetrics', { accessLogs: this.api.accessLogs });
+    const target = alarmTarget(settings);
+    const created = target?.kind === 'create' ? new AlarmTopic(this, 'AlarmTopic', target.email ? { email: target.email } : {}) : undefined;
+    const topic = target?.kind === 'existing' ? Topic.fromTopicArn(this, 'ExistingAlarmTopic', target.topicArn) : created?.topic;
+    const alarms = new GatehouseAlarms(this, 'Alarms', {
       api: this.api.api,
       authorizerFunction: this.authorizer.function,
-      handlerFunctions: Object.values(handlers.functions),
-      unauthorizedPer5Minutes: config.deployment.alarms.unauthorizedPer5Minutes,
-      forbiddenPer5Minutes: config.deployment.alarms.forbiddenPer5Minutes,
+      handlerFunctions: handlers.functions,
+      authorizerFailures: accessLogMetrics.authorizerFailures,
+      thresholds: settings,
+      ...(topic ? { topic } : {}),
     });
+    new GatehouseDashboard(this, 'Dashboard', {
+      api: this.api.api,
+      authorizerFunction: this.authorizer.function,
+      authorizerFailures: accessLogMetrics.authorizerFailures,
+      tooManyRequests: accessLogMetrics.tooManyRequests,
+      alarms: alarms.alarms,
+    });
+    if (created) new CfnOutput(this, 'AlarmTopicArn', { value: created.topic.topicArn, description: 'SNS topic the alarms notify (subscribe to it)' });
   }
 
   private addOutputs(services: ServiceSecrets): void {
