@@ -4,6 +4,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Command } from 'commander';
 import { Directory } from '../../control/directory/directory';
 import { type Target, type TargetOptions, resolveTarget } from '../../control/target';
+import { labelFailures } from './aws-failure';
 import { type Io, Printer } from './output';
 
 /** Where a run of the tool prints, which environment it reads, and the repository root. */
@@ -41,8 +42,8 @@ export interface CommandContext {
 /** Builds a command's context from the command (its options with the program's). */
 export type ContextFactory = (cmd: Command) => CommandContext;
 
-/** An AWS SDK client as the session handles it: destroyed at the end. */
-export type SdkClient = { destroy(): void };
+/** An AWS SDK client as the session handles it: destroyed at the end, its failures labelled (./aws-failure.ts). */
+export type SdkClient = { destroy(): void; middlewareStack: { add: (...args: never[]) => unknown } };
 
 /**
  * One run of the tool: resolves the target once, before the command's action runs ({@link CliSession.resolve},
@@ -77,9 +78,9 @@ export class CliSession {
     return { t, out: new Printer(this.cli.io, json), dir: new Directory(dynamodb, t.tableName), dynamodb, secrets, sdk, track: this.track };
   };
 
-  /** Registers a client, so it is destroyed when the run ends; returns it. */
+  /** Registers a client, so it is destroyed when the run ends and its failures say which call failed; returns it. */
   readonly track = <C extends SdkClient>(client: C): C => {
-    this.clients.push(client);
+    this.clients.push(labelFailures(client));
     return client;
   };
 

@@ -66,9 +66,12 @@ describe('gatehouse --stack-name (a deployed stack found in CloudFormation)', ()
     const r = await gatehouse(['--json', 'services', 'list'], { GATEHOUSE_STACK_NAME: stackName });
 
     // The example's service `reporting` has no secretId: the stack made `<stack>/services/reporting`, which the
-    // emulator does not have, so Secrets Manager says so.
+    // emulator does not have, so Secrets Manager says so and the tool says which call failed.
     expect(r.code).toBe(EXIT.failure);
-    expect(JSON.parse(r.stderr).error).toBe('ResourceNotFoundException');
+    expect(JSON.parse(r.stderr)).toEqual({
+      error: 'ResourceNotFoundException',
+      message: expect.stringMatching(/^Secrets Manager DescribeSecret failed \(ResourceNotFoundException, HTTP \d+\): the secret does not exist in us-east-1; .*check --stack-name$/),
+    });
   });
 
   it('finds the stack named Gatehouse when no name is given, in the region of AWS_REGION, and works there', async () => {
