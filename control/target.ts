@@ -99,7 +99,7 @@ export async function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv,
   }
   const cfn = cloudFormation(opts.region);
   const region = await regionOf(cfn, opts.region);
-  if (!region) throw new UsageError('no AWS region: pass --region or set AWS_REGION (or a region in the AWS_PROFILE)');
+  if (!region) throw new UsageError('no AWS region: pass --region or set AWS_REGION (or --local, against `npm start`)');
   if (!REGION_PATTERN.test(region)) throw new UsageError('the AWS region is not a region like eu-west-1: pass --region');
   if (tableName) return deployedTarget(readConfigFile(configPath!), { tableName, restApiId, stackName, region });
   const stack = await findStack(cfn, stackName, region, { withConfig: !configPath });

@@ -152,7 +152,7 @@ describe('resolveTarget (a deployed stack found by name)', () => {
     const noRegion = { AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined, AWS_PROFILE: undefined, AWS_CONFIG_FILE: '/nonexistent/config' };
     const err = await withEnv(noRegion, () => resolveTarget({}, {}, ROOT).catch((e: unknown) => e));
     expect(err).toBeInstanceOf(UsageError);
-    expect((err as Error).message).toBe('no AWS region: pass --region or set AWS_REGION (or a region in the AWS_PROFILE)');
+    expect((err as Error).message).toBe('no AWS region: pass --region or set AWS_REGION (or --local, against `npm start`)');
     // --region is enough, and so is the table mode's region from --region.
     const t = await withEnv(noRegion, () => resolveTarget({ table: 'tbl', config: EXAMPLE, region: 'eu-west-1' }, {}, ROOT));
     expect(t.region).toBe('eu-west-1');

@@ -52,7 +52,7 @@ describe('gatehouse on AWS failures: the SDK, the emulator and the network', () 
       gatehouse(['--stack-name', stackName, 'keys', 'list', '--tenant', tenant]),
     );
     expect(r.code).toBe(EXIT.usage);
-    expect(r.stderr).toBe('gatehouse: no AWS region: pass --region or set AWS_REGION (or a region in the AWS_PROFILE)\n');
+    expect(r.stderr).toBe('gatehouse: no AWS region: pass --region or set AWS_REGION (or --local, against `npm start`)\n');
   });
 
   it('without credentials says so, naming the call (exit 1)', async () => {
