@@ -1,13 +1,17 @@
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AuthorizerConfig } from '../contract/config';
 import { type RevocationBounds, revocationBoundSeconds } from '../contract/revocation';
-import { parseStackConfig } from '../contract/stack-config';
+import { type StackConfig, parseStackConfig } from '../contract/stack-config';
+import { DEFAULT_STACK_NAME } from '../contract/stack-outputs';
+import { REGION_PATTERN, STACK_NAME_PATTERN, findStack, regionOf } from './stack-lookup';
 
 /**
  * Where the command-line tool points: the local mode's emulators (described by the file `npm start` writes), or a
- * deployed stack (its table name plus the stack configuration it was deployed with). AWS clients are built from
- * the standard SDK environment either way; for local mode the tool sets that environment from the file.
+ * deployed stack (its table name plus the stack configuration it was deployed with), found by the stack's name or
+ * given by hand. AWS clients use the standard SDK environment for credentials either way, and for a deployed stack
+ * the region it was found in; for local mode the tool sets that environment from the file.
  */
 export interface Target {
   readonly kind: 'local' | 'aws';
@@ -28,6 +32,10 @@ export interface Target {
   readonly localIssuer?: LocalIssuer;
   /** Local mode only: the SDK environment of the emulator. */
   readonly sdkEnv?: Readonly<Record<string, string>>;
+  /** A deployed stack: the region every AWS client of the run uses. */
+  readonly region?: string;
+  /** A deployed stack found by name (absent with --table): its name and API URL (the outputs it was read from). */
+  readonly stack?: { readonly name: string; readonly apiUrl: string };
 }
 
 export interface LocalIssuer {
@@ -54,6 +62,7 @@ export interface TargetOptions {
   readonly config?: string;
   readonly restApiId?: string;
   readonly stackName?: string;
+  readonly region?: string;
 }
 
 export class UsageError extends Error {
@@ -63,37 +72,79 @@ export class UsageError extends Error {
   }
 }
 
-export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv, root: string): Target {
+/** Makes the CloudFormation client for the region (undefined: the SDK's chain); the caller owns and destroys it. */
+export type CloudFormationFactory = (region: string | undefined) => CloudFormationClient;
+
+/**
+ * The target of a run, in this order:
+ * 1. `--local`: the file `npm start` writes (nothing else is read).
+ * 2. `--table` (or GATEHOUSE_TABLE): that table and the `--config` file (or GATEHOUSE_CONFIG_FILE), with no
+ *    CloudFormation call, for credentials without cloudformation:DescribeStacks. `--config` is required: falling
+ *    back to the example configuration would mint keys with its prefix and environment, which the stack refuses.
+ * 3. Otherwise the stack `--stack-name` (GATEHOUSE_STACK_NAME, default Gatehouse) in `--region` (or the SDK's
+ *    region): table, REST API and API URL from its outputs, configuration from its template's metadata. An
+ *    explicit `--config` or `--rest-api-id` still wins over what the stack says (a stack deployed before the
+ *    metadata existed works with `--config`).
+ */
+export async function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv, root: string, cloudFormation: CloudFormationFactory): Promise<Target> {
   if (opts.local) return readLocalTarget(path.join(root, LOCAL_TARGET_FILE));
+  const stackName = opts.stackName ?? env.GATEHOUSE_STACK_NAME ?? DEFAULT_STACK_NAME;
+  if (!STACK_NAME_PATTERN.test(stackName)) throw new UsageError('--stack-name: a stack name is letters, digits and dashes, starting with a letter (at most 128)');
+  if (opts.region !== undefined && !REGION_PATTERN.test(opts.region)) throw new UsageError('--region: expected a region like eu-west-1');
   const tableName = opts.table ?? env.GATEHOUSE_TABLE;
-  if (!tableName) {
-    throw new UsageError('no target: pass --local (against `npm start`) or --table <name> / GATEHOUSE_TABLE (the stack output TableName)');
+  const configPath = opts.config ?? env.GATEHOUSE_CONFIG_FILE;
+  const restApiId = opts.restApiId ?? env.GATEHOUSE_REST_API_ID;
+  if (tableName && !configPath) {
+    throw new UsageError('--table: pass --config <the file the stack was deployed with> too (or neither, and let --stack-name find both)');
   }
-  const configPath = opts.config ?? env.GATEHOUSE_CONFIG_FILE ?? path.join(root, 'config/gatehouse.example.json');
+  const cfn = cloudFormation(opts.region);
+  const region = await regionOf(cfn, opts.region);
+  if (!region) throw new UsageError('no AWS region: pass --region or set AWS_REGION (or --local, against `npm start`)');
+  if (!REGION_PATTERN.test(region)) throw new UsageError('the AWS region is not a region like eu-west-1: pass --region');
+  if (tableName) return deployedTarget(readConfigFile(configPath!), { tableName, restApiId, stackName, region });
+  const stack = await findStack(cfn, stackName, region, { withConfig: !configPath });
+  const config = configPath ? readConfigFile(configPath) : parseStackConfig(stack.config, `stack ${stackName}'s template metadata`);
+  return deployedTarget(config, { tableName: stack.tableName, restApiId: restApiId ?? stack.restApiId, stackName, region, apiUrl: stack.apiUrl });
+}
+
+function readConfigFile(configPath: string): StackConfig {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(configPath, 'utf8'));
   } catch (err) {
     throw new UsageError(`--config: cannot read ${configPath} as JSON (${(err as NodeJS.ErrnoException).code ?? 'invalid JSON'})`);
   }
-  const config = parseStackConfig(raw, configPath);
+  return parseStackConfig(raw, configPath);
+}
+
+/** Where a deployed stack's parts are: given by hand (--table) or read from the stack (then with its API URL). */
+interface StackParts {
+  readonly tableName: string;
+  readonly restApiId: string | undefined;
+  readonly stackName: string;
+  readonly region: string;
+  readonly apiUrl?: string;
+}
+
+/** The target of a deployed stack: its parts, and what the tool needs of the configuration it was deployed with. */
+function deployedTarget(config: StackConfig, p: StackParts): Target {
   const a = config.authorizer;
-  const restApiId = opts.restApiId ?? env.GATEHOUSE_REST_API_ID;
   // Secrets the stack creates are named `<stack name>/services/<service>` and `<stack name>/signers/<signer>`
   // (lib/gatehouse-stack.ts); the others are referenced by `secretId`.
-  const stackName = opts.stackName ?? env.GATEHOUSE_STACK_NAME ?? 'Gatehouse';
   const secretIds = (kind: 'services' | 'signers', list: readonly { name: string; secretId?: string | undefined }[] = []) =>
-    Object.fromEntries(list.map((s) => [s.name, s.secretId ?? `${stackName}/${kind}/${s.name}`]));
+    Object.fromEntries(list.map((s) => [s.name, s.secretId ?? `${p.stackName}/${kind}/${s.name}`]));
   return {
     kind: 'aws',
-    tableName,
+    tableName: p.tableName,
     apiKeyPrefix: a.apiKeys?.prefix ?? 'gh',
     environment: a.environment,
     services: secretIds('services', config.source.services),
     signers: secretIds('signers', config.source.signers),
     issuerIds: a.issuers.map((i) => i.id ?? i.type),
     revocation: revocationOf(a, config.deployment.authorizerResultTtlSeconds),
-    ...(restApiId ? { stage: { restApiId, stageName: config.deployment.stageName } } : {}),
+    region: p.region,
+    ...(p.restApiId ? { stage: { restApiId: p.restApiId, stageName: config.deployment.stageName } } : {}),
+    ...(p.apiUrl !== undefined ? { stack: { name: p.stackName, apiUrl: p.apiUrl } } : {}),
   };
 }
 

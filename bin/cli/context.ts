@@ -1,8 +1,10 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Command } from 'commander';
 import { Directory } from '../../control/directory/directory';
 import { type Target, type TargetOptions, resolveTarget } from '../../control/target';
+import { labelFailures } from './aws-failure';
 import { type Io, Printer } from './output';
 
 /** Where a run of the tool prints, which environment it reads, and the repository root. */
@@ -34,34 +36,52 @@ export interface CommandContext {
   readonly secrets: SecretsManagerClient;
   readonly sdk: SdkConfig;
   /** Registers a client made by the command, so it is destroyed when the run ends; returns it. */
-  track<C extends { destroy(): void }>(client: C): C;
+  track<C extends SdkClient>(client: C): C;
 }
 
 /** Builds a command's context from the command (its options with the program's). */
 export type ContextFactory = (cmd: Command) => CommandContext;
 
+/** An AWS SDK client as the session handles it: destroyed at the end, its failures labelled (./aws-failure.ts). */
+export type SdkClient = { destroy(): void; middlewareStack: { add: (...args: never[]) => unknown } };
+
 /**
- * One run of the tool: resolves the target once (on the first command that needs it) and keeps every client it
- * makes, so {@link CliSession.destroy} can close them all at the end.
+ * One run of the tool: resolves the target once, before the command's action runs ({@link CliSession.resolve},
+ * which may look the stack up in CloudFormation), and keeps every client it makes, so {@link CliSession.destroy}
+ * can close them all at the end.
  */
 export class CliSession {
-  private target: Target | undefined;
+  private resolved: Target | undefined;
   private readonly clients: { destroy(): void }[] = [];
 
   constructor(private readonly cli: CliEnvironment) {}
 
+  /** The run's target once resolved (for error messages: its region and table). */
+  get target(): Target | undefined {
+    return this.resolved;
+  }
+
+  /** Resolves the target from `cmd`'s options (control/target.ts says in which order); runs before every action. */
+  async resolve(cmd: Command): Promise<void> {
+    const g = cmd.optsWithGlobals<GlobalOptions>();
+    this.resolved ??= await resolveTarget(g, this.cli.env, this.cli.root, (region) => this.track(new CloudFormationClient(region ? { region } : {})));
+  }
+
   /** The context of `cmd`: the target, a printer honouring --json, the directory and fresh clients. */
   readonly context: ContextFactory = (cmd) => {
-    const g = cmd.optsWithGlobals<GlobalOptions>();
-    const t = (this.target ??= resolveTarget(g, this.cli.env, this.cli.root));
-    const sdk = t.sdkEnv ? sdkConfig(t.sdkEnv) : {};
-    const track = <C extends { destroy(): void }>(client: C): C => {
-      this.clients.push(client);
-      return client;
-    };
-    const dynamodb = track(new DynamoDBClient(sdk));
-    const secrets = track(new SecretsManagerClient(sdk));
-    return { t, out: new Printer(this.cli.io, g.json === true), dir: new Directory(dynamodb, t.tableName), dynamodb, secrets, sdk, track };
+    const t = this.resolved;
+    if (!t) throw new Error('no target: CliSession.resolve runs before every action');
+    const sdk: SdkConfig = t.sdkEnv ? sdkConfig(t.sdkEnv) : t.region ? { region: t.region } : {};
+    const dynamodb = this.track(new DynamoDBClient(sdk));
+    const secrets = this.track(new SecretsManagerClient(sdk));
+    const json = cmd.optsWithGlobals<GlobalOptions>().json === true;
+    return { t, out: new Printer(this.cli.io, json), dir: new Directory(dynamodb, t.tableName), dynamodb, secrets, sdk, track: this.track };
+  };
+
+  /** Registers a client, so it is destroyed when the run ends and its failures say which call failed; returns it. */
+  readonly track = <C extends SdkClient>(client: C): C => {
+    this.clients.push(labelFailures(client));
+    return client;
   };
 
   /** Destroys every client the run made. */

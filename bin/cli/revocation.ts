@@ -25,7 +25,7 @@ export async function revoked(c: CommandContext, kind: keyof RevocationBounds, w
   }
   if (flush) {
     const stage = c.t.stage;
-    if (!stage) throw new UsageError('--flush: needs --rest-api-id or GATEHOUSE_REST_API_ID (or --local)');
+    if (!stage) throw new UsageError('--flush: with --table, needs --rest-api-id or GATEHOUSE_REST_API_ID (the stack lookup finds it)');
     const api = c.track(new APIGatewayClient({ ...c.sdk, ...(stage.endpoint ? { endpoint: stage.endpoint } : {}) }));
     await flushStageAuthorizersCache(api, stage.restApiId, stage.stageName);
     if (bound.flushAfterSeconds > 0) {

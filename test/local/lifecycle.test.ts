@@ -218,9 +218,12 @@ describe('the npm bin', () => {
     expect(r.status).toBe(0);
     const tenants = JSON.parse(r.stdout) as { tenantId: string }[];
     expect(tenants.map((t) => t.tenantId)).toEqual(expect.arrayContaining(['demo', 'globex']));
-    const refused = spawnSync(process.execPath, [bin, 'tenants', 'list'], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME }, timeout: 60_000 });
+    // Without --local the tool looks for a deployed stack: with no AWS configuration (not even the developer's own
+    // files) it has no region, and says what to pass instead of calling anything.
+    const noAws = { AWS_CONFIG_FILE: '/nonexistent/config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials' };
+    const refused = spawnSync(process.execPath, [bin, 'tenants', 'list'], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME, ...noAws }, timeout: 60_000 });
     expect(refused.status).toBe(2);
-    expect(refused.stderr).toContain('no target: pass --local');
+    expect(refused.stderr).toBe('gatehouse: no AWS region: pass --region or set AWS_REGION (or --local, against `npm start`)\n');
   });
 });
 

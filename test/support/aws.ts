@@ -2,6 +2,7 @@
  * AWS helpers for tests that talk to the emulator started by global-setup.ts.
  * Every test file shares one moto server: isolate with uniqueName(), never with moto's global reset.
  */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import {
@@ -29,6 +30,12 @@ export function dynamoClient(): DynamoDBClient {
 export function secretsClient(): SecretsManagerClient {
   assertEmulator();
   return new SecretsManagerClient({ maxAttempts: 2 });
+}
+
+/** CloudFormation client for the emulator (moto serves it on the same port); `region` defaults to AWS_REGION's. */
+export function cloudFormationClient(region?: string): CloudFormationClient {
+  assertEmulator();
+  return new CloudFormationClient({ maxAttempts: 2, ...(region ? { region } : {}) });
 }
 
 /** `prefix` plus a random suffix, valid as a table or secret name, so parallel test files never collide. */

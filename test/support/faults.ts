@@ -119,19 +119,23 @@ export async function hangingServer(): Promise<FaultServer> {
 }
 
 /** An HTTP server that answers every request as DynamoDB answers a throttled one (HTTP 400, awsJson 1.0). */
-export async function throttlingDynamoDbServer(): Promise<FaultServer> {
+export function throttlingDynamoDbServer(): Promise<FaultServer> {
+  return dynamoDbErrorServer('ProvisionedThroughputExceededException', 'The level of configured provisioned throughput for the table was exceeded.');
+}
+
+/**
+ * An HTTP server that answers every request with one DynamoDB error (awsJson 1.0: the `x-amzn-errortype` header and
+ * a `__type`/`message` body), for answers the emulator does not give on demand: throttling, expired credentials,
+ * and an IAM denial (moto answers JSON services' auth failures in XML, which the SDK cannot read).
+ */
+export async function dynamoDbErrorServer(type: string, message: string, status = 400): Promise<FaultServer> {
   let hits = 0;
   const server = createHttpServer((req, res) => {
     hits++;
     req.resume();
     req.on('end', () => {
-      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': 'ProvisionedThroughputExceededException' });
-      res.end(
-        JSON.stringify({
-          __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
-          message: 'The level of configured provisioned throughput for the table was exceeded.',
-        }),
-      );
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': type });
+      res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message }));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

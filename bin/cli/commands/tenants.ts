@@ -133,7 +133,7 @@ function addSuspendResume(tenants: Command, context: ContextFactory): void {
 /** The usage-plan keys of the target's stage (each tenant has one, in its tier's plan). */
 function usageKeys(c: CommandContext): UsageKeys {
   const stage = c.t.stage;
-  if (!stage) throw new UsageError('tenants: needs --rest-api-id or GATEHOUSE_REST_API_ID (the usage plans are on its stage), or --local');
+  if (!stage) throw new UsageError('tenants: with --table, needs --rest-api-id or GATEHOUSE_REST_API_ID (the usage plans are on its stage; the stack lookup finds it)');
   const api = c.track(new APIGatewayClient(c.sdk));
   return new UsageKeys(api, stage.restApiId, stage.stageName);
 }
