@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseStackConfig } from '../contract/stack-config';
 import { GatehouseStack } from '../lib/gatehouse-stack';
 import { ConfigError } from '../contract/config-error';
+import { DEFAULT_STACK_NAME } from '../contract/stack-outputs';
 
 /**
  * The CDK app. The configuration comes from the `gatehouse:config` context: a path to a JSON file (cdk.json points
@@ -15,7 +16,7 @@ const source: unknown = app.node.tryGetContext('gatehouse:config') ?? 'config/ga
 try {
   const [doc, origin] = typeof source === 'string' ? [JSON.parse(readFileSync(source, 'utf8')), source] : [source, 'context gatehouse:config'];
   const config = parseStackConfig(doc, origin);
-  new GatehouseStack(app, app.node.tryGetContext('gatehouse:stackName') ?? 'Gatehouse', {
+  new GatehouseStack(app, app.node.tryGetContext('gatehouse:stackName') ?? DEFAULT_STACK_NAME, {
     config,
     description: 'Gatehouse: API Gateway (REST) with a Lambda authorizer for JWTs, API keys and service secrets',
   });

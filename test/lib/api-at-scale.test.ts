@@ -8,6 +8,7 @@ import { CONFIG_METADATA_KEY, STACK_OUTPUTS } from '../../contract/stack-outputs
 import { apiResourceCount } from '../../lib/gatehouse-api';
 import { GatehouseStack } from '../../lib/gatehouse-stack';
 import { apiBody, apiMethods } from '../support/api-definition';
+import { routeTable as generatedRoutes } from '../../bench/route-table';
 
 /**
  * A real-size API within AWS's limits. A mid-size SaaS API has 100 to 300 routes; this synthesizes 500 and holds
@@ -29,28 +30,7 @@ const MAX_RESOURCE_POLICY_BYTES = 20 * 1024;
 const MAX_STACK_RESOURCES = 450;
 const MAX_TEMPLATE_BYTES = 1024 * 1024;
 
-/**
- * `count` routes as a REST API of resource areas has them: list, create, read, update and delete per area, a
- * scope per area and verb, users and API keys; every tenth area also takes the session cookie.
- */
-function routeTable(count: number): Record<string, unknown>[] {
-  const routes: Record<string, unknown>[] = [...example.routes];
-  for (let area = 0; routes.length < count; area++) {
-    const base = `/v1/area${area}`;
-    const read = { accepts: ['user', 'apiKey'], scopes: [`area${area}:read`], handler: 'customers' };
-    const write = { accepts: ['user', 'apiKey'], scopes: [`area${area}:write`], handler: 'customers', ...(area % 10 === 0 ? { cookie: 'sb-access-token' } : {}) };
-    for (const r of [
-      { method: 'GET', path: base, ...read },
-      { method: 'POST', path: base, ...write },
-      { method: 'GET', path: `${base}/{id}`, ...read },
-      { method: 'PATCH', path: `${base}/{id}`, ...write },
-      { method: 'DELETE', path: `${base}/{id}`, ...write },
-    ]) {
-      if (routes.length < count) routes.push(r);
-    }
-  }
-  return routes;
-}
+const routeTable = (count: number) => generatedRoutes(example.routes, count);
 
 function synth(doc: Record<string, unknown>) {
   const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });

@@ -1,4 +1,8 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { parseStackConfig } from '../../../contract/stack-config';
+import { GatehouseStack } from '../../../lib/gatehouse-stack';
 import path from 'node:path';
 import { hashApiKey, parseApiKey } from '../../../contract/api-key';
 import { CONFIG_METADATA_KEY } from '../../../contract/stack-outputs';
@@ -61,6 +65,19 @@ describe('gatehouse --stack-name (a deployed stack found in CloudFormation)', ()
     expect(list.json()).toEqual(expect.arrayContaining([expect.objectContaining({ keyId, environment: 'test' })]));
     expect(list.stdout).not.toContain(key);
   });
+
+  it('reads the metadata exactly as GatehouseStack synthesizes it (the deployment section with its defaults)', async () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const synthesized = Template.fromStack(new GatehouseStack(app, 'Gatehouse', { config: parseStackConfig(acmeConfig()) })).toJSON();
+    const name = uniqueName('CliSynth');
+    cleanups.push(await createStack({ name, outputs: gatehouseOutputs(table), metadata: synthesized.Metadata }));
+
+    const r = await gatehouse(['--stack-name', name, '--json', 'keys', 'create', '--tenant', tenant, '--name', 'synth']);
+
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.json().key).toMatch(/^acme_test_/);
+    expect(Object.keys(synthesized.Outputs)).toEqual(expect.arrayContaining(Object.keys(gatehouseOutputs(table))));
+  }, 30_000);
 
   it('takes the stack name from GATEHOUSE_STACK_NAME, and names the secrets the stack creates after it', async () => {
     const r = await gatehouse(['--json', 'services', 'list'], { GATEHOUSE_STACK_NAME: stackName });
