@@ -46,8 +46,11 @@ export const SECURITY_SCHEMES: Readonly<Record<RouteAuthorizer['name'], string>>
   request: 'RequestAuthorizer',
 };
 
-/** The scheme of API Gateway's usage-plan key; with the key source AUTHORIZER the authorizer supplies it. */
-export const USAGE_PLAN_KEY_SCHEME = 'UsagePlanKey';
+/**
+ * The scheme of API Gateway's usage-plan key, named `api_key` as API Gateway's guide defines it; with the key source
+ * AUTHORIZER the authorizer supplies the key. https://docs.aws.amazon.com/apigateway/latest/developerguide/api-key-usage-plan-oas.html
+ */
+export const USAGE_PLAN_KEY_SCHEME = 'api_key';
 
 /** The one request validator every method uses: body and parameters. */
 export const REQUEST_VALIDATOR = 'body-and-parameters';

@@ -59,7 +59,7 @@ describe('openApiDocument', () => {
 
   it('names no authorizer and no API Gateway extension in the plain document', () => {
     expect(JSON.stringify(plain)).not.toContain('x-amazon-apigateway');
-    expect(JSON.stringify(plain)).not.toContain('UsagePlanKey');
+    expect(JSON.stringify(plain)).not.toContain('api_key');
   });
 
   it('says in each operation which credentials and scopes it takes', () => {

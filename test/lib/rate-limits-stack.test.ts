@@ -46,8 +46,8 @@ it('requires a usage-plan key on tenant routes only: not on public, service or s
   // /internal/jobs, /v1/webhooks/{source} and /health
   expect(unkeyed.map((m) => m.AuthorizationType).sort()).toEqual(['CUSTOM', 'CUSTOM', 'NONE']);
   expect(apiBody(template)['x-amazon-apigateway-api-key-source']).toBe('AUTHORIZER');
-  // API Gateway's API key scheme, which the keyed methods name next to their authorizer.
-  expect(apiBody(template).components.securitySchemes.UsagePlanKey).toEqual(expect.objectContaining({ type: 'apiKey', name: 'x-api-key', in: 'header' }));
+  // API Gateway's API key scheme (`api_key`, as its guide names it), which the keyed methods name next to their authorizer.
+  expect(apiBody(template).components.securitySchemes.api_key).toEqual(expect.objectContaining({ type: 'apiKey', name: 'x-api-key', in: 'header' }));
 });
 
 it('no usage-plan key where a user may have no tenant (an issuer with tenantRequired: false)', () => {
