@@ -2,7 +2,10 @@ import { CreateStackCommand, DeleteStackCommand } from '@aws-sdk/client-cloudfor
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CONFIG_METADATA_KEY, STACK_OUTPUTS } from '../../contract/stack-outputs';
-import { cloudFormationClient } from './aws';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Directory } from '../../control/directory/directory';
+import { createGatehouseTable } from '../../local/create-table';
+import { cloudFormationClient, uniqueName } from './aws';
 
 /**
  * CloudFormation stacks on the emulator shaped like a deployed Gatehouse stack as the command-line tool reads one:
@@ -55,4 +58,27 @@ export async function createStack(spec: StackSpec): Promise<() => Promise<void>>
     await cfn.send(new DeleteStackCommand({ StackName: spec.name }));
     cfn.destroy();
   };
+}
+
+/**
+ * A Gatehouse-shaped stack on the emulator over a real table with one tenant (`acme-corp`), deployed with
+ * {@link acmeConfig}: names are fixed when made, `setup` creates it all, `cleanups` holds what deletes it (tests may
+ * push their own).
+ */
+export function stackFixture(prefix: string) {
+  const fixture = {
+    stackName: uniqueName(prefix),
+    table: uniqueName(`${prefix.toLowerCase()}-table`),
+    tenant: 'acme-corp',
+    cleanups: [] as (() => Promise<void>)[],
+    async setup(dynamo: DynamoDBClient): Promise<void> {
+      await createGatehouseTable(dynamo, fixture.table);
+      await new Directory(dynamo, fixture.table).createTenant({ tenantId: fixture.tenant, tier: 'default' });
+      fixture.cleanups.push(await createStack({ name: fixture.stackName, outputs: gatehouseOutputs(fixture.table), metadata: gatehouseMetadata(acmeConfig()) }));
+    },
+    async teardown(): Promise<void> {
+      await Promise.all(fixture.cleanups.map((c) => c()));
+    },
+  };
+  return fixture;
 }

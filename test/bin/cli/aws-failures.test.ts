@@ -1,12 +1,10 @@
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { EXIT } from '../../../bin/cli/program';
-import { createGatehouseTable } from '../../../local/create-table';
-import { Directory } from '../../../control/directory/directory';
 import { startAuthEmulator, type AuthEmulator, type Credentials } from '../../support/auth-emulator';
 import { dynamoClient, uniqueName } from '../../support/aws';
 import { gatehouse } from '../../support/cli';
 import { DEAD_ENDPOINT, type FaultServer, dynamoDbErrorServer, throttlingDynamoDbServer, withEnv } from '../../support/faults';
-import { acmeConfig, createStack, gatehouseMetadata, gatehouseOutputs } from '../../support/stacks';
+import { acmeConfig, createStack, gatehouseMetadata, gatehouseOutputs, stackFixture } from '../../support/stacks';
 
 /**
  * What `gatehouse` says when AWS fails: which call, why (in words a person can act on), the SDK error's name and
@@ -17,18 +15,12 @@ import { acmeConfig, createStack, gatehouseMetadata, gatehouseOutputs } from '..
  * throttling, expired credentials, and DynamoDB's access denied (moto answers JSON services' auth failures in XML).
  */
 const dynamo = dynamoClient();
-const cleanups: (() => Promise<void>)[] = [];
-const stackName = uniqueName('Fail');
-const table = uniqueName('cli-fail');
-const tenant = 'acme-corp';
+const fx = stackFixture('Fail');
+const { stackName, table, tenant, cleanups } = fx;
 
-beforeAll(async () => {
-  await createGatehouseTable(dynamo, table);
-  await new Directory(dynamo, table).createTenant({ tenantId: tenant, tier: 'default' });
-  cleanups.push(await createStack({ name: stackName, outputs: gatehouseOutputs(table), metadata: gatehouseMetadata(acmeConfig()) }));
-});
+beforeAll(() => fx.setup(dynamo));
 afterAll(async () => {
-  await Promise.all(cleanups.map((c) => c()));
+  await fx.teardown();
   dynamo.destroy();
 });
 

@@ -13,7 +13,7 @@ import { EXIT } from '../../../bin/cli/program';
 import { dynamoClient, uniqueName } from '../../support/aws';
 import { gatehouse } from '../../support/cli';
 import { withEnv } from '../../support/faults';
-import { acmeConfig, createStack, gatehouseMetadata, gatehouseOutputs } from '../../support/stacks';
+import { acmeConfig, createStack, gatehouseMetadata, gatehouseOutputs, stackFixture } from '../../support/stacks';
 
 /**
  * `gatehouse --stack-name`: the tool finds a deployed stack's table, REST API and configuration in CloudFormation
@@ -27,18 +27,12 @@ const DEFAULT_NAME_REGION = 'eu-south-2';
 
 const dynamo = dynamoClient();
 const defaultRegionDynamo = new DynamoDBClient({ region: DEFAULT_NAME_REGION, maxAttempts: 2 });
-const cleanups: (() => Promise<void>)[] = [];
-const stackName = uniqueName('Cli');
-const table = uniqueName('cli-stack');
-const tenant = 'acme-corp';
+const fx = stackFixture('Cli');
+const { stackName, table, tenant, cleanups } = fx;
 
-beforeAll(async () => {
-  await createGatehouseTable(dynamo, table);
-  await new Directory(dynamo, table).createTenant({ tenantId: tenant, tier: 'default' });
-  cleanups.push(await createStack({ name: stackName, outputs: gatehouseOutputs(table), metadata: gatehouseMetadata(acmeConfig()) }));
-});
+beforeAll(() => fx.setup(dynamo));
 afterAll(async () => {
-  await Promise.all(cleanups.map((c) => c()));
+  await fx.teardown();
   dynamo.destroy();
   defaultRegionDynamo.destroy();
 });
