@@ -31,3 +31,23 @@ describe('GatehouseFunction bundledFiles', () => {
     expect(bundle({ 'gatehouse-config.json': '{"environment":"live"}' }).hash).not.toBe(bundle({ 'gatehouse-config.json': '{"environment":"test"}' }).hash);
   }, 60_000);
 });
+
+describe('GatehouseFunction limits checked at synth', () => {
+  const make = (props: { environment?: Record<string, string>; bundledFiles?: Record<string, string> }) => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Limits');
+    return () => new GatehouseFunction(stack, 'Fn', { entry: 'lambdas/handlers/health.ts', description: 'limits test', ...props });
+  };
+
+  it("fails synth, naming the largest variable, when the environment would pass Lambda's 4 KB", () => {
+    expect(make({ environment: { SMALL: 'x', BIG: 'y'.repeat(4096) } })).toThrow(/limits test: its environment variables take about 4\d{3} bytes \(the largest is BIG\); Lambda allows 4096 in all/);
+    expect(make({ environment: { FITS: 'y'.repeat(3500) } })).not.toThrow();
+  });
+
+  it('refuses a bundled file that holds a deploy-time value (it could never be resolved in a file)', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Tokens');
+    const file = JSON.stringify({ region: stack.region });
+    expect(() => new GatehouseFunction(stack, 'Fn', { entry: 'lambdas/handlers/health.ts', description: 'tokens', bundledFiles: { 'x.json': file } })).toThrow(
+      'GatehouseFunction: x.json must be known at synth time (it holds a deploy-time value)',
+    );
+  });
+});
