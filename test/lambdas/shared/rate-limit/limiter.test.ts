@@ -52,6 +52,10 @@ describe('the emulator', () => {
   });
 });
 
+// Hundreds of sequential round trips to the emulator: seconds on a loaded 2-core machine. The tests run on a settable
+// clock, so a slow emulator changes no decision, only the wall time.
+jest.setTimeout(30_000);
+
 describe('createRateLimiter', () => {
   it('admits at most the burst of 250 requests sent within half a second, denies the rest with a Retry-After, and admits again after it', async () => {
     // Prepare: the default tier (100/min, bursts to 200); 250 requests 2 ms apart.
