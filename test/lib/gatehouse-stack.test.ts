@@ -175,13 +175,14 @@ describe('GatehouseStack', () => {
       expect(leading('HandlersmeRole')).toEqual([limiter]);
       expect(actionsOf(dynamo('HandlersmeRole')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
       const apiKeys = leading('HandlersapikeysRole');
-      expect(apiKeys.slice(0, 2)).toEqual([['APIKEY#*'], ['TENANT#*']]);
-      expect(apiKeys[3]).toEqual(limiter);
-      // Every statement on the table is bounded by its leading keys; the only unconditioned one is the index query.
-      const unconditioned = dynamo('HandlersapikeysRole').filter((s) => !s.Condition);
-      expect(unconditioned).toHaveLength(1);
-      expect(unconditioned[0]!.Action).toBe('dynamodb:Query');
-      expect(JSON.stringify(unconditioned[0]!.Resource)).toContain('/index/gsi1');
+      expect(apiKeys).toEqual([['APIKEY#*'], ['TENANT#*'], ['TENANT#*#APIKEYS'], limiter]);
+      // Every statement, the index query included, is bounded by its leading keys; the tenant's partition only,
+      // never one below it (customers).
+      expect(dynamo('HandlersapikeysRole').filter((s) => !s.Condition)).toEqual([]);
+      const tenantReads = dynamo('HandlersapikeysRole').find((s) => actionsOf([s]).includes('dynamodb:ConditionCheckItem'))!;
+      expect(tenantReads.Condition).toMatchObject({ 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['TENANT#*#*'] } });
+      const query = dynamo('HandlersapikeysRole').find((s) => s.Action === 'dynamodb:Query')!;
+      expect(JSON.stringify(query.Resource)).toContain('/index/gsi1');
 
       for (const name of ['Handlershealth', 'Handlersinternaljobs']) {
         expect(actionsOf(policyStatements(`${name}Role`)).filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:'))).toEqual([]);
