@@ -80,11 +80,12 @@ export const DEFAULT_MAX_API_RESOURCES = 300;
  * gateway responses. The whole API is one `AWS::ApiGateway::RestApi` resource, whatever the number of routes, and
  * each function has one invoke permission scoped to this API, whatever the number of routes it serves.
  *
- * Up to four REQUEST authorizers share the one function: API Gateway answers 401 without calling an authorizer
+ * Up to five REQUEST authorizers share the one function: API Gateway answers 401 without calling an authorizer
  * when any of its identity sources is missing, and caches its answer by their values. User and API-key routes are
  * keyed by `Authorization`; service routes by `Authorization` and `X-Service-Name` (which the decision reads); in
- * membership mode, routes that accept users by `Authorization` and the tenant header; routes that take a cookie or
- * accept signed requests by none, uncached, so the authorizer decides every request (contract/route-authorizer.ts).
+ * membership mode, routes that accept users by `Authorization` and the tenant header; signed routes require
+ * `Authorization` but are never cached; routes that take a cookie have no identity source and are never cached, so
+ * the authorizer decides every request (contract/route-authorizer.ts).
  */
 export class GatehouseApi extends Construct {
   readonly api: SpecRestApi;

@@ -32,7 +32,7 @@ const actionsOf = (statements: { Action: string | string[] }[]) => statements.fl
 
 describe('GatehouseStack', () => {
   describe('the REST API', () => {
-    it('has a REQUEST authorizer keyed by Authorization, one keyed by Authorization and X-Service-Name, and an uncached one for cookie and signed routes', () => {
+    it('has a REQUEST authorizer keyed by Authorization, one keyed by Authorization and X-Service-Name, an uncached one gated on Authorization for signed routes, and an uncached one for cookie routes', () => {
       const authorizers = apiAuthorizers(template);
 
       expect(authorizers).toEqual(
@@ -43,10 +43,11 @@ describe('GatehouseStack', () => {
             IdentitySource: 'method.request.header.Authorization,method.request.header.X-Service-Name',
             AuthorizerResultTtlInSeconds: 300,
           }),
+          expect.objectContaining({ Type: 'REQUEST', IdentitySource: 'method.request.header.Authorization', AuthorizerResultTtlInSeconds: 0 }),
           expect.objectContaining({ Type: 'REQUEST', AuthorizerResultTtlInSeconds: 0 }),
         ]),
       );
-      expect(authorizers).toHaveLength(3);
+      expect(authorizers).toHaveLength(4);
       expect(authorizers.filter((a) => a.IdentitySource === undefined)).toEqual([expect.objectContaining({ AuthorizerResultTtlInSeconds: 0 })]);
       // All of them call the one authorizer function, which API Gateway may invoke for this API's authorizers only.
       expect(new Set(authorizers.map((a) => JSON.stringify(a.AuthorizerUri))).size).toBe(1);

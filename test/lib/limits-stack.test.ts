@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseStackConfig } from '../../contract/stack-config';
 import { GatehouseStack } from '../../lib/gatehouse-stack';
+import { apiAuthorizers, apiMethods } from '../support/api-definition';
 
 /**
  * Limits before the authorizer (issue 18), in the template: the stage throttle, the optional web ACL on the stage,
@@ -135,5 +136,30 @@ describe("the authorizer's reads", () => {
         },
       },
     ]);
+  });
+});
+
+describe('the identity-source gate', () => {
+  const methods = apiMethods(defaults.template);
+  const authorizers = Object.fromEntries(apiAuthorizers(defaults.template).map((a) => [a.Name, a]));
+  const method = (route: string) => methods.find((m) => `${m.HttpMethod} ${m.Path}` === route)!;
+
+  it('requires Authorization on the signed route, whose authorizer runs uncached and only when Authorization is present', () => {
+    const webhook = method('POST /v1/webhooks/{source}');
+
+    expect(webhook.Authorizer).toBe('SignedAuthorizer');
+    expect(authorizers.SignedAuthorizer).toMatchObject({ IdentitySource: 'method.request.header.Authorization', AuthorizerResultTtlInSeconds: 0 });
+    expect(webhook.RequestParameters).toMatchObject({ 'method.request.header.Authorization': true });
+  });
+
+  it('requires no header on the cookie routes, whose authorizer has no identity source', () => {
+    const cookieRoutes = example.routes.filter((r: { cookie?: string }) => r.cookie).map((r: { method: string; path: string }) => `${r.method} ${r.path}`);
+
+    expect(cookieRoutes.length).toBeGreaterThan(0);
+    for (const route of cookieRoutes) {
+      expect(method(route).Authorizer).toBe('RequestAuthorizer');
+      expect(Object.keys(method(route).RequestParameters).filter((p) => p.startsWith('method.request.header.'))).toEqual([]);
+    }
+    expect(authorizers.RequestAuthorizer).not.toHaveProperty('IdentitySource');
   });
 });
