@@ -11,6 +11,7 @@ import { awsCallsSection } from './aws-calls';
 import { coldStartSection } from './cold-start';
 import { decisionsSection } from './decisions';
 import { e2eSection } from './e2e';
+import { gateSection } from './gate';
 import type { Section } from './section';
 
 const SECTIONS: readonly Section[] = [
@@ -18,6 +19,7 @@ const SECTIONS: readonly Section[] = [
   { id: 'aws-calls', title: '2. AWS calls per 1,000 decisions', needsAws: true, run: awsCallsSection },
   { id: 'cold-start', title: '3. Cold start', needsAws: false, run: coldStartSection },
   { id: 'e2e', title: '4. End to end through the local gateway', needsAws: true, run: e2eSection },
+  { id: 'gate', title: '5. Authorizer invocations per 1,000 anonymous requests (identity-source gate)', needsAws: false, run: gateSection },
 ];
 
 const ROOT = process.env.GATEHOUSE_ROOT ?? process.cwd();

@@ -43,6 +43,7 @@ export const SECURITY_SCHEMES: Readonly<Record<RouteAuthorizer['name'], string>>
   user: 'UserAuthorizer',
   service: 'ServiceAuthorizer',
   tenant: 'TenantAuthorizer',
+  signed: 'SignedAuthorizer',
   request: 'RequestAuthorizer',
 };
 
@@ -96,7 +97,7 @@ const operationKey = (method: string) => (method === 'ANY' ? 'x-amazon-apigatewa
 function operation(route: RouteConfig, spec: RouteAuthorizer | undefined, opts: OpenApiOptions): OpenApiOperation {
   const parameters = [
     ...pathParameters(route.path).map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
-    // The cached authorizers' identity sources: API Gateway answers 401 without calling the authorizer when one is missing.
+    // The authorizers' identity sources: API Gateway answers 401 without calling the authorizer when one is missing.
     ...(spec?.headers ?? []).map((name) => ({ name, in: 'header', required: true, schema: { type: 'string' } })),
   ];
   const security = spec ? { [SECURITY_SCHEMES[spec.name]]: [], ...(opts.keyed?.(route) ? { [USAGE_PLAN_KEY_SCHEME]: [] } : {}) } : undefined;
@@ -134,8 +135,8 @@ export function pathParameters(path: string): string[] {
 
 /**
  * An authorizer as a security scheme. API Gateway reads a Lambda authorizer from an `apiKey` scheme with its
- * extensions; the uncached one (cookie and signed routes) has no identity source, so API Gateway calls it for
- * every request whatever headers it carries.
+ * extensions; the uncached ones call the function for every request: the signed routes' one when Authorization
+ * is present, the cookie routes' one (no identity source) whatever headers the request carries.
  */
 function securityScheme(spec: RouteAuthorizer, aws: OpenApiAws | undefined): Record<string, unknown> {
   const scheme = { type: 'apiKey', name: spec.headers[0] ?? 'Authorization', in: 'header', description: schemeDescription(spec) };
@@ -160,6 +161,8 @@ function schemeDescription(spec: RouteAuthorizer): string {
       return 'Authorization: Bearer <service secret>, with X-Service-Name';
     case 'tenant':
       return `Authorization: Bearer <user JWT or API key>, with ${spec.headers[1]} naming the tenant`;
+    case 'signed':
+      return 'Authorization: GH-HMAC-SHA256 signature (or a Bearer credential the route also accepts)';
     case 'request':
       return 'Authorization (Bearer credential or signature) or the route\'s session cookie';
   }

@@ -9,8 +9,14 @@ import { AUTHORIZATION_HEADER, SERVICE_NAME_HEADER } from './headers';
  * - Membership mode, routes that accept users: Authorization and the tenant header, which the decision reads (the
  *   same token gets a different tenant, roles and answer per tenant it names).
  * - Every other guarded route: Authorization.
- * - Routes that take a cookie or accept signed requests: none, and no caching (`routeCached`): a fourth authorizer
- *   decides every request from all of it.
+ * - Routes that accept signed requests and take no cookie: Authorization, uncached (`routeCached`): a signature is
+ *   good once, so the authorizer decides every request, but every credential such a route accepts (a signature,
+ *   and any bearer credential next to it) arrives in Authorization, so API Gateway refuses a request without one
+ *   (401) before invoking anything. API Gateway checks identity sources whether or not it caches:
+ *   https://docs.aws.amazon.com/apigateway/latest/api/API_CreateAuthorizer.html (identitySource).
+ * - Routes that take a cookie: none, and no caching: a fourth authorizer decides every request from all of it. No
+ *   header can be required: the user's token comes in Authorization or in the cookie, and API Gateway can only
+ *   require all of its identity sources, never one of two.
  */
 /**
  * What the rule reads of a route (a `RouteConfig` of contract/config.ts has these fields; the config's checks use
@@ -24,7 +30,7 @@ export interface RouteShape {
 
 /** One of the REQUEST authorizers on the one function: a name (stable, for construct ids and cache keys) and its headers. */
 export interface RouteAuthorizer {
-  readonly name: 'user' | 'service' | 'tenant' | 'request';
+  readonly name: 'user' | 'service' | 'tenant' | 'signed' | 'request';
   readonly headers: readonly string[];
   /** Whether API Gateway caches this authorizer's answers (by its headers' values) for the stage's result TTL. */
   readonly cached: boolean;
@@ -46,7 +52,9 @@ export function routeCached(route: Pick<RouteShape, 'accepts' | 'cookie'>): bool
 export function routeAuthorizer(route: RouteShape, tenantHeader?: string): RouteAuthorizer | undefined {
   if (route.public) return undefined;
   // No identity sources: API Gateway then calls the authorizer on every request, whatever headers it has.
-  if (!routeCached(route)) return { name: 'request', headers: [], cached: false };
+  if (route.cookie !== undefined) return { name: 'request', headers: [], cached: false };
+  // Signed routes without a cookie: every credential they take is in Authorization (the identity-source gate).
+  if (!routeCached(route)) return { name: 'signed', headers: [AUTHORIZATION_HEADER], cached: false };
   if (route.accepts.includes('service')) return { name: 'service', headers: [AUTHORIZATION_HEADER, SERVICE_NAME_HEADER], cached: true };
   if (tenantHeader && route.accepts.includes('user')) return { name: 'tenant', headers: [AUTHORIZATION_HEADER, tenantHeader], cached: true };
   return { name: 'user', headers: [AUTHORIZATION_HEADER], cached: true };

@@ -12,6 +12,39 @@ export const DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS = 300;
 const int = (min: number, max?: number) => z.number().check(z.int(), z.minimum(min), ...(max === undefined ? [] : [z.maximum(max)]));
 
 /**
+ * The stage's throttle unless `deployment.throttle` says otherwise: a tenth of API Gateway's default account quota
+ * (10,000 requests per second, burst 5,000, shared by every API of the account in the Region), so that a flood of
+ * this API leaves the account's other APIs most of theirs, and a burst of twice the rate.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html
+ */
+export const DEFAULT_STAGE_THROTTLE = { rateLimit: 1000, burstLimit: 2000 } as const;
+
+/** Requests per 5 minutes from one IP address before the web ACL's rate-based rule blocks it (about 3 per second). */
+export const DEFAULT_WAF_RATE_PER_5_MINUTES_PER_IP = 1000;
+
+/** The AWS managed rule groups the web ACL uses unless `deployment.waf.managedRules` says otherwise. */
+export const DEFAULT_WAF_MANAGED_RULES = ['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet'] as const;
+
+/** API Gateway's stage throttle: a steady rate in requests per second and a bucket of `burstLimit` requests. */
+const throttleSchema = z.strictObject({
+  rateLimit: z.number().check(z.positive(), z.maximum(10_000_000)),
+  burstLimit: int(1, 10_000_000),
+});
+
+/**
+ * The optional web ACL: one per-IP rate-based rule (AWS WAF allows 10 to 2,000,000,000 requests per evaluation
+ * window) and the AWS managed rule groups named in `managedRules` (names of AWS's own groups, vendor AWS).
+ */
+const wafSchema = z.strictObject({
+  enabled: z._default(z.boolean(), false),
+  ratePer5MinutesPerIp: z._default(int(10, 2_000_000_000), DEFAULT_WAF_RATE_PER_5_MINUTES_PER_IP),
+  managedRules: z._default(
+    z.array(z.string().check(z.regex(/^AWSManagedRules[A-Za-z0-9]+$/))).check(z.refine((names) => new Set(names).size === names.length, 'each rule group once')),
+    [...DEFAULT_WAF_MANAGED_RULES],
+  ),
+});
+
+/**
  * The stack's configuration: the authorizer's own document (issuers, API keys, services, tenants, owner mode,
  * route table) plus a `deployment` section for what only the stack uses. The stack fills in what it creates
  * itself: the table name and, for services and signers without a `secretId`, the secret it makes for each.
@@ -38,6 +71,15 @@ const deploymentSchema = z.strictObject({
   authorizerMemoryMb: z._default(int(128, 10_240), 1024),
   /** Alarm thresholds and where alarms notify (contract/alarm-config.ts). */
   alarms: alarmsSchema,
+  /** The stage's throttle, before any authorizer runs (README, Security: limits before the authorizer). */
+  throttle: z._default(throttleSchema, DEFAULT_STAGE_THROTTLE),
+  /** An AWS WAF web ACL on the stage: off unless `enabled` (it costs a monthly fee and per request). */
+  waf: z._default(wafSchema, { enabled: false, ratePer5MinutesPerIp: DEFAULT_WAF_RATE_PER_5_MINUTES_PER_IP, managedRules: [...DEFAULT_WAF_MANAGED_RULES] }),
+  /**
+   * Reserved concurrency of the authorizer function: at most this many run at once, taken from the account's
+   * pool. Absent: no cap (a new account may have too little concurrency to reserve any; README, Deploy).
+   */
+  authorizerReservedConcurrency: z.optional(int(1, 10_000)),
 });
 
 export type DeploymentConfig = z.output<typeof deploymentSchema>;

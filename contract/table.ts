@@ -59,17 +59,34 @@ export interface MemberRecord {
   readonly createdAt: string;
 }
 
-export const apiKeyItemKey = (hash: string) => ({ pk: `APIKEY#${hash}`, sk: 'APIKEY' });
-export const apiKeyIndexKey = (tenantId: string, keyId: string) => ({ gsi1pk: `TENANT#${tenantId}#APIKEYS`, gsi1sk: keyId });
-export const tenantItemKey = (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'TENANT' });
+/** Partition-key prefixes, spelled once: the key builders below and the stack's IAM conditions (dynamodb:LeadingKeys) use them. */
+export const APIKEY_PK_PREFIX = 'APIKEY#';
+export const TENANT_PK_PREFIX = 'TENANT#';
+export const SESSION_PK_PREFIX = 'SESSION#';
+/** The `gsi1pk` suffix of a tenant's API keys in the index (`TENANT#<t>#APIKEYS`). */
+export const APIKEYS_INDEX_SUFFIX = '#APIKEYS';
+
+/**
+ * The partition keys the authorizer reads (GetItem), as IAM `StringLike` patterns: API keys, tenant records and
+ * their members (both under `TENANT#<t>`), revoked sessions. Tenant ids hold no `#` (contract/patterns.ts), so
+ * {@link TENANT_SUBPARTITIONS} matches every partition below a tenant (its customers, its key index) and never a
+ * tenant's own: the stack refuses those with a `StringNotLike` next to these.
+ */
+export const AUTHORIZER_READ_PK_PATTERNS = [`${APIKEY_PK_PREFIX}*`, `${TENANT_PK_PREFIX}*`, `${SESSION_PK_PREFIX}*`] as const;
+/** Partitions under a tenant (`TENANT#<t>#...`: customers, data), as an IAM `StringLike` pattern. */
+export const TENANT_SUBPARTITIONS = `${TENANT_PK_PREFIX}*#*`;
+
+export const apiKeyItemKey = (hash: string) => ({ pk: `${APIKEY_PK_PREFIX}${hash}`, sk: 'APIKEY' });
+export const apiKeyIndexKey = (tenantId: string, keyId: string) => ({ gsi1pk: `${TENANT_PK_PREFIX}${tenantId}${APIKEYS_INDEX_SUFFIX}`, gsi1sk: keyId });
+export const tenantItemKey = (tenantId: string) => ({ pk: `${TENANT_PK_PREFIX}${tenantId}`, sk: 'TENANT' });
 export const tenantIndexKey = (tenantId: string) => ({ gsi1pk: 'TENANTS', gsi1sk: tenantId });
 export const MEMBER_SK_PREFIX = 'MEMBER#';
 export const memberItemKey = (tenantId: string, issuer: string, subject: string) => ({
-  pk: `TENANT#${tenantId}`,
+  pk: `${TENANT_PK_PREFIX}${tenantId}`,
   sk: `${MEMBER_SK_PREFIX}${issuer}#${subject}`,
 });
 export const memberIndexKey = (tenantId: string, issuer: string, subject: string) => ({ gsi1pk: `USER#${issuer}#${subject}`, gsi1sk: tenantId });
-export const revokedSessionItemKey = (issuer: string, sessionId: string) => ({ pk: `SESSION#${issuer}#${sessionId}`, sk: 'REVOKED' });
+export const revokedSessionItemKey = (issuer: string, sessionId: string) => ({ pk: `${SESSION_PK_PREFIX}${issuer}#${sessionId}`, sk: 'REVOKED' });
 
 /** A signed request's nonce, recorded once (lambdas/authorizer/signed-requests.ts): a second use is a replay. */
 export const NONCE_PK_PREFIX = 'NONCE#';

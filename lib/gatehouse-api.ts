@@ -7,8 +7,9 @@ import { Construct } from 'constructs';
 import type { RouteConfig } from '../contract/config';
 import { type OpenApiDocument, openApiDocument } from '../contract/openapi';
 import type { RateLimitTier } from '../contract/rate-limit-tiers';
-import { DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS, usagePlanLimits, usagePlanName } from '../contract/stack-config';
+import { DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS, DEFAULT_STAGE_THROTTLE, usagePlanLimits, usagePlanName } from '../contract/stack-config';
 import { gatewayResponsesExtension } from './gateway-responses';
+import { GatehouseWebAcl } from './web-acl';
 import { AUTHORIZATION_HEADER, SERVICE_NAME_HEADER } from '../contract/headers';
 
 export interface GatehouseApiProps {
@@ -50,6 +51,17 @@ export interface GatehouseApiProps {
   readonly tracing?: boolean;
   /** @default - one month */
   readonly logRetention?: RetentionDays;
+  /**
+   * The stage's throttle (every method, all callers together), checked before any authorizer is called: past it,
+   * API Gateway answers 429 without invoking anything.
+   * @default - DEFAULT_STAGE_THROTTLE (1,000 requests per second, burst 2,000)
+   */
+  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
+   * An AWS WAF web ACL on the stage (lib/web-acl.ts): a per-IP rate-based rule and AWS managed rule groups.
+   * @default - no web ACL
+   */
+  readonly webAcl?: { readonly ratePer5MinutesPerIp: number; readonly managedRules: readonly string[] };
 }
 
 /** API Gateway allows this many usage plans per account and Region. */
@@ -68,20 +80,23 @@ export const DEFAULT_MAX_API_RESOURCES = 300;
  * gateway responses. The whole API is one `AWS::ApiGateway::RestApi` resource, whatever the number of routes, and
  * each function has one invoke permission scoped to this API, whatever the number of routes it serves.
  *
- * Up to four REQUEST authorizers share the one function: API Gateway answers 401 without calling an authorizer
+ * Up to five REQUEST authorizers share the one function: API Gateway answers 401 without calling an authorizer
  * when any of its identity sources is missing, and caches its answer by their values. User and API-key routes are
  * keyed by `Authorization`; service routes by `Authorization` and `X-Service-Name` (which the decision reads); in
- * membership mode, routes that accept users by `Authorization` and the tenant header; routes that take a cookie or
- * accept signed requests by none, uncached, so the authorizer decides every request (contract/route-authorizer.ts).
+ * membership mode, routes that accept users by `Authorization` and the tenant header; signed routes require
+ * `Authorization` but are never cached; routes that take a cookie have no identity source and are never cached, so
+ * the authorizer decides every request (contract/route-authorizer.ts).
  */
 export class GatehouseApi extends Construct {
   readonly api: SpecRestApi;
   readonly accessLogs: LogGroup;
+  /** The stage's web ACL, when `webAcl` was given. */
+  readonly webAcl?: GatehouseWebAcl;
   /** The OpenAPI document the API is defined by (values of the deployment, such as function ARNs, are tokens). */
   readonly document: OpenApiDocument;
 
   // Construct ids and creation order are part of the synthesized template: AccessLogs, Api, the invoke permissions,
-  // then the usage plans.
+  // the usage plans, then the web ACL.
   constructor(scope: Construct, id: string, props: GatehouseApiProps) {
     super(scope, id);
     checkTenantHeader(props.tenantHeader);
@@ -109,6 +124,9 @@ export class GatehouseApi extends Construct {
     }
     this.grantInvoke(props);
     if (props.usagePlans) this.addUsagePlans(props.usagePlans);
+    if (props.webAcl) {
+      this.webAcl = new GatehouseWebAcl(this, 'WebAcl', { stage: this.api.deploymentStage, metricPrefix: Stack.of(this).stackName, ...props.webAcl });
+    }
   }
 
   /** The REST API and its stage: regional, defined by the document, JSON access logs. */
@@ -125,6 +143,8 @@ export class GatehouseApi extends Construct {
         loggingLevel: MethodLoggingLevel.ERROR,
         dataTraceEnabled: false, // full request logging would write Authorization headers to CloudWatch
         metricsEnabled: true,
+        throttlingRateLimit: props.throttle?.rateLimit ?? DEFAULT_STAGE_THROTTLE.rateLimit,
+        throttlingBurstLimit: props.throttle?.burstLimit ?? DEFAULT_STAGE_THROTTLE.burstLimit,
         accessLogDestination: new LogGroupLogDestination(this.accessLogs),
         accessLogFormat: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
       },
@@ -139,10 +159,13 @@ export class GatehouseApi extends Construct {
       id: 'AwsSolutions-APIG2',
       reason: 'Request validation is in the OpenAPI definition: x-amazon-apigateway-request-validator (body and parameters) is the default of every method; cdk-nag looks only for AWS::ApiGateway::RequestValidator resources.',
     });
-    Validations.of(api).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason: 'WAF is a per-deployment choice (cost, rules); the authorizer refuses bad credentials before any handler runs. Attach a WebACL to the stage where needed.',
-    });
+    if (!props.webAcl) {
+      Validations.of(api).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'WAF is opt-in (deployment.waf.enabled: a monthly fee and a price per request); without it the stage throttle bounds every flood before the authorizer, and the authorizer refuses bad credentials before any handler runs.',
+      });
+    }
     return api;
   }
 

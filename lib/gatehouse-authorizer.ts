@@ -6,7 +6,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { AuthorizerConfigInput } from '../contract/config';
-import { NONCE_PK_PREFIX } from '../contract/table';
+import { AUTHORIZER_READ_PK_PATTERNS, NONCE_PK_PREFIX, TENANT_SUBPARTITIONS } from '../contract/table';
 import { AUTHORIZER_CONFIG_FILE, AUTHORIZER_TABLE_ENV } from '../contract/bundled-config';
 import { GatehouseFunction } from './gatehouse-function';
 
@@ -17,8 +17,9 @@ export interface GatehouseAuthorizerProps {
    */
   readonly config: AuthorizerConfigInput;
   /**
-   * The table of API keys and tenants: the function may GetItem on it and, when the configuration has signers,
-   * PutItem the nonce items of signed requests (partition keys starting with NONCE#) and nothing else.
+   * The table of API keys and tenants: the function may GetItem the partitions it reads (contract/table.ts
+   * AUTHORIZER_READ_PK_PATTERNS) and, when the configuration has signers, PutItem the nonce items of signed requests
+   * (partition keys starting with NONCE#), nothing else.
    */
   readonly table: ITable;
   /** HS256 secrets of JWT issuers: read (AWSCURRENT) only. */
@@ -29,6 +30,14 @@ export interface GatehouseAuthorizerProps {
   readonly signerSecrets?: readonly ISecret[];
   /** @default 1024 - signature checks are CPU-bound, and Lambda CPU grows with memory */
   readonly memorySize?: number;
+  /**
+   * Reserved concurrency: a flood of requests that reach the authorizer can run at most this many copies, so it
+   * can never take the account's whole Lambda concurrency from the other functions. Past it Lambda throttles the
+   * invocation and API Gateway answers 500 (AUTHORIZER_FAILURE). Reserved concurrency is taken from the account's
+   * pool, which must keep 100 unreserved (accounts start with 1,000; some new ones with far less).
+   * @default - no reservation: the authorizer shares the account's unreserved pool
+   */
+  readonly reservedConcurrency?: number;
   /** @default - one month */
   readonly logRetention?: RetentionDays;
   /** @default false */
@@ -60,11 +69,24 @@ export class GatehouseAuthorizer extends Construct {
       bundledFiles: { [AUTHORIZER_CONFIG_FILE]: this.document },
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       tracing: props.tracing ?? false,
+      ...(props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
     });
     this.function = fn.function;
     this.logGroupName = fn.logGroup.logGroupName;
-    // The table itself only: `table.grant` would add its indexes (index/*), which the request path never reads.
-    this.function.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:GetItem'], resources: [props.table.tableArn] }));
+    // The table itself only (`table.grant` would add its indexes, which the request path never reads), and only the
+    // partitions it reads: API keys, tenants and their members, revoked sessions. Never a partition below a tenant
+    // (its customers' data): tenant ids hold no '#', so `TENANT#*#*` matches those and no tenant's own.
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:GetItem'],
+        resources: [props.table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...AUTHORIZER_READ_PK_PATTERNS] },
+          'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': [TENANT_SUBPARTITIONS] },
+        },
+      }),
+    );
     if (props.config.signers?.length) {
       // Its only write: a signed request's nonce (a conditional PutItem), on no other partition key.
       this.function.addToRolePolicy(

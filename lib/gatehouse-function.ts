@@ -21,6 +21,8 @@ export interface GatehouseFunctionProps {
   readonly logRetention?: RetentionDays;
   /** @default false - no X-Ray tracing */
   readonly tracing?: boolean;
+  /** At most this many concurrent executions, reserved from the account's pool. @default - no reservation, no cap */
+  readonly reservedConcurrentExecutions?: number;
   /**
    * Files written next to the bundled code at synth time (name -> content): configuration too large for the 4 KB
    * of environment variables Lambda allows, read once at cold start. Their content must be known at synth time.
@@ -60,6 +62,7 @@ export class GatehouseFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
+      ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
       environment: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...props.environment },
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),

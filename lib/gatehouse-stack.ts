@@ -92,6 +92,7 @@ export class GatehouseStack extends Stack {
       serviceSecrets: Object.values(services.secrets),
       signerSecrets: Object.values(services.signerSecrets),
       memorySize: config.deployment.authorizerMemoryMb,
+      ...(config.deployment.authorizerReservedConcurrency !== undefined ? { reservedConcurrency: config.deployment.authorizerReservedConcurrency } : {}),
       logRetention,
       tracing: config.deployment.tracing,
     });
@@ -130,6 +131,8 @@ export class GatehouseStack extends Stack {
       cloudWatchRole: deployment.cloudWatchRole,
       tracing: deployment.tracing,
       logRetention,
+      throttle: deployment.throttle,
+      ...(deployment.waf.enabled ? { webAcl: { ratePer5MinutesPerIp: deployment.waf.ratePer5MinutesPerIp, managedRules: deployment.waf.managedRules } } : {}),
     });
   }
 

@@ -3,7 +3,7 @@ import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { GSI1 } from '../contract/table';
+import { APIKEY_PK_PREFIX, APIKEYS_INDEX_SUFFIX, GSI1, TENANT_PK_PREFIX, TENANT_SUBPARTITIONS } from '../contract/table';
 import { RATE_LIMIT_PK_PREFIX } from '../lambdas/shared/rate-limit/limiter';
 import { RATE_LIMIT_TIERS_FILE } from '../contract/rate-limit-tiers';
 import { GatehouseFunction } from './gatehouse-function';
@@ -68,18 +68,32 @@ export const HANDLERS: Readonly<Record<string, HandlerSpec>> = {
           effect: Effect.ALLOW,
           actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
           resources: [table.tableArn],
-          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['APIKEY#*'] } },
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${APIKEY_PK_PREFIX}*`] } },
         }),
       );
+      // The tenant's own partition only: tenant ids hold no '#', so `TENANT#*#*` is every partition below a tenant
+      // (customers). Its members share the tenant's partition, and a partition-key condition cannot tell them apart.
       fn.addToRolePolicy(
         new PolicyStatement({
           effect: Effect.ALLOW,
           actions: ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem'],
           resources: [table.tableArn],
-          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*'] } },
+          conditions: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${TENANT_PK_PREFIX}*`] },
+            'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': [TENANT_SUBPARTITIONS] },
+          },
         }),
       );
-      fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/${GSI1.name}`] }));
+      // The listing and the revocation look keys up by tenant in the index: on an index, the leading key is the
+      // index's partition key (gsi1pk), here `TENANT#<t>#APIKEYS`, never the tenants' list or a user's memberships.
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['dynamodb:Query'],
+          resources: [`${table.tableArn}/index/${GSI1.name}`],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${TENANT_PK_PREFIX}*${APIKEYS_INDEX_SUFFIX}`] } },
+        }),
+      );
     },
   },
   'internal-jobs': { entry: 'lambdas/handlers/internal-jobs.ts', description: 'Gatehouse: internal jobs (services only)' },

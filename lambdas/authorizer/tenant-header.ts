@@ -61,7 +61,7 @@ export class TenantHeader {
     const route = this.routes.routeOf(event);
     if (!route) return true;
     // Uncached routes (cookie, signed) read every header on every request: the tenant header is safe to use.
-    const guard = routeAuthorizer(route, this.membership.header)?.name;
-    return guard === 'tenant' || guard === 'request';
+    const guard = routeAuthorizer(route, this.membership.header);
+    return guard?.name === 'tenant' || guard?.cached === false;
   }
 }

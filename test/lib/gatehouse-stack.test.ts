@@ -32,7 +32,7 @@ const actionsOf = (statements: { Action: string | string[] }[]) => statements.fl
 
 describe('GatehouseStack', () => {
   describe('the REST API', () => {
-    it('has a REQUEST authorizer keyed by Authorization, one keyed by Authorization and X-Service-Name, and an uncached one for cookie and signed routes', () => {
+    it('has a REQUEST authorizer keyed by Authorization, one keyed by Authorization and X-Service-Name, an uncached one gated on Authorization for signed routes, and an uncached one for cookie routes', () => {
       const authorizers = apiAuthorizers(template);
 
       expect(authorizers).toEqual(
@@ -43,10 +43,11 @@ describe('GatehouseStack', () => {
             IdentitySource: 'method.request.header.Authorization,method.request.header.X-Service-Name',
             AuthorizerResultTtlInSeconds: 300,
           }),
+          expect.objectContaining({ Type: 'REQUEST', IdentitySource: 'method.request.header.Authorization', AuthorizerResultTtlInSeconds: 0 }),
           expect.objectContaining({ Type: 'REQUEST', AuthorizerResultTtlInSeconds: 0 }),
         ]),
       );
-      expect(authorizers).toHaveLength(3);
+      expect(authorizers).toHaveLength(4);
       expect(authorizers.filter((a) => a.IdentitySource === undefined)).toEqual([expect.objectContaining({ AuthorizerResultTtlInSeconds: 0 })]);
       // All of them call the one authorizer function, which API Gateway may invoke for this API's authorizers only.
       expect(new Set(authorizers.map((a) => JSON.stringify(a.AuthorizerUri))).size).toBe(1);
@@ -175,13 +176,14 @@ describe('GatehouseStack', () => {
       expect(leading('HandlersmeRole')).toEqual([limiter]);
       expect(actionsOf(dynamo('HandlersmeRole')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
       const apiKeys = leading('HandlersapikeysRole');
-      expect(apiKeys.slice(0, 2)).toEqual([['APIKEY#*'], ['TENANT#*']]);
-      expect(apiKeys[3]).toEqual(limiter);
-      // Every statement on the table is bounded by its leading keys; the only unconditioned one is the index query.
-      const unconditioned = dynamo('HandlersapikeysRole').filter((s) => !s.Condition);
-      expect(unconditioned).toHaveLength(1);
-      expect(unconditioned[0]!.Action).toBe('dynamodb:Query');
-      expect(JSON.stringify(unconditioned[0]!.Resource)).toContain('/index/gsi1');
+      expect(apiKeys).toEqual([['APIKEY#*'], ['TENANT#*'], ['TENANT#*#APIKEYS'], limiter]);
+      // Every statement, the index query included, is bounded by its leading keys; the tenant's partition only,
+      // never one below it (customers).
+      expect(dynamo('HandlersapikeysRole').filter((s) => !s.Condition)).toEqual([]);
+      const tenantReads = dynamo('HandlersapikeysRole').find((s) => actionsOf([s]).includes('dynamodb:ConditionCheckItem'))!;
+      expect(tenantReads.Condition).toMatchObject({ 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['TENANT#*#*'] } });
+      const query = dynamo('HandlersapikeysRole').find((s) => s.Action === 'dynamodb:Query')!;
+      expect(JSON.stringify(query.Resource)).toContain('/index/gsi1');
 
       for (const name of ['Handlershealth', 'Handlersinternaljobs']) {
         expect(actionsOf(policyStatements(`${name}Role`)).filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:'))).toEqual([]);

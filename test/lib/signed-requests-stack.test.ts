@@ -70,28 +70,40 @@ const headerParameters = (m: { RequestParameters: Readonly<Record<string, boolea
   Object.fromEntries(Object.entries(m.RequestParameters).filter(([k]) => k.startsWith('method.request.header.')));
 
 describe('signed requests and cookie routes in the stack', () => {
-  describe('the uncached REQUEST authorizer', () => {
+  describe('the uncached REQUEST authorizers', () => {
     const authorizers = apiAuthorizers(template);
     const methods = guardedMethods(template);
-    const uncachedRoutes = ['POST /v1/hooks', 'PUT /v1/hooks/{id}', 'GET /v1/session'];
+    const cookieRoutes = ['GET /v1/session'];
+    const signedRoutes = ['POST /v1/hooks', 'PUT /v1/hooks/{id}'];
+    const uncachedRoutes = [...cookieRoutes, ...signedRoutes];
 
-    it('is one more REQUEST authorizer (the fourth in membership mode), with a result TTL of 0 and no IdentitySource property at all', () => {
-      const uncached = authorizers.filter((a) => !('IdentitySource' in a));
+    it('are two more REQUEST authorizers with a result TTL of 0: the cookie routes\' with no IdentitySource property at all, the signed routes\' keyed by Authorization', () => {
+      const uncached = authorizers.filter((a) => a.AuthorizerResultTtlInSeconds === 0);
 
-      expect(authorizers).toHaveLength(3); // user, service, request (no membership mode here)
-      expect(uncached).toHaveLength(1);
-      expect(uncached[0]).toMatchObject({ Type: 'REQUEST', AuthorizerResultTtlInSeconds: 0, Name: 'RequestAuthorizer' });
+      expect(authorizers).toHaveLength(4); // user, service, signed, request (no membership mode here)
+      expect(uncached).toEqual([
+        expect.objectContaining({ Type: 'REQUEST', Name: 'SignedAuthorizer', IdentitySource: 'method.request.header.Authorization' }),
+        expect.objectContaining({ Type: 'REQUEST', Name: 'RequestAuthorizer' }),
+      ]);
+      expect(uncached[1]).not.toHaveProperty('IdentitySource');
       expect(JSON.stringify(apiBody(template).components.securitySchemes.RequestAuthorizer['x-amazon-apigateway-authorizer'])).not.toContain('identitySource');
     });
 
-    it('guards the cookie and signed routes, which require no header of API Gateway', () => {
-      for (const route of uncachedRoutes) {
+    it('guards the cookie routes, which require no header of API Gateway', () => {
+      for (const route of cookieRoutes) {
         const m = methods[route]!;
-        expect(m).toBeDefined();
         expect(m.authorizer).not.toHaveProperty('IdentitySource');
         expect(m.authorizer.AuthorizerResultTtlInSeconds).toBe(0);
         // No required header: API Gateway would answer 401 itself to a cookie-only browser request.
         expect(headerParameters(m.method)).toEqual({});
+      }
+    });
+
+    it('gates the signed routes on Authorization (a request without one is refused before the authorizer runs), uncached', () => {
+      for (const route of signedRoutes) {
+        const m = methods[route]!;
+        expect(m.authorizer).toMatchObject({ Name: 'SignedAuthorizer', IdentitySource: 'method.request.header.Authorization', AuthorizerResultTtlInSeconds: 0 });
+        expect(headerParameters(m.method)).toEqual({ 'method.request.header.Authorization': true });
       }
     });
 
@@ -225,9 +237,10 @@ describe('signed requests and cookie routes in the stack', () => {
         Resource: { 'Fn::GetAtt': [expect.stringContaining('DataTable'), 'Arn'] },
         Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['NONCE#*'] } },
       });
-      // GetItem is unchanged: the table, unconditioned; nothing else on DynamoDB.
+      // GetItem is the reads' (never the NONCE# partitions: the authorizer has no reason to read a nonce back);
+      // nothing else on DynamoDB.
       expect(dynamo(template).flatMap(actions).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
-      expect(dynamo(template).find((s) => actions(s).includes('dynamodb:GetItem'))).not.toHaveProperty('Condition');
+      expect(JSON.stringify(dynamo(template).find((s) => actions(s).includes('dynamodb:GetItem'))!.Condition)).not.toContain('NONCE#');
     });
 
     it('does not exist without signers (cookie routes alone write nothing)', () => {
