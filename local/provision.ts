@@ -30,6 +30,8 @@ export interface ProvisionOptions {
   readonly state?: LocalState;
   readonly resultTtlSeconds?: number;
   readonly logger?: Logger;
+  /** Where the gateway logs its 5xx answers (one line each). @default - JSON lines on stderr, even when `logger` is quiet */
+  readonly gatewayLogger?: Logger;
 }
 
 /** A running local environment: the gateway, its demo credentials, and what --keep and the CLI need. */
@@ -135,6 +137,7 @@ async function startGateway(inputs: GatewayInputs): Promise<{ gateway: LocalGate
       ...logger,
     }),
     resultTtlSeconds: inputs.resultTtlSeconds,
+    ...(opts.gatewayLogger ? { logger: opts.gatewayLogger } : {}),
     restApiId: plans.restApiId,
     stageName: LOCAL_STAGE,
     usagePlans: new UsagePlans(usagePlansOf(apigateway, plans.restApiId, LOCAL_STAGE)),
