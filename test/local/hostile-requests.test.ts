@@ -114,7 +114,7 @@ describe('every 500 carries the request id and writes one log line with a reason
       routes: exampleConfig().routes as never,
       handlers: localHandlers({ dynamodb: {} as never, tableName: 'unused', apiKeyPrefix: 'gh', environment: 'test' }),
       resultTtlSeconds: 0,
-      logger: { ...quietLogger, error: (message, fields) => void lines.push({ message, ...(fields ? { fields } : {}) }) },
+      logger: { ...quietLogger, error: (message: string, fields?: LogFields) => void lines.push({ message, ...(fields ? { fields } : {}) }) },
       ...(faults as object),
     } as never);
     const url = await gateway.listen();
