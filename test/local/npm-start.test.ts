@@ -23,11 +23,14 @@ function serving(child: ChildProcess): Promise<{ base: string; emulator: string 
   });
 }
 
+/** Whether a whole answer comes from `url` (a connection cut mid-answer, as a server stops, counts as none). */
 const answers = (url: string) =>
-  fetch(url, { signal: AbortSignal.timeout(1_000) }).then(
-    (r) => r.arrayBuffer().then(() => true),
-    () => false,
-  );
+  fetch(url, { signal: AbortSignal.timeout(1_000) })
+    .then((r) => r.arrayBuffer())
+    .then(
+      () => true,
+      () => false,
+    );
 
 async function stopsWithin(urls: string[], ms: number): Promise<boolean[]> {
   const deadline = Date.now() + ms;
