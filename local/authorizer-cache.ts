@@ -70,9 +70,9 @@ export class AuthorizerCache {
       );
     } catch (err) {
       // 'Unauthorized' is API Gateway's 401; anything else the authorizer throws is a 500. Neither is cached.
-      return (err as Error)?.message === 'Unauthorized' ? refuse('UNAUTHORIZED') : refuse('DEFAULT_5XX', 500);
+      return (err as Error)?.message === 'Unauthorized' ? refuse('UNAUTHORIZED') : refuse('DEFAULT_5XX', 500, 'authorizer_error');
     }
-    return validAuthorizerResult(decision) ? decision : refuse('DEFAULT_5XX', 500);
+    return validAuthorizerResult(decision) ? decision : refuse('DEFAULT_5XX', 500, 'authorizer_result_invalid');
   }
 }
 

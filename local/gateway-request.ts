@@ -88,17 +88,34 @@ export function parseRequest(req: IncomingMessage, line: RequestLine, match: Rou
   return { requestId: at.requestId, methodArn, fields, requestContext };
 }
 
-function headerMaps(req: IncomingMessage) {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  // rawHeaders keeps the client's spelling, as API Gateway does; repeated headers keep every value.
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i]!;
-    const value = req.rawHeaders[i + 1]!;
-    (multiValueHeaders[name] ??= []).push(value);
-    headers[name] = value;
+/**
+ * The values of each name, in a Map rather than an object literal: a client picks the names, and one named
+ * `constructor`, `toString` or `__proto__` must be a name like any other, not a member of Object.prototype.
+ */
+function collect(pairs: Iterable<readonly [string, string]>): Map<string, string[]> {
+  const all = new Map<string, string[]>();
+  for (const [name, value] of pairs) {
+    const values = all.get(name);
+    if (values) values.push(value);
+    else all.set(name, [value]);
   }
-  return { headers, multiValueHeaders };
+  return all;
+}
+
+/**
+ * The maps as the events hold them: plain objects whose every name is an own property (Object.fromEntries defines
+ * `__proto__` as one), like the JSON a deployed function parses. The single-value map keeps the last value.
+ */
+function eventMaps(all: Map<string, string[]>) {
+  return { single: Object.fromEntries([...all].map(([k, vs]) => [k, vs.at(-1)!])), multi: Object.fromEntries(all) };
+}
+
+function headerMaps(req: IncomingMessage) {
+  // rawHeaders keeps the client's spelling, as API Gateway does; repeated headers keep every value.
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) pairs.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
+  const { single, multi } = eventMaps(collect(pairs));
+  return { headers: single, multiValueHeaders: multi };
 }
 
 /** A header's value by its name in any case (headers keep the client's spelling). */
@@ -109,14 +126,19 @@ export function headerValue(headers: Record<string, string>, name: string): stri
 }
 
 function queryMaps(url: URL) {
-  const multiQuery: Record<string, string[]> = {};
-  for (const [k, v] of url.searchParams) (multiQuery[k] ??= []).push(v);
-  const keys = Object.keys(multiQuery);
-  if (!keys.length) return { query: null, multiQuery: null };
-  return { query: Object.fromEntries(keys.map((k) => [k, multiQuery[k]!.at(-1)!])), multiQuery };
+  const all = collect(url.searchParams);
+  if (!all.size) return { query: null, multiQuery: null };
+  const { single, multi } = eventMaps(all);
+  return { query: single, multiQuery: multi };
 }
 
-/** The request body; undefined when it is over API Gateway's payload limit. */
+/** Whether the request declares (Content-Length) a body over API Gateway's payload limit: refused unread. */
+export function declaresTooLarge(req: IncomingMessage): boolean {
+  const length = Number(req.headers['content-length'] ?? 0);
+  return Number.isFinite(length) && length > MAX_BODY_BYTES;
+}
+
+/** The request body; undefined when it is over API Gateway's payload limit (a chunked body, with no length). */
 export async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;

@@ -2,15 +2,37 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { ServerResponse } from 'node:http';
 import { GATEWAY_RESPONSES, type GatewayResponseSpec } from '../lib/gateway-responses';
 
-/** API Gateway answering in place of the integration: a gateway response type, and the status when its spec sets none. */
+/**
+ * API Gateway's response types the local gateway answers with: the ones the stack customizes, and the ones it
+ * leaves to DEFAULT_4XX/DEFAULT_5XX (whose body still names the type, through `$context.error.responseType`).
+ */
+export type ResponseType = GatewayResponseSpec['type'] | 'REQUEST_TOO_LARGE';
+
+/**
+ * API Gateway answering in place of the integration: a gateway response type, the status when its spec sets none,
+ * and for a 5xx the reason the gateway logs (the caller sees only the generic body and the request id).
+ */
 export interface Refusal {
-  readonly refused: GatewayResponseSpec['type'];
+  readonly refused: ResponseType;
   readonly status?: number;
+  readonly reason?: string;
 }
 
-/** A refusal with the gateway response of `type` (`status` for the DEFAULT_* types, which have none of their own). */
-export function refuse(type: GatewayResponseSpec['type'], status?: number): Refusal {
-  return status === undefined ? { refused: type } : { refused: type, status };
+/**
+ * A refusal with the gateway response of `type` (`status` for the types the stack has no response of its own for,
+ * `reason` for the log line of a 5xx).
+ */
+export function refuse(type: ResponseType, status?: number, reason?: string): Refusal {
+  return { refused: type, ...(status === undefined ? {} : { status }), ...(reason === undefined ? {} : { reason }) };
+}
+
+/** The status a refusal is answered with: its gateway response's own, else the one it carries, else 500. */
+export function refusalStatus(refusal: Refusal): number {
+  return specOf(refusal.refused)?.statusCode ?? refusal.status ?? 500;
+}
+
+function specOf(type: ResponseType): GatewayResponseSpec | undefined {
+  return GATEWAY_RESPONSES.find((r) => r.type === type);
 }
 
 /** Whether a step's outcome is a refusal rather than its result. */
@@ -26,13 +48,15 @@ export function send(res: ServerResponse, requestId: string, status: number, hea
 
 /**
  * Sends a gateway response as the stack defines it (lib/gateway-responses.ts): its status, headers and JSON body,
- * with `$context.requestId` and `$context.error.responseType` filled in. An unknown type is answered as DEFAULT_5XX.
+ * with `$context.requestId` and `$context.error.responseType` filled in. A type the stack has no response for is
+ * answered, as on API Gateway, by DEFAULT_4XX or DEFAULT_5XX according to its status.
  */
 export function sendGatewayResponse(res: ServerResponse, requestId: string, refusal: Refusal): void {
   const type = refusal.refused;
-  const spec = GATEWAY_RESPONSES.find((r) => r.type === type) ?? GATEWAY_RESPONSES.find((r) => r.type === 'DEFAULT_5XX')!;
+  const status = refusalStatus(refusal);
+  const spec = specOf(type) ?? specOf(status >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX')!;
   const body = JSON.stringify(spec.body).replaceAll('$context.requestId', requestId).replaceAll('$context.error.responseType', type);
-  send(res, requestId, spec.statusCode ?? refusal.status ?? 500, { ...spec.headers }, body);
+  send(res, requestId, status, { ...spec.headers }, body);
 }
 
 /** Sends a Lambda proxy result as API Gateway does: multi-value headers joined with commas, a base64 body decoded. */

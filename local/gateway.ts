@@ -3,12 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RouteConfig } from '../contract/config';
+import { type Logger, jsonLogger } from '../contract/log';
 import { routeAuthorizer } from '../contract/route-authorizer';
 import { type PolicyDocument, evaluatePolicy } from '../lambdas/authorizer/policy';
 import { AuthorizerCache } from './authorizer-cache';
 import { type ControlPlane, createControlPlane } from './control-plane';
-import { type GatewayRequest, type LambdaHandler, lambdaContext, parseRequest, readBody, requestLine } from './gateway-request';
-import { type Refusal, isRefusal, refuse, send, sendGatewayResponse, sendProxyResult } from './gateway-response';
+import { type GatewayRequest, type LambdaHandler, declaresTooLarge, lambdaContext, parseRequest, readBody, requestLine } from './gateway-request';
+import { type Refusal, isRefusal, refusalStatus, refuse, send, sendGatewayResponse, sendProxyResult } from './gateway-response';
 import { matchRoute } from './route-match';
 import { UsagePlans } from './usage-plans';
 
@@ -44,6 +45,11 @@ export interface LocalGatewayOptions {
   readonly staticRoutes?: Readonly<Record<string, () => { status: number; body: unknown }>>;
   /** @default Date.now */
   readonly now?: () => number;
+  /**
+   * Where the gateway writes one line per 5xx it answers (request id, status, reason), as API Gateway's execution
+   * log would show it. @default - JSON lines on stderr
+   */
+  readonly logger?: Logger;
 }
 
 /** A local gateway: its HTTP server, stage and control plane. */
@@ -71,6 +77,7 @@ interface GatewayParts {
   readonly stage: string;
   readonly now: () => number;
   readonly authorizers: AuthorizerCache;
+  readonly log: Logger;
 }
 
 /**
@@ -83,13 +90,20 @@ export function createLocalGateway(opts: LocalGatewayOptions): LocalGateway {
   const apiId = opts.restApiId ?? 'local';
   const authorizers = new AuthorizerCache(opts.authorizer, opts.resultTtlSeconds, now);
   const controlPlane: ControlPlane = createControlPlane({ restApiId: apiId, stageName: stage, flushAuthorizersCache: () => authorizers.flush() });
-  const parts: GatewayParts = { opts, apiId, stage, now, authorizers };
+  const log = opts.logger ?? jsonLogger('gatehouse-local-gateway', (line) => process.stderr.write(line));
+  const parts: GatewayParts = { opts, apiId, stage, now, authorizers, log };
 
   const server = createServer((req, res) => {
-    handleRequest(parts, req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end('{"error":"internal_error"}');
-    });
+    const requestId = randomUUID();
+    handleRequest(parts, req, res, requestId)
+      .then((refusal) => refusal && answer(parts, res, requestId, refusal))
+      .catch((err: unknown) => {
+        // A fault of the gateway itself: still API Gateway's DEFAULT_5XX body with the request id, and a log line.
+        const reason = `gateway_error: ${(err as Error)?.name ?? typeof err}: ${(err as Error)?.message ?? ''}`.slice(0, 300);
+        if (!res.headersSent) return answer(parts, res, requestId, refuse('DEFAULT_5XX', 500, reason));
+        log.error('gateway 5xx', { requestId, status: res.statusCode, reason });
+        res.destroy();
+      });
   });
 
   return {
@@ -122,29 +136,42 @@ export function createLocalGateway(opts: LocalGatewayOptions): LocalGateway {
 }
 
 /**
- * One request through API Gateway's steps: static routes, route matching, the body, the authorizer (with its
- * cache), the policy, the usage plan, then the proxy integration; any step may answer with a gateway response.
+ * One request through API Gateway's steps: static routes, route matching, the declared size, the authorizer (with
+ * its cache), the policy, the usage plan, the body, then the proxy integration. Any step may refuse: the refusal is
+ * returned, for {@link answer} to send.
  */
-async function handleRequest(gw: GatewayParts, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const requestId = randomUUID();
+async function handleRequest(gw: GatewayParts, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<Refusal | undefined> {
   const line = requestLine(req);
-  const staticRoute = line.method === 'GET' ? gw.opts.staticRoutes?.[line.path] : undefined;
+  const staticRoute = line.method === 'GET' && Object.hasOwn(gw.opts.staticRoutes ?? {}, line.path) ? gw.opts.staticRoutes![line.path] : undefined;
   if (staticRoute) {
     const r = staticRoute();
-    return send(res, requestId, r.status, { 'content-type': 'application/json' }, JSON.stringify(r.body));
+    send(res, requestId, r.status, { 'content-type': 'application/json' }, JSON.stringify(r.body));
+    return undefined;
   }
 
   const match = matchRoute(gw.opts.routes, line.method, line.path);
-  if (!match) return sendGatewayResponse(res, requestId, refuse('MISSING_AUTHENTICATION_TOKEN'));
-  const body = await readBody(req);
-  if (body === undefined) return sendGatewayResponse(res, requestId, refuse('DEFAULT_4XX', 413));
+  if (!match) return refuse('MISSING_AUTHENTICATION_TOKEN');
+  if (declaresTooLarge(req)) return refuse('REQUEST_TOO_LARGE', 413);
   const request = parseRequest(req, line, match, { apiId: gw.apiId, stage: gw.stage, requestId, requestTimeEpoch: gw.now() });
 
+  // The authorizer's event has headers, query and path but never the body (signed requests sign the body's hash,
+  // a header, and the handler checks the body against it), so, as on API Gateway, the body is read only once the
+  // request is authorized: a request without a credential costs no more than its headers.
   const authorized = await authorizeRequest(gw, match.route, request);
-  if (isRefusal(authorized)) return sendGatewayResponse(res, requestId, authorized);
+  if (isRefusal(authorized)) return authorized;
+  const body = await readBody(req);
+  if (body === undefined) return refuse('REQUEST_TOO_LARGE', 413);
   const out = await invokeHandler(gw.opts.handlers, match.route, request, body, authorized.authorizer);
-  if (isRefusal(out)) return sendGatewayResponse(res, requestId, out);
+  if (isRefusal(out)) return out;
   sendProxyResult(res, requestId, out);
+  return undefined;
+}
+
+/** Sends a refusal as its gateway response; a 5xx also writes one log line with its request id and reason. */
+function answer(gw: GatewayParts, res: ServerResponse, requestId: string, refusal: Refusal): void {
+  const status = refusalStatus(refusal);
+  if (status >= 500) gw.log.error('gateway 5xx', { requestId, status, responseType: refusal.refused, reason: refusal.reason ?? 'unspecified' });
+  sendGatewayResponse(res, requestId, refusal);
 }
 
 /**
@@ -169,7 +196,12 @@ async function authorizeRequest(gw: GatewayParts, route: RouteConfig, request: G
  */
 async function checkUsagePlan(opts: LocalGatewayOptions, route: RouteConfig, decision: APIGatewayAuthorizerResult): Promise<Refusal | undefined> {
   if (!opts.usagePlans || !opts.apiKeyRequired?.(route)) return undefined;
-  const verdict = decision.usageIdentifierKey ? await opts.usagePlans.take(decision.usageIdentifierKey) : 'NO_PLAN';
+  let verdict;
+  try {
+    verdict = decision.usageIdentifierKey ? await opts.usagePlans.take(decision.usageIdentifierKey) : 'NO_PLAN';
+  } catch (err) {
+    return refuse('DEFAULT_5XX', 500, `usage_plan_lookup_failed: ${(err as Error)?.name}`);
+  }
   if (verdict === 'NO_PLAN') return refuse('INVALID_API_KEY');
   return verdict === 'ok' ? undefined : refuse(verdict);
 }
@@ -183,7 +215,7 @@ async function invokeHandler(
   authorizer: Record<string, unknown> | undefined,
 ): Promise<APIGatewayProxyResult | Refusal> {
   const handler = handlers[route.handler ?? ''];
-  if (!handler) return refuse('DEFAULT_5XX', 500);
+  if (!handler) return refuse('DEFAULT_5XX', 500, `handler_missing: ${route.handler}`);
   let out: APIGatewayProxyResult;
   try {
     out = await handler(
@@ -195,11 +227,11 @@ async function invokeHandler(
       },
       lambdaContext(route.handler!, request.requestId),
     );
-  } catch {
+  } catch (err) {
     // A failed or malformed Lambda proxy response is API Gateway's 502.
-    return refuse('DEFAULT_5XX', 502);
+    return refuse('DEFAULT_5XX', 502, `handler_error: ${(err as Error)?.name}`);
   }
-  if (!out || typeof out.statusCode !== 'number') return refuse('DEFAULT_5XX', 502);
+  if (!out || typeof out.statusCode !== 'number') return refuse('DEFAULT_5XX', 502, 'handler_result_invalid');
   return out;
 }
 

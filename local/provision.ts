@@ -16,6 +16,7 @@ import { LOCAL_STAGE, type LocalCliTarget, type LocalSetup, type LocalState, loc
 import { type LocalUsagePlans, createSecrets, createUsagePlans, restoreItems, seedDemoTenants } from './seed';
 import { type StandInPlan, planStandIns, standInIssuer, standInJwksRoutes } from './stand-ins';
 import { UsagePlans, usagePlansOf } from './usage-plans';
+import { type ServingClients, servingClients } from './serving-clients';
 
 export type { DemoCredentials } from './demo-credentials';
 export { DEMO_TENANT, DEMO_USER, LOCAL_ISSUER_ID, OTHER_TENANT, OTHER_USER, type LocalState } from './local-setup';
@@ -30,6 +31,8 @@ export interface ProvisionOptions {
   readonly state?: LocalState;
   readonly resultTtlSeconds?: number;
   readonly logger?: Logger;
+  /** Where the gateway logs its 5xx answers (one line each). @default - JSON lines on stderr, even when `logger` is quiet */
+  readonly gatewayLogger?: Logger;
 }
 
 /** A running local environment: the gateway, its demo credentials, and what --keep and the CLI need. */
@@ -70,7 +73,7 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
   const resultTtlSeconds = localResultTtlSeconds(opts.stackConfig, opts.resultTtlSeconds);
   const { d: _private, ...publicJwk } = secrets.signingKey;
   const rsaKey = secrets.rsaSigningKey!;
-  const { gateway, baseUrl } = await startGateway({ opts, setup, shape, clients, plans, resultTtlSeconds, publicJwk, configAt, plan, rsaKey });
+  const { gateway, baseUrl, serving } = await startGateway({ opts, setup, shape, plans, resultTtlSeconds, publicJwk, configAt, plan, rsaKey });
   const standIns = standInsAt(baseUrl);
   const credentials = await demoCredentials(baseUrl, setup, secrets, shape, { standIns, dropped: plan.dropped });
   const parsed = parseConfig(configAt(baseUrl));
@@ -86,8 +89,10 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
     },
     async close() {
       await gateway.close();
+      serving.destroy();
       dynamodb.destroy();
       secretsManager.destroy();
+      clients.apigateway.destroy();
     },
   };
 }
@@ -100,7 +105,6 @@ interface GatewayInputs {
   readonly configAt: (baseUrl: string) => AuthorizerConfigInput;
   /** The authorizer configuration as parsed before the gateway's URL is known (routes, rate limits, membership). */
   readonly shape: AuthorizerConfig;
-  readonly clients: { readonly dynamodb: DynamoDBClient; readonly secretsManager: SecretsManagerClient; readonly apigateway: APIGatewayClient };
   readonly plans: LocalUsagePlans;
   readonly resultTtlSeconds: number;
   /** The local issuer's ES256 public key, served as its JWKS. */
@@ -112,11 +116,12 @@ interface GatewayInputs {
 
 /**
  * Starts the local gateway over the real handlers and the real authorizer, with the usage plans of the emulator's
- * REST API, and serves the local issuer's and the stand-ins' JWKS. Resolves with the gateway's URL once it listens.
+ * REST API, and serves the local issuer's and the stand-ins' JWKS. Resolves with the gateway's URL once it listens,
+ * and the clients it serves with (local/serving-clients.ts), for close to destroy.
  */
-async function startGateway(inputs: GatewayInputs): Promise<{ gateway: LocalGateway; baseUrl: string }> {
-  const { opts, setup, shape, clients, plans } = inputs;
-  const { dynamodb, secretsManager, apigateway } = clients;
+async function startGateway(inputs: GatewayInputs): Promise<{ gateway: LocalGateway; baseUrl: string; serving: ServingClients }> {
+  const { opts, setup, shape, plans } = inputs;
+  const serving = servingClients();
   const tableName = setup.tableName;
   const logger = opts.logger ? { logger: opts.logger } : {};
   // The local issuer's URL is the gateway's own, known once it listens; the route table does not depend on it.
@@ -127,27 +132,34 @@ async function startGateway(inputs: GatewayInputs): Promise<{ gateway: LocalGate
     ...(shape.membership ? { tenantHeader: shape.membership.header } : {}),
     authorizer: (event, context) => authorize!(event, context),
     handlers: localHandlers({
-      dynamodb,
+      dynamodb: serving.handlers,
       tableName,
       apiKeyPrefix: setup.apiKeyPrefix,
       environment: 'test',
-      rateLimit: { limiter: createRateLimiter({ dynamodb, tableName }), tiers: shape.rateLimits.tiers },
+      rateLimit: { limiter: createRateLimiter({ dynamodb: serving.rateLimiter, tableName }), tiers: shape.rateLimits.tiers },
       ...logger,
     }),
     resultTtlSeconds: inputs.resultTtlSeconds,
+    ...(opts.gatewayLogger ? { logger: opts.gatewayLogger } : {}),
     restApiId: plans.restApiId,
     stageName: LOCAL_STAGE,
-    usagePlans: new UsagePlans(usagePlansOf(apigateway, plans.restApiId, LOCAL_STAGE)),
+    usagePlans: new UsagePlans(usagePlansOf(serving.apigateway, plans.restApiId, LOCAL_STAGE)),
     apiKeyRequired: (route) => usagePlanKeyed(shape, route),
     staticRoutes: {
       '/auth/v1/.well-known/jwks.json': () => ({ status: 200, body: { keys: [inputs.publicJwk] } }),
       ...standInJwksRoutes(inputs.plan, inputs.rsaKey),
     },
   });
-  const baseUrl = await gateway.listen(opts.port, opts.host ?? '127.0.0.1');
-  const authorizer = createAuthorizer(inputs.configAt(baseUrl), { dynamodb, secretsManager, ...logger });
+  let baseUrl: string;
+  try {
+    baseUrl = await gateway.listen(opts.port, opts.host ?? '127.0.0.1');
+  } catch (err) {
+    serving.destroy();
+    throw err;
+  }
+  const authorizer = createAuthorizer(inputs.configAt(baseUrl), { ...serving.authorizer, ...logger });
   authorize = (event) => authorizer(event);
-  return { gateway, baseUrl };
+  return { gateway, baseUrl, serving };
 }
 
 /** Every item of the table (what --keep saves with the secrets). */

@@ -51,16 +51,29 @@ function matchSegments(pattern: Segment[], parts: string[]): Record<string, stri
     if (seg.greedy) {
       const rest = parts.slice(i);
       if (!rest.length || rest.some((p) => p === '')) return undefined;
-      params[seg.param!] = rest.map(decodeURIComponent).join('/');
+      params[seg.param!] = rest.map(decodeSegment).join('/');
       return params;
     }
     const part = parts[i];
     if (part === undefined || part === '') return undefined;
     if (seg.literal !== undefined) {
       if (seg.literal !== part) return undefined;
-    } else params[seg.param!] = decodeURIComponent(part);
+    } else params[seg.param!] = decodeSegment(part);
   }
   return parts.length === pattern.length ? params : undefined;
+}
+
+/**
+ * A path parameter as API Gateway hands it to the integration: percent-decoded. A segment that is not valid
+ * percent-encoding (`%E0%A4%A`, a lone `%`) is passed as it was sent rather than failing the request: the
+ * authorizer still decides, and the handler validates the value as it validates any other.
+ */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 function compare(a: number[], b: number[]): number {

@@ -57,30 +57,53 @@ export class UsagePlans {
 
 /**
  * The plan of a usage key as API Gateway's control plane stores it (GetApiKeys, GetUsagePlans), on the emulator in
- * local mode: the same keys and plans the command-line tool creates at onboarding. Cached briefly per key.
+ * local mode: the same keys and plans the command-line tool creates at onboarding.
+ *
+ * Read once per key, then served from memory and refreshed in the background once `cacheMs` old: API Gateway
+ * checks a cached decision's usage plan without calling anything the caller can see fail, so a request never waits
+ * on this lookup once its key is known, and an emulator outage leaves the last good answer in place (a failed
+ * refresh is tried again `cacheMs` later). A change of plan shows from the request after the refresh, about
+ * `cacheMs` after the change. Only a key's first lookup is awaited, and its failure is the caller's 500.
  */
 export function usagePlansOf(client: APIGatewayClient, restApiId: string, stageName: string, cacheMs = 2000): (usageKey: string) => Promise<UsagePlan | undefined> {
-  const cache = new Map<string, { plan: UsagePlan | undefined; at: number }>();
+  const known = new Map<string, { plan: UsagePlan | undefined; at: number; refreshing: boolean }>();
+  const first = new Map<string, Promise<UsagePlan | undefined>>();
+  const lookup = (usageKey: string) => lookupPlan(client, restApiId, stageName, usageKey);
   return async (usageKey) => {
-    const hit = cache.get(usageKey);
-    if (hit && Date.now() - hit.at < cacheMs) return hit.plan;
-    const keys = await client.send(new GetApiKeysCommand({ includeValues: true, limit: 500 }));
-    const key = keys.items?.find((k) => k.value === usageKey && k.enabled !== false);
-    let plan: UsagePlan | undefined;
-    if (key?.id) {
-      const plans = await client.send(new GetUsagePlansCommand({ keyId: key.id, limit: 500 }));
-      const p = plans.items?.find((u) => u.apiStages?.some((s) => s.apiId === restApiId && s.stage === stageName));
-      if (p) {
-        plan = {
-          name: p.name ?? p.id ?? 'plan',
-          ...(p.throttle?.rateLimit !== undefined && p.throttle.burstLimit !== undefined
-            ? { throttle: { rateLimit: p.throttle.rateLimit, burstLimit: p.throttle.burstLimit } }
-            : {}),
-          ...(p.quota?.limit !== undefined && p.quota.period ? { quota: { limit: p.quota.limit, period: p.quota.period as 'DAY' | 'WEEK' | 'MONTH' } } : {}),
-        };
+    const entry = known.get(usageKey);
+    if (entry) {
+      if (!entry.refreshing && Date.now() - entry.at >= cacheMs) {
+        entry.refreshing = true;
+        lookup(usageKey).then(
+          (plan) => known.set(usageKey, { plan, at: Date.now(), refreshing: false }),
+          () => Object.assign(entry, { at: Date.now(), refreshing: false }),
+        );
       }
+      return entry.plan;
     }
-    cache.set(usageKey, { plan, at: Date.now() });
+    // One lookup for concurrent first requests of a key.
+    let pending = first.get(usageKey);
+    if (!pending) {
+      pending = lookup(usageKey).finally(() => first.delete(usageKey));
+      first.set(usageKey, pending);
+    }
+    const plan = await pending;
+    if (!known.has(usageKey)) known.set(usageKey, { plan, at: Date.now(), refreshing: false });
     return plan;
+  };
+}
+
+/** One live lookup of the plan of a usage key on the stage (undefined: the key is unknown, disabled or in no plan). */
+async function lookupPlan(client: APIGatewayClient, restApiId: string, stageName: string, usageKey: string): Promise<UsagePlan | undefined> {
+  const keys = await client.send(new GetApiKeysCommand({ includeValues: true, limit: 500 }));
+  const key = keys.items?.find((k) => k.value === usageKey && k.enabled !== false);
+  if (!key?.id) return undefined;
+  const plans = await client.send(new GetUsagePlansCommand({ keyId: key.id, limit: 500 }));
+  const p = plans.items?.find((u) => u.apiStages?.some((s) => s.apiId === restApiId && s.stage === stageName));
+  if (!p) return undefined;
+  return {
+    name: p.name ?? p.id ?? 'plan',
+    ...(p.throttle?.rateLimit !== undefined && p.throttle.burstLimit !== undefined ? { throttle: { rateLimit: p.throttle.rateLimit, burstLimit: p.throttle.burstLimit } } : {}),
+    ...(p.quota?.limit !== undefined && p.quota.period ? { quota: { limit: p.quota.limit, period: p.quota.period as 'DAY' | 'WEEK' | 'MONTH' } } : {}),
   };
 }

@@ -30,7 +30,25 @@ await build({
   banner: { js: "import { createRequire as __gatehouseRequire } from 'node:module'; const require = __gatehouseRequire(import.meta.url);" },
 });
 renameSync(building, outfile);
+watchParent();
 process.env.GATEHOUSE_ROOT ??= REPO;
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.argv = [process.argv[0], outfile, ...args];
 await import(pathToFileURL(outfile).href);
+
+/**
+ * `npm start` runs this through `sh -c`; on SIGTERM or SIGINT npm signals that shell, which dies without passing the
+ * signal on, and this process would go on serving, reparented. So losing the parent counts as the signal: this
+ * process sends itself SIGTERM, and the entry point stops what it started as it does on Ctrl-C (local mode stops
+ * the gateway and the emulator). Nobody reads stdout and stderr then: writes to them must not fail the stop.
+ */
+function watchParent() {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+    process.kill(process.pid, 'SIGTERM');
+  }, 200);
+  timer.unref();
+}

@@ -7,9 +7,12 @@ import path from 'node:path';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import type { ProxyHandler } from './http-router';
 
-// The SDK default retries 3 times with no timeout; a handler should fail (500, client retries) well before
-// API Gateway's 29 s integration timeout instead of hanging on one slow connection.
-const DYNAMODB_OPTIONS = { maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true } };
+/**
+ * The deployed handlers' DynamoDB client options (local mode gives its handlers the same). The SDK default retries
+ * 3 times with no timeout; a handler should fail (500, client retries) well before API Gateway's 29 s integration
+ * timeout instead of hanging on one slow connection.
+ */
+export const DYNAMODB_OPTIONS = { maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true } };
 
 let dynamodb: DynamoDBClient | undefined;
 
@@ -38,6 +41,9 @@ export function lazyHandler(make: () => ProxyHandler): ProxyHandler {
   return async (event: APIGatewayProxyEvent, context: Context) => (built ??= make())(event, context);
 }
 
+/** The rate limiter's DynamoDB client options: 2 attempts with short timeouts (see {@link sharedRateLimit}). */
+export const RATE_LIMIT_DYNAMODB_OPTIONS = { maxAttempts: 2, requestHandler: { connectionTimeout: 300, requestTimeout: 500, throwOnRequestTimeout: true } };
+
 let rateLimit: NonNullable<HttpHandlerOptions['rateLimit']> | undefined;
 
 /**
@@ -48,7 +54,7 @@ let rateLimit: NonNullable<HttpHandlerOptions['rateLimit']> | undefined;
 export function sharedRateLimit(): NonNullable<HttpHandlerOptions['rateLimit']> {
   return (rateLimit ??= {
     limiter: createRateLimiter({
-      dynamodb: new DynamoDBClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 300, requestTimeout: 500, throwOnRequestTimeout: true } }),
+      dynamodb: new DynamoDBClient(RATE_LIMIT_DYNAMODB_OPTIONS),
       tableName: requiredEnv('TABLE_NAME'),
     }),
     tiers: bundledRateLimitTiers(),
