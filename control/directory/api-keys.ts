@@ -4,6 +4,7 @@ import * as z from 'zod/mini';
 import { generateApiKey, hashApiKey } from '../../contract/api-key';
 import { type ApiKeyRecord, GSI1, apiKeyIndexKey, apiKeyItemKey } from '../../contract/table';
 import { DirectoryError } from './errors';
+import { type KeyPage, type KeyPageInput, queryKeyPage } from './key-pages';
 import { type DirectoryTable, type Item, keyAttrs, strings } from './table';
 import { writeWithActiveTenant } from './tenants';
 import * as v from './validate';
@@ -67,6 +68,13 @@ export async function listApiKeys(t: DirectoryTable, id: string): Promise<ApiKey
     ExpressionAttributeValues: { ':p': { S: apiKeyIndexKey(tenantId, '').gsi1pk } },
   });
   return items.map(apiKeyFromItem).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+/** One page of the tenant's keys in key id order, after the cursor (./key-pages.ts says why it is safe). */
+export async function listApiKeyPage(t: DirectoryTable, id: string, input: KeyPageInput = {}): Promise<KeyPage<ApiKeyInfo>> {
+  const tenantId = v.check(v.tenantId, id, 'tenant');
+  const page = await queryKeyPage(t, tenantId, input);
+  return { ...page, items: page.items.map(apiKeyFromItem) };
 }
 
 /**

@@ -1,12 +1,14 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { MemberRecord, TenantRecord } from '../../contract/table';
-import { type ApiKeyInfo, type CreateApiKeyInput, type CreatedApiKey, createApiKey, listApiKeys, revokeApiKey, rotateApiKey } from './api-keys';
+import { type ApiKeyInfo, type CreateApiKeyInput, type CreatedApiKey, createApiKey, listApiKeyPage, listApiKeys, revokeApiKey, rotateApiKey } from './api-keys';
+import type { KeyPage, KeyPageInput } from './key-pages';
 import { addMember, listMembers, removeMember } from './members';
 import { type RevokedSession, revokeSession } from './sessions';
 import { DirectoryTable } from './table';
 import { type CreateTenantInput, type TenantInfo, createTenant, getTenant, listTenants, setTenantStatus, setTenantTier, setTenantUsageKey } from './tenants';
 
 export type { ApiKeyInfo, CreateApiKeyInput, CreatedApiKey } from './api-keys';
+export type { KeyPage, KeyPageInput } from './key-pages';
 export type { RevokedSession } from './sessions';
 export type { CreateTenantInput, TenantInfo } from './tenants';
 
@@ -67,6 +69,11 @@ export class Directory {
   /** The tenant's keys (never the keys themselves, nor their hashes), newest first. */
   listApiKeys(tenantId: string): Promise<ApiKeyInfo[]> {
     return listApiKeys(this.table, tenantId);
+  }
+
+  /** One page of the tenant's keys in key id order: `limit` 1-100 (default 50), `cursor` the previous `nextCursor`. */
+  listApiKeyPage(tenantId: string, page: KeyPageInput = {}): Promise<KeyPage<ApiKeyInfo>> {
+    return listApiKeyPage(this.table, tenantId, page);
   }
 
   /** Revokes a key of this tenant; another tenant's key is KEY_NOT_FOUND, like an unknown one. Idempotent. */

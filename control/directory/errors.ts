@@ -6,6 +6,7 @@
 export const DIRECTORY_ERRORS = {
   INVALID_INPUT: { exit: 2, status: 400 },
   TIER_UNKNOWN: { exit: 2, status: 400 },
+  CURSOR_INVALID: { exit: 2, status: 400 },
   TENANT_NOT_FOUND: { exit: 3, status: 404 },
   KEY_NOT_FOUND: { exit: 3, status: 404 },
   MEMBER_NOT_FOUND: { exit: 3, status: 404 },

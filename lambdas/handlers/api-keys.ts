@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
 import { Directory } from '../../control/directory/directory';
+import { KEY_PAGE_LIMIT } from '../../control/directory/key-pages';
 import { DIRECTORY_ERRORS, DirectoryError } from '../../control/directory/errors';
 import { type AuthedHttpRequest, type HttpHandlerOptions, httpHandler } from '../shared/http-handler';
 import { HttpError } from '../shared/http-errors';
@@ -32,6 +33,11 @@ const createBody = z.strictObject({
   expiresInDays: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(3660))),
 });
 const pathParams = z.object({ keyId: z.string().check(z.regex(KEY_ID_PATTERN)) });
+/** `?limit=1..100&cursor=<nextCursor>`: limit in decimal digits only (no `1e2`, no `+5`), the cursor as it was given. */
+const listQuery = z.strictObject({
+  limit: z.optional(z.pipe(z.string().check(z.regex(/^[1-9][0-9]{0,2}$/)), z.transform(Number))),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(400))),
+});
 
 /**
  * Self-service API keys for tenant admins: GET/POST /v1/api-keys and DELETE /v1/api-keys/{keyId}. The tenant is
@@ -58,8 +64,12 @@ export function createApiKeysHandler(deps: ApiKeysDeps): ProxyHandler {
       { logger, kinds: ['user'], ...(deps.rateLimit ? { rateLimit: deps.rateLimit } : {}) },
     );
 
-  async function list({ tenantId }: AuthedHttpRequest & { tenantId: string }) {
-    return json(200, { items: await directory.listApiKeys(tenantId) });
+  async function list({ tenantId, event }: AuthedHttpRequest & { tenantId: string }) {
+    const query = validate(listQuery, event.queryStringParameters ?? {}, 'query');
+    if (query.limit !== undefined && query.limit > KEY_PAGE_LIMIT.max) {
+      throw new HttpError(400, 'bad_request', `limit: at most ${KEY_PAGE_LIMIT.max} keys a page`, { reason: 'QUERY_INVALID', details: { issues: [{ field: 'limit', problem: 'too_big' }] } });
+    }
+    return json(200, await directory.listApiKeyPage(tenantId, query));
   }
 
   async function create({ tenantId, auth, body }: AuthedHttpRequest & { tenantId: string }) {
