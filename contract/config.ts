@@ -63,6 +63,9 @@ const routeSchema = z.strictObject({
   handler: z.optional(matching(HANDLER_NAME_PATTERN)),
 });
 
+/** How many live API keys a tenant may hold (`apiKeys.maxPerTenant`): by default, and at most. */
+export const API_KEYS_PER_TENANT = { default: 100, max: 1000 } as const;
+
 const documentSchema = z.strictObject({
   /** Which API keys work here: `test` keys never work on a `live` deployment, nor the reverse. */
   environment: z.enum(['live', 'test']),
@@ -75,6 +78,12 @@ const documentSchema = z.strictObject({
       cacheTtlSeconds: z._default(seconds(3600), 60),
       negativeCacheTtlSeconds: z._default(seconds(3600), 10),
       cacheMaxEntries: z._default(int(1, 1_000_000), 10_000),
+      /**
+       * Live keys (active, not expired) a tenant may hold; creating one more is refused (409 KEY_LIMIT_REACHED),
+       * from the self-service handler and the command-line tool alike. At most 1,000: the tenant's key slots
+       * are one item, rewritten (one write unit per KB) on every create.
+       */
+      maxPerTenant: z._default(int(1, API_KEYS_PER_TENANT.max), API_KEYS_PER_TENANT.default),
     }),
   ),
   services: z._default(z.array(serviceSchema), []),

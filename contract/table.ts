@@ -5,6 +5,7 @@
  * | item            | pk                              | sk                       | gsi1pk                    | gsi1sk    |
  * | --------------- | ------------------------------- | ------------------------ | ------------------------- | --------- |
  * | API key         | APIKEY#<sha256 of the key>      | APIKEY                   | TENANT#<t>#APIKEYS        | <keyId>   |
+ * | key slots       | APIKEY#TENANT#<t>               | KEYSLOTS                 | -                         | -         |
  * | tenant          | TENANT#<t>                      | TENANT                   | TENANTS                   | <t>       |
  * | member          | TENANT#<t>                      | MEMBER#<issuer>#<sub>    | USER#<issuer>#<sub>       | <t>       |
  * | revoked session | SESSION#<issuer>#<session id>   | REVOKED                  | -                         | -         |
@@ -61,6 +62,12 @@ export interface MemberRecord {
 
 export const apiKeyItemKey = (hash: string) => ({ pk: `APIKEY#${hash}`, sk: 'APIKEY' });
 export const apiKeyIndexKey = (tenantId: string, keyId: string) => ({ gsi1pk: `TENANT#${tenantId}#APIKEYS`, gsi1sk: keyId });
+/**
+ * The tenant's key slots: a map of live key id -> expiresAt (0: never), claimed in the same transaction as the
+ * key (control/directory/key-slots.ts). Under `APIKEY#` so the writers of keys may write it; no key hash (64
+ * hex digits) can be `TENANT#...`, and its sort key is not `APIKEY`, so no key lookup can ever land on it.
+ */
+export const apiKeySlotsItemKey = (tenantId: string) => ({ pk: `APIKEY#TENANT#${tenantId}`, sk: 'KEYSLOTS' });
 export const tenantItemKey = (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'TENANT' });
 export const tenantIndexKey = (tenantId: string) => ({ gsi1pk: 'TENANTS', gsi1sk: tenantId });
 export const MEMBER_SK_PREFIX = 'MEMBER#';

@@ -130,6 +130,7 @@ async function startGateway(inputs: GatewayInputs): Promise<{ gateway: LocalGate
       dynamodb,
       tableName,
       apiKeyPrefix: setup.apiKeyPrefix,
+      ...(shape.apiKeys ? { apiKeysPerTenant: shape.apiKeys.maxPerTenant } : {}),
       environment: 'test',
       rateLimit: { limiter: createRateLimiter({ dynamodb, tableName }), tiers: shape.rateLimits.tiers },
       ...logger,

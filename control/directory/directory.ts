@@ -61,7 +61,7 @@ export class Directory {
 
   // ---- API keys ------------------------------------------------------------------------------------------------
 
-  /** A new key for an active tenant. Returns the key (show it once) and the stored record; only the hash is kept. */
+  /** A new key for an active tenant, within the tenant's cap (KEY_LIMIT_REACHED beyond). Returns the key (show it once). */
   createApiKey(input: CreateApiKeyInput): Promise<CreatedApiKey> {
     return createApiKey(this.table, input);
   }
@@ -82,8 +82,8 @@ export class Directory {
   }
 
   /** A new key like the old one; the old one keeps working for `graceSeconds` (0: it stops now), then expires. */
-  rotateApiKey(tenant: string, key: string, graceSeconds: number, prefix: string): Promise<CreatedApiKey & { readonly old: ApiKeyInfo }> {
-    return rotateApiKey(this.table, tenant, key, graceSeconds, prefix);
+  rotateApiKey(tenant: string, key: string, graceSeconds: number, prefix: string, maxKeysPerTenant?: number): Promise<CreatedApiKey & { readonly old: ApiKeyInfo }> {
+    return rotateApiKey(this.table, tenant, key, graceSeconds, prefix, maxKeysPerTenant);
   }
 
   // ---- members (membership mode) -----------------------------------------------------------------------------

@@ -15,6 +15,8 @@ export const DIRECTORY_ERRORS = {
   TENANT_EXISTS: { exit: 4, status: 409 },
   TENANT_SUSPENDED: { exit: 4, status: 409 },
   KEY_REVOKED: { exit: 4, status: 409 },
+  KEY_LIMIT_REACHED: { exit: 4, status: 409 },
+  KEY_SLOTS_BUSY: { exit: 4, status: 409 },
   SERVICE_EXISTS: { exit: 4, status: 409 },
   SIGNER_EXISTS: { exit: 4, status: 409 },
 } as const;

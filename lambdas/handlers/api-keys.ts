@@ -20,6 +20,8 @@ export interface ApiKeysDeps {
   readonly environment: 'live' | 'test';
   readonly logger?: Logger;
   readonly now?: () => number;
+  /** Live keys a tenant may hold (the authorizer's `apiKeys.maxPerTenant`); one more is a 409. @default 100 */
+  readonly maxKeysPerTenant?: number;
   /** The per-tenant limiter. @default - none */
   readonly rateLimit?: HttpHandlerOptions['rateLimit'];
 }
@@ -44,6 +46,8 @@ const listQuery = z.strictObject({
  * always the caller's own (from the authorizer context, never from the request), so an admin of one tenant can
  * neither see, create nor revoke another tenant's keys: another tenant's key id is a 404, like an unknown one.
  * A key may carry only scopes the admin holds (no escalation through a key). The key is in the 201 body once.
+ * Past the tenant's cap of live keys, a create is 409 KEY_LIMIT_REACHED: the request conflicts with the tenant's
+ * state (revoking a key resolves it), which is not a permission (403), a malformed body (422) or a rate (429).
  */
 export function createApiKeysHandler(deps: ApiKeysDeps): ProxyHandler {
   const logger = deps.logger ?? jsonLogger('gatehouse-api-keys');
@@ -84,6 +88,7 @@ export function createApiKeysHandler(deps: ApiKeysDeps): ProxyHandler {
       scopes: input.scopes,
       prefix: deps.prefix,
       environment: deps.environment,
+      ...(deps.maxKeysPerTenant !== undefined ? { maxKeysPerTenant: deps.maxKeysPerTenant } : {}),
       ...(input.expiresInDays ? { expiresInSeconds: input.expiresInDays * 86_400 } : {}),
     });
     logger.info('api key created', { tenantId, keyId: record.keyId, by: auth.principalId });
@@ -120,6 +125,7 @@ export const handler = lazyHandler(() =>
     tableName: requiredEnv('TABLE_NAME'),
     prefix: requiredEnv('API_KEY_PREFIX'),
     environment: keyEnvironment(requiredEnv('API_KEY_ENVIRONMENT')),
+    ...maxKeys(process.env.API_KEYS_MAX_PER_TENANT),
     logger: jsonLogger('gatehouse-api-keys'),
     rateLimit: sharedRateLimit(),
   }),
@@ -128,4 +134,11 @@ export const handler = lazyHandler(() =>
 function keyEnvironment(value: string): 'live' | 'test' {
   if (value !== 'live' && value !== 'test') throw new Error('environment variable API_KEY_ENVIRONMENT must be live or test');
   return value;
+}
+
+/** `API_KEYS_MAX_PER_TENANT` (set by the stack from `apiKeys.maxPerTenant`); unset: the directory's default. */
+function maxKeys(value: string | undefined): { maxKeysPerTenant?: number } {
+  if (value === undefined || value === '') return {};
+  if (!/^[1-9][0-9]{0,3}$/.test(value)) throw new Error('environment variable API_KEYS_MAX_PER_TENANT must be a whole number 1-1000');
+  return { maxKeysPerTenant: Number(value) };
 }

@@ -31,6 +31,7 @@ function addCreate(keys: Command, context: ContextFactory): void {
           scopes: o.scope,
           prefix: c.t.apiKeyPrefix,
           environment: c.t.environment,
+          ...(c.t.apiKeysPerTenant !== undefined ? { maxKeysPerTenant: c.t.apiKeysPerTenant } : {}),
           ...(o.expiresIn ? { expiresInSeconds: parseDuration(o.expiresIn, '--expires-in') } : {}),
         });
         c.out.result({ key, ...keyView(record) }, () => `${key}\n`);
@@ -94,7 +95,7 @@ function addRotate(keys: Command, context: ContextFactory): void {
     .action(
       action(async (keyId: string, o: { tenant: string; grace: string }, cmd: Command) => {
         const c = context(cmd);
-        const r = await c.dir.rotateApiKey(o.tenant, keyId, parseDuration(o.grace, '--grace'), c.t.apiKeyPrefix);
+        const r = await c.dir.rotateApiKey(o.tenant, keyId, parseDuration(o.grace, '--grace'), c.t.apiKeyPrefix, c.t.apiKeysPerTenant);
         c.out.result({ key: r.key, ...keyView(r.record), old: keyView(r.old) }, () => `${r.key}\n`);
         c.out.note(
           `Created ${r.record.keyId} (shown once above). ${r.old.keyId} ${r.old.status === 'revoked' ? 'is revoked' : `stops working at ${isoSeconds(r.old.expiresAt)}`}.`,

@@ -22,7 +22,7 @@ beforeAll(async () => {
 afterAll(() => dynamodb.destroy());
 beforeEach(() => {
   log = captureLogger();
-  handler = createApiKeysHandler({ dynamodb, tableName, prefix: 'gh', environment: 'test', logger: log.logger });
+  handler = createApiKeysHandler({ dynamodb, tableName, prefix: 'gh', environment: 'test', logger: log.logger, maxKeysPerTenant: 5 });
 });
 
 /** A fresh active tenant, so no test sees another's keys. */
@@ -144,5 +144,27 @@ describe('GET /v1/api-keys: pages', () => {
     // Assert
     expect(res.status).toBe(200);
     expect((res.body as Page).items.every((k) => k.tenantId === tenantId)).toBe(true);
+  });
+});
+
+describe('POST /v1/api-keys: the per-tenant cap', () => {
+  it('answers 409 KEY_LIMIT_REACHED past the cap, logs the reason code without a stack frame, and frees a slot on revocation', async () => {
+    // Prepare
+    const tenantId = await freshTenant();
+    const ids = await seedKeys(tenantId, 5);
+
+    // Act
+    const refused = await call(tenantId, 'POST', { body: { name: 'one too many' } });
+    const revoked = await call(tenantId, 'DELETE', { keyId: ids[0]! });
+    const admitted = await call(tenantId, 'POST', { body: { name: 'in the freed slot' } });
+
+    // Assert
+    expect(refused.status).toBe(409);
+    expect(refused.body).toEqual({ error: 'conflict', message: `tenant ${tenantId} has 5 live API keys, the most it may hold (5): revoke one first` });
+    const line = log.lines.find((l) => l.status === 409)!;
+    expect(line).toMatchObject({ level: 'WARN', reason: 'KEY_LIMIT_REACHED' });
+    expect(JSON.stringify(line)).not.toMatch(/\bat |\.ts:|\.js:|\/var\/task|stack/);
+    expect(revoked.status).toBe(200);
+    expect(admitted.status).toBe(201);
   });
 });
