@@ -63,9 +63,27 @@ describe('the per-tenant key cap', () => {
     // Prepare
     const tenantId = await freshTenant();
     for (let i = 0; i < 4; i++) await create(tenantId, 5);
+    // DynamoDB applies each request atomically; moto does not apply concurrent transactions atomically (it copies
+    // the whole table before one and restores the copy when one is cancelled, undoing the others' writes). So the
+    // emulator gets one request at a time, as DynamoDB would apply them, while the six creates interleave freely
+    // between their requests (claim, refusal, reconciliation, retry): the race is the directory's, not moto's.
+    const serialDb = dynamoClient();
+    let queue: Promise<unknown> = Promise.resolve();
+    serialDb.middlewareStack.add(
+      (next) => (args) => {
+        const run = queue.then(() => next(args));
+        queue = run.catch(() => undefined);
+        return run;
+      },
+      { step: 'initialize', name: 'oneRequestAtATime' },
+    );
+    const racing = new Directory(serialDb, table, () => clock);
 
     // Act
-    const results = await Promise.allSettled(Array.from({ length: 6 }, () => create(tenantId, 5)));
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, () => racing.createApiKey({ tenantId, name: 'k', scopes: [], prefix: 'gh', environment: 'test', maxKeysPerTenant: 5 })),
+    );
+    serialDb.destroy();
 
     // Assert
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
