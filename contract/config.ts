@@ -6,6 +6,7 @@ import { ConfigError } from './config-error';
 import { API_KEY_PREFIX_PATTERN, CALLER_NAME_PATTERN, HANDLER_NAME_PATTERN } from './patterns';
 import { cookieName, headerName, int, matching, scope, seconds, secretId, text } from './config-fields';
 import { checkIssuer, issuerIdentity, issuerSchema } from './config-issuers';
+import { API_KEYS_PER_TENANT } from './table';
 
 // The issuers' part of the document, re-exported: the configuration's users import it from here.
 export { type IssuerConfig, type JwtAlgorithm, JWT_ALGORITHMS, isAsymmetric, issuerIdentity, trimSlash } from './config-issuers';
@@ -62,9 +63,6 @@ const routeSchema = z.strictObject({
   /** The stack's handler Lambda for this route (see lib/handler-functions.ts); the authorizer ignores it. */
   handler: z.optional(matching(HANDLER_NAME_PATTERN)),
 });
-
-/** How many live API keys a tenant may hold (`apiKeys.maxPerTenant`): by default, and at most. */
-export const API_KEYS_PER_TENANT = { default: 100, max: 1000 } as const;
 
 const documentSchema = z.strictObject({
   /** Which API keys work here: `test` keys never work on a `live` deployment, nor the reverse. */

@@ -68,6 +68,11 @@ export const apiKeyIndexKey = (tenantId: string, keyId: string) => ({ gsi1pk: `T
  * hex digits) can be `TENANT#...`, and its sort key is not `APIKEY`, so no key lookup can ever land on it.
  */
 export const apiKeySlotsItemKey = (tenantId: string) => ({ pk: `APIKEY#TENANT#${tenantId}`, sk: 'KEYSLOTS' });
+/**
+ * How many live API keys a tenant may hold (`apiKeys.maxPerTenant`): by default, and at most. The most is set by
+ * the slots item: about 30 bytes a key, rewritten (one write unit per KB) on every create.
+ */
+export const API_KEYS_PER_TENANT = { default: 100, max: 1000 } as const;
 export const tenantItemKey = (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'TENANT' });
 export const tenantIndexKey = (tenantId: string) => ({ gsi1pk: 'TENANTS', gsi1sk: tenantId });
 export const MEMBER_SK_PREFIX = 'MEMBER#';

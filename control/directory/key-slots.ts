@@ -1,6 +1,5 @@
 import { TransactionCanceledException, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { API_KEYS_PER_TENANT } from '../../contract/config';
-import { GSI1, apiKeyIndexKey, apiKeySlotsItemKey } from '../../contract/table';
+import { API_KEYS_PER_TENANT, GSI1, apiKeyIndexKey, apiKeySlotsItemKey } from '../../contract/table';
 import { DirectoryError } from './errors';
 import { type DirectoryTable, type Item, keyAttrs } from './table';
 import type { TransactWrite } from './tenants';

@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
 import { Directory } from '../../control/directory/directory';
 import { KEY_PAGE_LIMIT } from '../../control/directory/key-pages';
+import { API_KEYS_PER_TENANT } from '../../contract/table';
 import { DIRECTORY_ERRORS, DirectoryError } from '../../control/directory/errors';
 import { type AuthedHttpRequest, type HttpHandlerOptions, httpHandler } from '../shared/http-handler';
 import { HttpError } from '../shared/http-errors';
@@ -139,6 +140,8 @@ function keyEnvironment(value: string): 'live' | 'test' {
 /** `API_KEYS_MAX_PER_TENANT` (set by the stack from `apiKeys.maxPerTenant`); unset: the directory's default. */
 function maxKeys(value: string | undefined): { maxKeysPerTenant?: number } {
   if (value === undefined || value === '') return {};
-  if (!/^[1-9][0-9]{0,3}$/.test(value)) throw new Error('environment variable API_KEYS_MAX_PER_TENANT must be a whole number 1-1000');
+  if (!/^[1-9][0-9]{0,3}$/.test(value) || Number(value) > API_KEYS_PER_TENANT.max) {
+    throw new Error(`environment variable API_KEYS_MAX_PER_TENANT must be a whole number 1-${API_KEYS_PER_TENANT.max}`);
+  }
   return { maxKeysPerTenant: Number(value) };
 }

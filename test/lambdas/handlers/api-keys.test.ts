@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { Directory } from '../../../control/directory/directory';
 import { encodeKeyCursor } from '../../../control/directory/key-pages';
-import { createApiKeysHandler } from '../../../lambdas/handlers/api-keys';
+import { createApiKeysHandler, handler as deployedHandler } from '../../../lambdas/handlers/api-keys';
 import type { ProxyHandler } from '../../../lambdas/shared/http-router';
 import { createGatehouseTable } from '../../../local/create-table';
 import { dynamoClient, uniqueName } from '../../support/aws';
@@ -166,5 +166,27 @@ describe('POST /v1/api-keys: the per-tenant cap', () => {
     expect(JSON.stringify(line)).not.toMatch(/\bat |\.ts:|\.js:|\/var\/task|stack/);
     expect(revoked.status).toBe(200);
     expect(admitted.status).toBe(201);
+  });
+});
+
+describe('api-keys: deployed entry point', () => {
+  const names = ['TABLE_NAME', 'API_KEY_PREFIX', 'API_KEY_ENVIRONMENT', 'API_KEYS_MAX_PER_TENANT'] as const;
+  const saved = Object.fromEntries(names.map((n) => [n, process.env[n]]));
+  afterAll(() => {
+    for (const n of names) {
+      if (saved[n] === undefined) delete process.env[n];
+      else process.env[n] = saved[n];
+    }
+  });
+
+  it.each([['abc'], ['0'], ['1001'], ['1e3']])('refuses API_KEYS_MAX_PER_TENANT=%s, naming the variable, rather than guess a cap', async (value) => {
+    // Prepare
+    Object.assign(process.env, { TABLE_NAME: tableName, API_KEY_PREFIX: 'gh', API_KEY_ENVIRONMENT: 'test', API_KEYS_MAX_PER_TENANT: value });
+
+    // Act
+    const attempt = deployedHandler(proxyEvent({ resource: '/v1/api-keys', authorizer: adminOf('acme') }), lambdaContext());
+
+    // Assert
+    await expect(attempt).rejects.toThrow(/API_KEYS_MAX_PER_TENANT/);
   });
 });
