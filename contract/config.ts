@@ -6,6 +6,7 @@ import { ConfigError } from './config-error';
 import { API_KEY_PREFIX_PATTERN, CALLER_NAME_PATTERN, HANDLER_NAME_PATTERN } from './patterns';
 import { cookieName, headerName, int, matching, scope, seconds, secretId, text } from './config-fields';
 import { checkIssuer, issuerIdentity, issuerSchema } from './config-issuers';
+import { API_KEYS_PER_TENANT } from './table';
 
 // The issuers' part of the document, re-exported: the configuration's users import it from here.
 export { type IssuerConfig, type JwtAlgorithm, JWT_ALGORITHMS, isAsymmetric, issuerIdentity, trimSlash } from './config-issuers';
@@ -75,6 +76,12 @@ const documentSchema = z.strictObject({
       cacheTtlSeconds: z._default(seconds(3600), 60),
       negativeCacheTtlSeconds: z._default(seconds(3600), 10),
       cacheMaxEntries: z._default(int(1, 1_000_000), 10_000),
+      /**
+       * Live keys (active, not expired) a tenant may hold; creating one more is refused (409 KEY_LIMIT_REACHED),
+       * from the self-service handler and the command-line tool alike. At most 1,000: the tenant's key slots
+       * are one item, rewritten (one write unit per KB) on every create.
+       */
+      maxPerTenant: z._default(int(1, API_KEYS_PER_TENANT.max), API_KEYS_PER_TENANT.default),
     }),
   ),
   services: z._default(z.array(serviceSchema), []),

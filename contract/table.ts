@@ -5,6 +5,7 @@
  * | item            | pk                              | sk                       | gsi1pk                    | gsi1sk    |
  * | --------------- | ------------------------------- | ------------------------ | ------------------------- | --------- |
  * | API key         | APIKEY#<sha256 of the key>      | APIKEY                   | TENANT#<t>#APIKEYS        | <keyId>   |
+ * | key slots       | APIKEY#TENANT#<t>               | KEYSLOTS                 | -                         | -         |
  * | tenant          | TENANT#<t>                      | TENANT                   | TENANTS                   | <t>       |
  * | member          | TENANT#<t>                      | MEMBER#<issuer>#<sub>    | USER#<issuer>#<sub>       | <t>       |
  * | revoked session | SESSION#<issuer>#<session id>   | REVOKED                  | -                         | -         |
@@ -78,6 +79,17 @@ export const TENANT_SUBPARTITIONS = `${TENANT_PK_PREFIX}*#*`;
 
 export const apiKeyItemKey = (hash: string) => ({ pk: `${APIKEY_PK_PREFIX}${hash}`, sk: 'APIKEY' });
 export const apiKeyIndexKey = (tenantId: string, keyId: string) => ({ gsi1pk: `${TENANT_PK_PREFIX}${tenantId}${APIKEYS_INDEX_SUFFIX}`, gsi1sk: keyId });
+/**
+ * The tenant's key slots: a map of live key id -> expiresAt (0: never), claimed in the same transaction as the
+ * key (control/directory/key-slots.ts). Under `APIKEY#` so the writers of keys may write it; no key hash (64
+ * hex digits) can be `TENANT#...`, and its sort key is not `APIKEY`, so no key lookup can ever land on it.
+ */
+export const apiKeySlotsItemKey = (tenantId: string) => ({ pk: `${APIKEY_PK_PREFIX}${TENANT_PK_PREFIX}${tenantId}`, sk: 'KEYSLOTS' });
+/**
+ * How many live API keys a tenant may hold (`apiKeys.maxPerTenant`): by default, and at most. The most is set by
+ * the slots item: about 30 bytes a key, rewritten (one write unit per KB) on every create.
+ */
+export const API_KEYS_PER_TENANT = { default: 100, max: 1000 } as const;
 export const tenantItemKey = (tenantId: string) => ({ pk: `${TENANT_PK_PREFIX}${tenantId}`, sk: 'TENANT' });
 export const tenantIndexKey = (tenantId: string) => ({ gsi1pk: 'TENANTS', gsi1sk: tenantId });
 export const MEMBER_SK_PREFIX = 'MEMBER#';

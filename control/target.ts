@@ -17,6 +17,8 @@ export interface Target {
   readonly kind: 'local' | 'aws';
   readonly tableName: string;
   readonly apiKeyPrefix: string;
+  /** Live API keys a tenant may hold (apiKeys.maxPerTenant). @default - the directory's default (100) */
+  readonly apiKeysPerTenant?: number;
   readonly environment: 'live' | 'test';
   /** Service name -> Secrets Manager secret id. */
   readonly services: Readonly<Record<string, string>>;
@@ -137,6 +139,7 @@ function deployedTarget(config: StackConfig, p: StackParts): Target {
     kind: 'aws',
     tableName: p.tableName,
     apiKeyPrefix: a.apiKeys?.prefix ?? 'gh',
+    ...(a.apiKeys ? { apiKeysPerTenant: a.apiKeys.maxPerTenant } : {}),
     environment: a.environment,
     services: secretIds('services', config.source.services),
     signers: secretIds('signers', config.source.signers),

@@ -106,7 +106,7 @@ export class GatehouseStack extends Stack {
       deployment: {
         environment: config.authorizer.environment,
         rateLimitTiers: config.authorizer.rateLimits.tiers,
-        ...(config.authorizer.apiKeys ? { apiKeyPrefix: config.authorizer.apiKeys.prefix } : {}),
+        ...(config.authorizer.apiKeys ? { apiKeyPrefix: config.authorizer.apiKeys.prefix, apiKeysPerTenant: config.authorizer.apiKeys.maxPerTenant } : {}),
       },
       logRetention,
       tracing: config.deployment.tracing,

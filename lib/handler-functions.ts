@@ -23,6 +23,8 @@ interface HandlerSpec {
 /** What handlers may need to know about the deployment. */
 export interface HandlerDeployment {
   readonly apiKeyPrefix?: string;
+  /** Live API keys a tenant may hold (config apiKeys.maxPerTenant). @default - the directory's default (100) */
+  readonly apiKeysPerTenant?: number;
   readonly environment: 'live' | 'test';
   /** The rate-limit tiers document (config rateLimits.tiers). */
   readonly rateLimitTiers: Readonly<Record<string, unknown>>;
@@ -58,7 +60,11 @@ export const HANDLERS: Readonly<Record<string, HandlerSpec>> = {
     rateLimited: true,
     environment: (d) => {
       if (!d.apiKeyPrefix) throw new Error('the api-keys handler needs apiKeys.prefix in the configuration');
-      return { API_KEY_PREFIX: d.apiKeyPrefix, API_KEY_ENVIRONMENT: d.environment };
+      return {
+        API_KEY_PREFIX: d.apiKeyPrefix,
+        API_KEY_ENVIRONMENT: d.environment,
+        ...(d.apiKeysPerTenant !== undefined ? { API_KEYS_MAX_PER_TENANT: String(d.apiKeysPerTenant) } : {}),
+      };
     },
     table: (fn, table) => {
       // Key records only (APIKEY#<hash>): create and revoke. The tenant's record is only condition-checked (it

@@ -20,6 +20,8 @@ export function localHandlers(deps: {
   dynamodb: DynamoDBClient;
   tableName: string;
   apiKeyPrefix: string;
+  /** apiKeys.maxPerTenant, as the stack passes it (API_KEYS_MAX_PER_TENANT). @default - the directory's (100) */
+  apiKeysPerTenant?: number;
   environment: 'live' | 'test';
   /** The per-tenant limiter, as the stack gives it to the same handlers. @default - none */
   rateLimit?: HttpHandlerOptions['rateLimit'];
@@ -31,7 +33,7 @@ export function localHandlers(deps: {
     health: createHealthHandler(log) as ProxyLambda,
     me: createMeHandler({ ...log, ...limited }) as ProxyLambda,
     customers: createCustomersHandler({ dynamodb: deps.dynamodb, tableName: deps.tableName, ...log, ...limited }) as ProxyLambda,
-    'api-keys': createApiKeysHandler({ dynamodb: deps.dynamodb, tableName: deps.tableName, prefix: deps.apiKeyPrefix, environment: deps.environment, ...log, ...limited }) as ProxyLambda,
+    'api-keys': createApiKeysHandler({ dynamodb: deps.dynamodb, tableName: deps.tableName, prefix: deps.apiKeyPrefix, environment: deps.environment, ...(deps.apiKeysPerTenant !== undefined ? { maxKeysPerTenant: deps.apiKeysPerTenant } : {}), ...log, ...limited }) as ProxyLambda,
     'internal-jobs': createInternalJobsHandler(log) as ProxyLambda,
     webhooks: createWebhooksHandler(log) as ProxyLambda,
   };

@@ -147,6 +147,7 @@ export function localCliTarget(setup: LocalSetup, config: AuthorizerConfig, resu
     kind: 'local',
     tableName: setup.tableName,
     apiKeyPrefix: setup.apiKeyPrefix,
+    ...(config.apiKeys ? { apiKeysPerTenant: config.apiKeys.maxPerTenant } : {}),
     environment: 'test',
     services: Object.fromEntries(config.services.map((s) => [s.name, s.secretId])),
     signers: Object.fromEntries(config.signers.map((s) => [s.name, s.secretId])),

@@ -135,6 +135,7 @@ async function startGateway(inputs: GatewayInputs): Promise<{ gateway: LocalGate
       dynamodb: serving.handlers,
       tableName,
       apiKeyPrefix: setup.apiKeyPrefix,
+      ...(shape.apiKeys ? { apiKeysPerTenant: shape.apiKeys.maxPerTenant } : {}),
       environment: 'test',
       rateLimit: { limiter: createRateLimiter({ dynamodb: serving.rateLimiter, tableName }), tiers: shape.rateLimits.tiers },
       ...logger,

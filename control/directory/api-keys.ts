@@ -4,6 +4,8 @@ import * as z from 'zod/mini';
 import { generateApiKey, hashApiKey } from '../../contract/api-key';
 import { type ApiKeyRecord, GSI1, apiKeyIndexKey, apiKeyItemKey } from '../../contract/table';
 import { DirectoryError } from './errors';
+import { claimSlot, slotLimit, withSlot } from './key-slots';
+import { type KeyPage, type KeyPageInput, queryKeyPage } from './key-pages';
 import { type DirectoryTable, type Item, keyAttrs, strings } from './table';
 import { writeWithActiveTenant } from './tenants';
 import * as v from './validate';
@@ -21,6 +23,8 @@ export interface CreateApiKeyInput {
   readonly environment: 'live' | 'test';
   /** Seconds from now; absent = never expires. */
   readonly expiresInSeconds?: number;
+  /** Live keys the tenant may hold (`apiKeys.maxPerTenant`); one more is KEY_LIMIT_REACHED. @default 100 */
+  readonly maxKeysPerTenant?: number;
 }
 
 /** A key just created: the key itself and its stored record. */
@@ -47,13 +51,17 @@ export async function createApiKey(t: DirectoryTable, input: CreateApiKeyInput):
     createdAt: t.iso(),
     ...(expiresIn ? { expiresAt: t.nowSeconds() + expiresIn } : {}),
   };
-  await writeWithActiveTenant(t, tenantId, {
+  const put = {
     Put: {
       TableName: t.name,
       Item: { ...keyAttrs(apiKeyItemKey(hashApiKey(key))), ...strings(apiKeyIndexKey(tenantId, record.keyId)), ...apiKeyToItem(record) },
       ConditionExpression: 'attribute_not_exists(pk)',
     },
-  });
+  };
+  // The key and its slot in one transaction (after the tenant check, item 0): the cap is exact (./key-slots.ts).
+  const max = slotLimit(input.maxKeysPerTenant);
+  const claim = claimSlot(t, tenantId, record.keyId, record.expiresAt, max);
+  await withSlot(t, tenantId, max, 2, () => writeWithActiveTenant(t, tenantId, put, claim));
   return { key, record };
 }
 
@@ -67,6 +75,13 @@ export async function listApiKeys(t: DirectoryTable, id: string): Promise<ApiKey
     ExpressionAttributeValues: { ':p': { S: apiKeyIndexKey(tenantId, '').gsi1pk } },
   });
   return items.map(apiKeyFromItem).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+/** One page of the tenant's keys in key id order, after the cursor (./key-pages.ts says why it is safe). */
+export async function listApiKeyPage(t: DirectoryTable, id: string, input: KeyPageInput = {}): Promise<KeyPage<ApiKeyInfo>> {
+  const tenantId = v.check(v.tenantId, id, 'tenant');
+  const page = await queryKeyPage(t, tenantId, input);
+  return { ...page, items: page.items.map(apiKeyFromItem) };
 }
 
 /**
@@ -104,6 +119,7 @@ export async function rotateApiKey(
   key: string,
   graceSeconds: number,
   prefix: string,
+  maxKeysPerTenant?: number,
 ): Promise<CreatedApiKey & { readonly old: ApiKeyInfo }> {
   const grace = v.check(v.graceSeconds, graceSeconds, 'grace');
   const { tenantId, keyId, pk, record } = await findKey(t, tenant, key);
@@ -115,6 +131,8 @@ export async function rotateApiKey(
     prefix,
     environment: record.environment,
     ...(record.expiresAt ? { expiresInSeconds: Math.max(1, record.expiresAt - t.nowSeconds()) } : {}),
+    // The new key needs a slot like any other: during the grace period the tenant holds both.
+    ...(maxKeysPerTenant !== undefined ? { maxKeysPerTenant } : {}),
   });
   const until = t.nowSeconds() + grace;
   const expiresAt = record.expiresAt !== undefined ? Math.min(record.expiresAt, until) : until;

@@ -1,12 +1,14 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { MemberRecord, TenantRecord } from '../../contract/table';
-import { type ApiKeyInfo, type CreateApiKeyInput, type CreatedApiKey, createApiKey, listApiKeys, revokeApiKey, rotateApiKey } from './api-keys';
+import { type ApiKeyInfo, type CreateApiKeyInput, type CreatedApiKey, createApiKey, listApiKeyPage, listApiKeys, revokeApiKey, rotateApiKey } from './api-keys';
+import type { KeyPage, KeyPageInput } from './key-pages';
 import { addMember, listMembers, removeMember } from './members';
 import { type RevokedSession, revokeSession } from './sessions';
 import { DirectoryTable } from './table';
 import { type CreateTenantInput, type TenantInfo, createTenant, getTenant, listTenants, setTenantStatus, setTenantTier, setTenantUsageKey } from './tenants';
 
 export type { ApiKeyInfo, CreateApiKeyInput, CreatedApiKey } from './api-keys';
+export type { KeyPage, KeyPageInput } from './key-pages';
 export type { RevokedSession } from './sessions';
 export type { CreateTenantInput, TenantInfo } from './tenants';
 
@@ -59,7 +61,7 @@ export class Directory {
 
   // ---- API keys ------------------------------------------------------------------------------------------------
 
-  /** A new key for an active tenant. Returns the key (show it once) and the stored record; only the hash is kept. */
+  /** A new key for an active tenant, within the tenant's cap (KEY_LIMIT_REACHED beyond). Returns the key (show it once). */
   createApiKey(input: CreateApiKeyInput): Promise<CreatedApiKey> {
     return createApiKey(this.table, input);
   }
@@ -69,14 +71,19 @@ export class Directory {
     return listApiKeys(this.table, tenantId);
   }
 
+  /** One page of the tenant's keys in key id order: `limit` 1-100 (default 50), `cursor` the previous `nextCursor`. */
+  listApiKeyPage(tenantId: string, page: KeyPageInput = {}): Promise<KeyPage<ApiKeyInfo>> {
+    return listApiKeyPage(this.table, tenantId, page);
+  }
+
   /** Revokes a key of this tenant; another tenant's key is KEY_NOT_FOUND, like an unknown one. Idempotent. */
   revokeApiKey(tenant: string, key: string): Promise<ApiKeyInfo> {
     return revokeApiKey(this.table, tenant, key);
   }
 
   /** A new key like the old one; the old one keeps working for `graceSeconds` (0: it stops now), then expires. */
-  rotateApiKey(tenant: string, key: string, graceSeconds: number, prefix: string): Promise<CreatedApiKey & { readonly old: ApiKeyInfo }> {
-    return rotateApiKey(this.table, tenant, key, graceSeconds, prefix);
+  rotateApiKey(tenant: string, key: string, graceSeconds: number, prefix: string, maxKeysPerTenant?: number): Promise<CreatedApiKey & { readonly old: ApiKeyInfo }> {
+    return rotateApiKey(this.table, tenant, key, graceSeconds, prefix, maxKeysPerTenant);
   }
 
   // ---- members (membership mode) -----------------------------------------------------------------------------

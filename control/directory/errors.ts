@@ -6,6 +6,7 @@
 export const DIRECTORY_ERRORS = {
   INVALID_INPUT: { exit: 2, status: 400 },
   TIER_UNKNOWN: { exit: 2, status: 400 },
+  CURSOR_INVALID: { exit: 2, status: 400 },
   TENANT_NOT_FOUND: { exit: 3, status: 404 },
   KEY_NOT_FOUND: { exit: 3, status: 404 },
   MEMBER_NOT_FOUND: { exit: 3, status: 404 },
@@ -14,6 +15,8 @@ export const DIRECTORY_ERRORS = {
   TENANT_EXISTS: { exit: 4, status: 409 },
   TENANT_SUSPENDED: { exit: 4, status: 409 },
   KEY_REVOKED: { exit: 4, status: 409 },
+  KEY_LIMIT_REACHED: { exit: 4, status: 409 },
+  KEY_SLOTS_BUSY: { exit: 4, status: 409 },
   SERVICE_EXISTS: { exit: 4, status: 409 },
   SIGNER_EXISTS: { exit: 4, status: 409 },
 } as const;

@@ -114,10 +114,11 @@ async function updateTenant(t: DirectoryTable, id: string, attributes: Readonly<
 export type TransactWrite = NonNullable<ConstructorParameters<typeof TransactWriteItemsCommand>[0]['TransactItems']>[number];
 
 /**
- * One write, conditional on the tenant existing and being active (a transaction with a condition check). A
- * suspended tenant is TENANT_SUSPENDED, an unknown one TENANT_NOT_FOUND.
+ * Writes (one transaction), conditional on the tenant existing and being active (the condition check is the
+ * transaction's first item, the writes follow in order). A suspended tenant is TENANT_SUSPENDED, an unknown one
+ * TENANT_NOT_FOUND; any other cancellation is thrown as it is, for the caller to read its reasons.
  */
-export async function writeWithActiveTenant(t: DirectoryTable, tenantId: string, write: TransactWrite): Promise<void> {
+export async function writeWithActiveTenant(t: DirectoryTable, tenantId: string, ...writes: TransactWrite[]): Promise<void> {
   try {
     await t.db.send(
       new TransactWriteItemsCommand({
@@ -131,7 +132,7 @@ export async function writeWithActiveTenant(t: DirectoryTable, tenantId: string,
               ExpressionAttributeValues: { ':active': { S: 'active' } },
             },
           },
-          write,
+          ...writes,
         ],
       }),
     );

@@ -75,7 +75,9 @@ export function httpErrors(options: HttpErrorsOptions): MiddlewareObj<APIGateway
       status,
       reason: http?.reason ?? 'UNHANDLED_ERROR',
       ...http?.log,
-      ...errorFields(http?.cause ?? err),
+      // A 4xx is the caller's doing: its reason code and public message say all, and a stack frame would only
+      // publish the function's file layout to whoever reads the logs. A 5xx keeps what diagnoses it.
+      ...(status < 500 && http ? { publicMessage: http.message } : errorFields(http?.cause ?? err)),
     };
     (status < 500 ? logger.warn : logger.error)('request failed', fields);
     request.response = toProxyResult({
@@ -99,11 +101,24 @@ function requestFields(request: ProxyRequest): LogFields {
 }
 
 /**
- * Name, code, AWS status and the first stack frame of an error: enough to diagnose, but never its message, which
- * may echo input (a JSON parser quoting the body, an SDK quoting a key).
+ * Name, code, AWS status and the first stack frame of an error (for 5xx lines): enough to diagnose, but never its
+ * message, which may echo input (a JSON parser quoting the body, an SDK quoting a key).
  */
 function errorFields(err: unknown): LogFields {
   const stack = (err as { stack?: unknown } | null)?.stack;
   const frame = typeof stack === 'string' ? stack.split('\n').find((l) => l.trimStart().startsWith('at ')) : undefined;
-  return { ...errorLogFields(err), ...(frame ? { at: frame.trim().slice(0, 300) } : {}) };
+  const at = frame === undefined ? undefined : pathFreeFrame(frame);
+  return { ...errorLogFields(err), ...(at ? { at } : {}) };
+}
+
+/**
+ * A stack frame without its directories: `at list (api-keys.js:12:7)`. The function and the file's base name with
+ * line and column locate the fault in the bundle (with its source map); the directories (`/var/task/...`, a
+ * developer's home) tell a log reader nothing useful and only map out the deployment.
+ */
+export function pathFreeFrame(frame: string): string {
+  return frame
+    .trim()
+    .replace(/(?:file:\/\/)?[^\s()]*[\\/]([^\\/\s()]+:\d+(?::\d+)?)/g, '$1')
+    .slice(0, 200);
 }

@@ -82,7 +82,7 @@ describe('config', () => {
         jwksTimeoutMs: 1500,
       });
       expect(config.issuers[2]).toMatchObject({ claims: { subject: 'sub' }, requiredClaims: [], requiredClaimValues: {} });
-      expect(config.apiKeys).toEqual({ prefix: 'gh', cacheTtlSeconds: 60, negativeCacheTtlSeconds: 10, cacheMaxEntries: 10_000 });
+      expect(config.apiKeys).toEqual({ prefix: 'gh', cacheTtlSeconds: 60, negativeCacheTtlSeconds: 10, cacheMaxEntries: 10_000, maxPerTenant: 100 });
       expect(config.services[0]!.scopes).toEqual([]);
       expect(config.serviceSecrets).toEqual({ cacheTtlSeconds: 300, refetchCooldownSeconds: 30, previousGraceSeconds: 86_400, maxStaleSeconds: 3600 });
       expect(config.tenants).toEqual({ verify: true, cacheTtlSeconds: 60, requireUsageKey: false });

@@ -11,7 +11,7 @@ let demoAdmin: string;
 let globexAdmin: string;
 
 beforeAll(async () => {
-  local = await startLocalWithCli({ ...exampleConfig(), apiKeys: { prefix: 'gh', cacheTtlSeconds: 0, negativeCacheTtlSeconds: 0 }, deployment: { authorizerResultTtlSeconds: 0 } });
+  local = await startLocalWithCli({ ...exampleConfig(), apiKeys: { prefix: 'gh', cacheTtlSeconds: 0, negativeCacheTtlSeconds: 0, maxPerTenant: 5 }, deployment: { authorizerResultTtlSeconds: 0 } });
   base = local.env.credentials.baseUrl;
   demoAdmin = local.env.credentials.userTokenHs256;
   globexAdmin = local.env.credentials.otherTenantToken;
@@ -83,5 +83,28 @@ describe('anyone else', () => {
 
   it('a malformed key id is a 400 before any lookup', async () => {
     expect((await call(base, 'DELETE', '/v1/api-keys/not-a-key-id', bearer(demoAdmin))).status).toBe(400);
+  });
+});
+
+describe('pages and the cap, over HTTP', () => {
+  it("pages a tenant's keys, refuses another tenant's cursor, and refuses a key past apiKeys.maxPerTenant (409, CLI exit 4)", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 8 && statuses.at(-1) !== 409; i++) statuses.push((await call(base, 'POST', '/v1/api-keys', bearer(globexAdmin), { name: `k${i}` })).status);
+    expect(statuses.at(-1)).toBe(409);
+    expect(statuses.slice(0, -1).every((s) => s === 201)).toBe(true);
+    const cli = await local.cli('--json', 'keys', 'create', '--tenant', OTHER_TENANT, '--name', 'by the tool');
+    expect(cli.code).toBe(4);
+
+    const first = await call(base, 'GET', '/v1/api-keys?limit=2', bearer(globexAdmin));
+    expect(first.status).toBe(200);
+    expect(first.body.items).toHaveLength(2);
+    const rest = await call(base, 'GET', `/v1/api-keys?limit=100&cursor=${first.body.nextCursor}`, bearer(globexAdmin));
+    expect(rest.status).toBe(200);
+    expect(rest.body.items).toHaveLength(3);
+    expect(rest.body.nextCursor).toBeUndefined();
+
+    const stolen = await call(base, 'GET', `/v1/api-keys?cursor=${first.body.nextCursor}`, bearer(demoAdmin));
+    expect(stolen.status).toBe(400);
+    expect((await call(base, 'GET', '/v1/api-keys?limit=1000', bearer(demoAdmin))).status).toBe(400);
   });
 });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseDuration } from '../../../control/target';
+import { UsageError, parseDuration } from '../../../control/target';
 import type { ContextFactory } from '../context';
 import { action, collect, flushOption } from '../options';
 import { isoSeconds, table } from '../output';
@@ -31,6 +31,7 @@ function addCreate(keys: Command, context: ContextFactory): void {
           scopes: o.scope,
           prefix: c.t.apiKeyPrefix,
           environment: c.t.environment,
+          ...(c.t.apiKeysPerTenant !== undefined ? { maxKeysPerTenant: c.t.apiKeysPerTenant } : {}),
           ...(o.expiresIn ? { expiresInSeconds: parseDuration(o.expiresIn, '--expires-in') } : {}),
         });
         c.out.result({ key, ...keyView(record) }, () => `${key}\n`);
@@ -42,15 +43,31 @@ function addCreate(keys: Command, context: ContextFactory): void {
 function addList(keys: Command, context: ContextFactory): void {
   keys
     .command('list')
-    .description("the tenant's keys (never the keys themselves)")
+    .description("the tenant's keys (never the keys themselves): all of them, newest first, or one page with --limit/--cursor")
     .requiredOption('--tenant <tenant>', 'the tenant')
+    .option('--limit <n>', 'one page of at most n keys (1-100), in key id order, as GET /v1/api-keys pages')
+    .option('--cursor <cursor>', 'the page after the one that printed this cursor')
     .action(
-      action(async (o: { tenant: string }, cmd: Command) => {
+      action(async (o: { tenant: string; limit?: string; cursor?: string }, cmd: Command) => {
         const c = context(cmd);
-        const list = (await c.dir.listApiKeys(o.tenant)).map(keyView);
-        c.out.result(list, () => table(list, ['keyId', 'name', 'status', 'scopes', 'environment', 'createdAt', 'expires', 'replacedBy']));
+        const columns = ['keyId', 'name', 'status', 'scopes', 'environment', 'createdAt', 'expires', 'replacedBy'];
+        if (o.limit === undefined && o.cursor === undefined) {
+          const list = (await c.dir.listApiKeys(o.tenant)).map(keyView);
+          c.out.result(list, () => table(list, columns));
+          return;
+        }
+        const page = await c.dir.listApiKeyPage(o.tenant, { ...(o.limit !== undefined ? { limit: pageLimit(o.limit) } : {}), ...(o.cursor !== undefined ? { cursor: o.cursor } : {}) });
+        const items = page.items.map(keyView);
+        c.out.result({ items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) }, () => table(items, columns));
+        if (page.nextCursor) c.out.note(`More keys: --cursor ${page.nextCursor}`);
       }),
     );
+}
+
+/** --limit as a whole number; the range (1-100) is the directory's to check, as for the HTTP listing. */
+function pageLimit(value: string): number {
+  if (!/^[0-9]{1,4}$/.test(value)) throw new UsageError('--limit: a whole number of keys, 1-100');
+  return Number(value);
 }
 
 function addRevoke(keys: Command, context: ContextFactory): void {
@@ -78,7 +95,7 @@ function addRotate(keys: Command, context: ContextFactory): void {
     .action(
       action(async (keyId: string, o: { tenant: string; grace: string }, cmd: Command) => {
         const c = context(cmd);
-        const r = await c.dir.rotateApiKey(o.tenant, keyId, parseDuration(o.grace, '--grace'), c.t.apiKeyPrefix);
+        const r = await c.dir.rotateApiKey(o.tenant, keyId, parseDuration(o.grace, '--grace'), c.t.apiKeyPrefix, c.t.apiKeysPerTenant);
         c.out.result({ key: r.key, ...keyView(r.record), old: keyView(r.old) }, () => `${r.key}\n`);
         c.out.note(
           `Created ${r.record.keyId} (shown once above). ${r.old.keyId} ${r.old.status === 'revoked' ? 'is revoked' : `stops working at ${isoSeconds(r.old.expiresAt)}`}.`,

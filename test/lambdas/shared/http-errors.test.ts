@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { HttpError, httpErrors } from '../../../lambdas/shared/http-errors';
+import { HttpError, httpErrors, pathFreeFrame } from '../../../lambdas/shared/http-errors';
 import { BEARER_TOKEN, captureLogger, lambdaContext, parsed, proxyEvent } from '../proxy-event';
 
 /** A handler that throws `err`, behind httpErrors. */
@@ -95,6 +95,46 @@ describe('httpErrors', () => {
     expect(four).toMatchObject({ status: 401, headers: { 'WWW-Authenticate': 'GH-HMAC-SHA256', 'content-type': 'application/json' } });
     expect(five.status).toBe(500);
     expect(five.headers).not.toHaveProperty('WWW-Authenticate');
+  });
+
+  it.each([
+    ['an HttpError', new HttpError(404, 'not_found', 'no key key_0123456789abcdef in tenant acme', { reason: 'KEY_NOT_FOUND' })],
+    ['an HttpError with a cause', new HttpError(400, 'bad_request', 'the body is not JSON', { reason: 'BODY_NOT_JSON', cause: new SyntaxError('Unexpected token') })],
+  ])('logs %s answered 4xx with its reason code and public message only: no stack frame, no file path', async (_name, err) => {
+    // Prepare
+    const { handler, log } = throwing(err);
+
+    // Act
+    await handler(event(), lambdaContext());
+
+    // Assert
+    const line = log.lines[0]!;
+    expect(line).toMatchObject({ level: 'WARN', reason: (err as HttpError).reason, publicMessage: (err as HttpError).message });
+    expect(line).not.toHaveProperty('at');
+    expect(line).not.toHaveProperty('stack');
+    expect(log.text()).not.toMatch(/\bat |\.ts:|\.js:|\/var\/task|node_modules|\/work\//);
+  });
+
+  it('logs a 5xx with a path-free stack frame: the function and the file\'s base name, no directory', async () => {
+    // Prepare
+    const { handler, log } = throwing(new TypeError('x is undefined'));
+
+    // Act
+    await handler(event(), lambdaContext());
+
+    // Assert
+    const at = log.lines[0]!.at as string;
+    expect(at).toMatch(/^at .*http-errors\.test\.ts:\d+:\d+/);
+    expect(at).not.toMatch(/[\\/]/);
+  });
+
+  it.each([
+    ['at list (/var/task/index.js:12:7)', 'at list (index.js:12:7)'],
+    ['at file:///var/task/index.mjs:1:2345', 'at index.mjs:1:2345'],
+    ['at Object.<anonymous> (C:\\work\\gatehouse\\lambdas\\handlers\\api-keys.ts:55:13)', 'at Object.<anonymous> (api-keys.ts:55:13)'],
+    ['at async Promise.all (index 0)', 'at async Promise.all (index 0)'],
+  ])('drops the directories of the frame %s', (frame, expected) => {
+    expect(pathFreeFrame(frame)).toBe(expected);
   });
 
   it('refuses to build an HttpError outside 400-599', () => {
