@@ -114,8 +114,13 @@ const documentSchema = z.strictObject({
       previousGraceSeconds: z._default(seconds(30 * 86_400), 86_400),
       /** If Secrets Manager is unreachable, keep using the last good values this long, then fail closed. */
       maxStaleSeconds: z._default(seconds(86_400), 3600),
+      /**
+       * After a failed or timed-out read of a secret, read it again no sooner than this: meanwhile decisions use the
+       * last good copy (within maxStaleSeconds) or fail closed at once, rather than each waiting for the timeouts.
+       */
+      failureCooldownSeconds: z._default(int(1, 300), 10),
     }),
-    { cacheTtlSeconds: 300, refetchCooldownSeconds: 30, previousGraceSeconds: 86_400, maxStaleSeconds: 3600 },
+    { cacheTtlSeconds: 300, refetchCooldownSeconds: 30, previousGraceSeconds: 86_400, maxStaleSeconds: 3600, failureCooldownSeconds: 10 },
   ),
   tenants: z._default(
     z.strictObject({

@@ -73,7 +73,7 @@ export function buildCollaborators(config: AuthorizerConfig, deps: AuthorizerDep
   // Clients (and the SDK packages) are loaded on first use: a request that needs no AWS API (a JWT checked against a
   // JWKS) loads none. See ./aws.ts for the client options.
   const dynamodb = dynamodbClient(deps.dynamodb);
-  const secrets = new SecretStore(secretsManagerClient(deps.secretsManager), now);
+  const secrets = new SecretStore(secretsManagerClient(deps.secretsManager), now, config.serviceSecrets.failureCooldownSeconds);
   const issuerSpecs = config.issuers.flatMap(resolveIssuers);
   const stores = buildStores(config, issuerSpecs, dynamodb, now);
   const compiled = compileRoutes(config.routes);

@@ -1,5 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { secretsManagerSdk } from './aws';
+import { Cooldown } from './cooldown';
 
 /** The versions of one secret that may be valid right now, read from Secrets Manager. */
 export interface SecretVersions {
@@ -26,6 +27,8 @@ export interface SecretReadOptions {
 
 interface Entry {
   value?: SecretVersions;
+  /** A failed read holds the next one back this long (the store's `failureCooldownSeconds`). */
+  readonly cooldown: Cooldown;
   inflight?: Promise<SecretVersions>;
   lastForcedAt?: number;
 }
@@ -33,14 +36,24 @@ interface Entry {
 /**
  * Reads secrets from Secrets Manager with a per-secret cache, single-flight loads, stale-if-error up to a bound,
  * and rate-limited forced refreshes. Values stay in memory as Buffers and are never logged.
+ *
+ * A failed or timed-out read starts a cooldown (cooldown.ts, as an issuer's JWKS has): until it ends, no request
+ * reads that secret again, each uses the last good copy (within `maxStaleSeconds`) or fails at once. Without it, a
+ * Secrets Manager that accepts connections and never answers would make every decision past the cache TTL wait for
+ * the client's timeouts (2 attempts of 1 s), request after request.
  */
 export class SecretStore {
   private readonly entries = new Map<string, Entry>();
+  private readonly failureCooldownMs: number;
 
   constructor(
     private readonly client: () => SecretsManagerClient,
     private readonly now: () => number,
-  ) {}
+    /** After a failed read, no other read of that secret for this long (`serviceSecrets.failureCooldownSeconds`). */
+    failureCooldownSeconds = 10,
+  ) {
+    this.failureCooldownMs = failureCooldownSeconds * 1000;
+  }
 
   /** The cached versions if fresh, otherwise a (single-flight) read; a failed read falls back to a copy within maxStale. */
   async get(secretId: string, opts: SecretReadOptions): Promise<SecretVersions> {
@@ -61,6 +74,8 @@ export class SecretStore {
     const entry = this.entry(secretId, opts.stages);
     const t = this.now();
     if (entry.inflight) return entry.inflight;
+    // Secrets Manager is known to be failing: nothing new can be learnt, and waiting again is what the cooldown saves.
+    if (entry.cooldown.blocked()) return undefined;
     if (entry.lastForcedAt !== undefined && t - entry.lastForcedAt < cooldownSeconds * 1000) return undefined;
     entry.lastForcedAt = t;
     const before = entry.value?.versionKey;
@@ -72,22 +87,29 @@ export class SecretStore {
   private entry(secretId: string, stages: SecretReadOptions['stages']): Entry {
     const key = `${stages}\u0000${secretId}`;
     let entry = this.entries.get(key);
-    if (!entry) this.entries.set(key, (entry = {}));
+    if (!entry) this.entries.set(key, (entry = { cooldown: new Cooldown(this.failureCooldownMs, this.now) }));
     return entry;
   }
 
   private load(secretId: string, entry: Entry, opts: SecretReadOptions): Promise<SecretVersions> {
     if (entry.inflight) return entry.inflight;
+    const staleOr = (err: unknown) => {
+      const stale = entry.value;
+      if (stale && this.now() - stale.loadedAt < opts.maxStaleSeconds * 1000) return stale;
+      throw err;
+    };
+    if (entry.cooldown.blocked()) return Promise.resolve(entry.cooldown.failure).then(staleOr);
+    entry.cooldown.attempt();
     const read = opts.stages === 'current' ? this.readCurrent(secretId) : this.readRotation(secretId);
     const p = read
       .then((value) => {
         entry.value = value;
+        entry.cooldown.succeeded();
         return value;
       })
       .catch((err: unknown) => {
-        const stale = entry.value;
-        if (stale && this.now() - stale.loadedAt < opts.maxStaleSeconds * 1000) return stale;
-        throw err;
+        entry.cooldown.failed(err);
+        return staleOr(err);
       })
       .finally(() => {
         entry.inflight = undefined;

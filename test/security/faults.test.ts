@@ -223,6 +223,7 @@ describe('Secrets Manager unavailable', () => {
     refused(await decide(authorize, bearer(await user(clock.seconds()))), 'JWT_SECRET_UNAVAILABLE');
 
     sm.setDown(false);
+    clock.advance(10_000); // past serviceSecrets.failureCooldownSeconds: the next read is due
     allowed(await decide(authorize, bearer(await user(clock.seconds()))));
     sm.client.destroy();
   });
@@ -247,6 +248,7 @@ describe('Secrets Manager unavailable', () => {
     refused(await decide(authorize, service('x'.repeat(43)), 'POST', '/internal/jobs'), 'SERVICE_SECRET_UNAVAILABLE');
 
     sm.setDown(false);
+    clock.advance(10_000); // past serviceSecrets.failureCooldownSeconds: the next read is due
     allowed(await decide(authorize, service(), 'POST', '/internal/jobs'));
     sm.client.destroy();
   });
