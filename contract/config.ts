@@ -160,6 +160,20 @@ const documentSchema = z.strictObject({
       cacheMaxEntries: z._default(int(1, 1_000_000), 10_000),
     }),
   ),
+  /**
+   * The table's records (API keys, tenants, members) when DynamoDB fails: each cached answer keeps standing this
+   * long past its cache TTL, as DynamoDB last gave it (a revoked key or a miss stays refused), then requests fail
+   * closed (500). It extends the revocation bound by as much, during an outage only (contract/revocation.ts); 0:
+   * never. After a failed read, no decision reads the table again for `failureCooldownSeconds`: each answers from
+   * the cache or fails at once. The session deny list is never served stale (a miss would let a revoked session in).
+   */
+  records: z._default(
+    z.strictObject({
+      staleIfErrorSeconds: z._default(seconds(86_400), 300),
+      failureCooldownSeconds: z._default(int(1, 300), 5),
+    }),
+    { staleIfErrorSeconds: 300, failureCooldownSeconds: 5 },
+  ),
   /** Owner mode: only this user (`sub`) may call, for single-owner deployments. */
   owner: z.optional(z.strictObject({ subject: text(1) })),
   routes: z.array(routeSchema).check(z.minLength(1)),

@@ -9,6 +9,7 @@ import { type RequestClassifier, requestClassifier } from './classify-request';
 import { type IssuerSpec, resolveIssuers } from './issuers';
 import { type JwksGetterFactory, JwtVerifier, remoteJwks } from './jwt';
 import { MemberCheck } from './member-check';
+import { Cooldown } from './cooldown';
 import { compileRoutes } from './policy';
 import { PolicyMemo } from './policy-memo';
 import { RouteIndex } from './route-index';
@@ -95,22 +96,27 @@ export function buildCollaborators(config: AuthorizerConfig, deps: AuthorizerDep
 
 function buildStores(config: AuthorizerConfig, issuerSpecs: readonly IssuerSpec[], dynamodb: () => DynamoDBClient, now: () => number): Stores {
   const table = config.tableName;
-  const apiKeys = config.apiKeys && table ? new ApiKeyStore(dynamodb, table, lookupOptions(config.apiKeys), now) : undefined;
+  const cooldown = new Cooldown(config.records.failureCooldownSeconds * 1000, now);
+  const outage = { staleIfErrorSeconds: config.records.staleIfErrorSeconds, cooldown };
+  const apiKeys = config.apiKeys && table ? new ApiKeyStore(dynamodb, table, { ...lookupOptions(config.apiKeys), ...outage }, now) : undefined;
   const tenants =
     config.tenants.verify && table
       ? new TenantStore(dynamodb, table, {
           maxEntries: 10_000,
           ttlSeconds: config.tenants.cacheTtlSeconds,
           negativeTtlSeconds: Math.min(config.tenants.cacheTtlSeconds, 10),
+          ...outage,
         }, now)
       : undefined;
-  const members = config.membership && table ? new MemberStore(dynamodb, table, lookupOptions(config.membership), now) : undefined;
+  const members = config.membership && table ? new MemberStore(dynamodb, table, { ...lookupOptions(config.membership), ...outage }, now) : undefined;
   // One deny list per issuer that asks for it, each with the issuer's own cache TTL (hits and misses alike).
   const revokedSessions = new Map<string, RevokedSessionStore>();
   for (const spec of issuerSpecs) {
     if (!spec.revokedSessions || !table) continue;
     const ttlSeconds = spec.sessionCacheTtlSeconds;
-    revokedSessions.set(spec.id, new RevokedSessionStore(dynamodb, table, spec.id, { maxEntries: 10_000, ttlSeconds, negativeTtlSeconds: ttlSeconds }, now));
+    // Never stale: a cached miss served through an outage would let a session revoked meanwhile in. The cooldown
+    // still applies, so an outage fails these requests closed at once rather than each waiting.
+    revokedSessions.set(spec.id, new RevokedSessionStore(dynamodb, table, spec.id, { maxEntries: 10_000, ttlSeconds, negativeTtlSeconds: ttlSeconds, cooldown }, now));
   }
   const nonces = table ? new NonceStore(dynamodb, table) : undefined;
   return { apiKeys, tenants, members, revokedSessions, nonces };

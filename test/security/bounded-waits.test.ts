@@ -1,7 +1,8 @@
+import { generateApiKey } from '../../contract/api-key';
 import type { AuthorizerConfigInput } from '../../contract/config';
 import { evaluatePolicy, type PolicyDocument } from '../../lambdas/authorizer/policy';
 import { API_ARN_PREFIX, type Fixture, authorizerEvent, createFixture } from '../support/fixture';
-import { type FaultServer, hangingServer, movableClock, switchableSecretsManager } from '../support/faults';
+import { type FaultServer, hangingServer, movableClock, switchableDynamoDb, switchableSecretsManager } from '../support/faults';
 
 /**
  * Bounded waits (issue 18): a dependency that hangs costs one bounded wait, then a cooldown during which decisions
@@ -111,5 +112,91 @@ describe('Secrets Manager that hangs', () => {
     for (const a of answers) expect(outcome(a)).toEqual({ status: 500, reason: 'SERVICE_SECRET_UNAVAILABLE' });
     expect(waited(answers)).toBeLessThanOrEqual(1);
     sm.client.destroy();
+  }, 30_000);
+});
+
+describe('DynamoDB that hangs', () => {
+  /** An authorizer on a DynamoDB client that can be switched to the hanging server, its clock, and API keys. */
+  async function setup(config: Partial<AuthorizerConfigInput> = {}) {
+    const ddb = switchableDynamoDb({ deployed: true, downUrl: hung.url });
+    const clock = movableClock();
+    const authorize = fx.authorizer(config, { dynamodb: ddb.client, now: clock.now });
+    const good = await fx.putApiKey({ tenantId: 'acme' });
+    const revoked = await fx.putApiKey({ tenantId: 'acme', status: 'revoked' });
+    return { ddb, clock, authorize, good: good.key, revoked: revoked.key };
+  }
+
+  it('serves cached keys and tenants stale with one bounded wait: a revoked key and a known miss stay refused', async () => {
+    const { ddb, clock, authorize, good, revoked } = await setup();
+    const user = await fx.userToken();
+    expect(outcome(await decide(authorize, bearer(good)))).toEqual(ALLOWED);
+    expect(outcome(await decide(authorize, bearer(revoked)))).toEqual({ status: 401, reason: 'APIKEY_REVOKED' });
+    expect(outcome(await decide(authorize, bearer(user)))).toEqual(ALLOWED);
+    ddb.setDown(true);
+    ddb.reset();
+    clock.advance(61_000); // past apiKeys.cacheTtlSeconds and tenants.cacheTtlSeconds (60)
+
+    const answers: Answer[] = [];
+    for (let i = 0; i < 30; i++) answers.push(await decide(authorize, bearer([good, revoked, user][i % 3]!)));
+
+    for (let i = 0; i < 30; i++) {
+      expect(outcome(answers[i]!)).toEqual(i % 3 === 1 ? { status: 401, reason: 'APIKEY_REVOKED' } : ALLOWED);
+    }
+    expect(waited(answers)).toBeLessThanOrEqual(1);
+    expect(ddb.attempts()).toBeLessThanOrEqual(2);
+    // A key never read fails closed at once while the table is known to be down; never Allow.
+    const fresh = await decide(authorize, bearer((await fx.putApiKey({ tenantId: 'acme' })).key));
+    expect(outcome(fresh)).toEqual({ status: 500, reason: 'APIKEY_STORE_UNAVAILABLE' });
+    expect(fresh.ms).toBeLessThan(500);
+    ddb.client.destroy();
+  }, 30_000);
+
+  it('keeps a cached miss a miss through the outage', async () => {
+    const { ddb, clock, authorize } = await setup();
+    const missing = generateApiKey('gh', 'live'); // a valid checksum, never stored
+    const first = await decide(authorize, bearer(missing));
+    ddb.setDown(true);
+    clock.advance(11_000); // past apiKeys.negativeCacheTtlSeconds (10)
+
+    const answers = [await decide(authorize, bearer(missing)), await decide(authorize, bearer(missing))];
+
+    for (const a of [first, ...answers]) expect(outcome(a)).toEqual({ status: 401, reason: 'APIKEY_NOT_FOUND' });
+    expect(waited(answers)).toBeLessThanOrEqual(1);
+    ddb.client.destroy();
+  }, 30_000);
+
+  it('fails closed (500) once records are past their TTL plus records.staleIfErrorSeconds, and at once with 0', async () => {
+    const dflt = await setup();
+    expect(outcome(await decide(dflt.authorize, bearer(dflt.good)))).toEqual(ALLOWED);
+    dflt.ddb.setDown(true);
+    dflt.clock.advance(361_000); // 60 s TTL + 300 s stale-if-error
+    expect(outcome(await decide(dflt.authorize, bearer(dflt.good)))).toEqual({ status: 500, reason: 'APIKEY_STORE_UNAVAILABLE' });
+    dflt.ddb.client.destroy();
+
+    const never = await setup({ records: { staleIfErrorSeconds: 0 } });
+    expect(outcome(await decide(never.authorize, bearer(never.good)))).toEqual(ALLOWED);
+    never.ddb.setDown(true);
+    never.clock.advance(61_000);
+    const answers = [await decide(never.authorize, bearer(never.good)), await decide(never.authorize, bearer(never.good))];
+    for (const a of answers) expect(outcome(a)).toEqual({ status: 500, reason: 'APIKEY_STORE_UNAVAILABLE' });
+    expect(waited(answers)).toBeLessThanOrEqual(1);
+    never.ddb.client.destroy();
+  }, 30_000);
+
+  it('reads the table again once the cooldown has passed, and answers from it when it is back', async () => {
+    const { ddb, clock, authorize, good } = await setup();
+    expect(outcome(await decide(authorize, bearer(good)))).toEqual(ALLOWED);
+    ddb.setDown(true);
+    clock.advance(61_000);
+    expect(outcome(await decide(authorize, bearer(good)))).toEqual(ALLOWED);
+    ddb.setDown(false);
+    ddb.reset();
+
+    expect(outcome(await decide(authorize, bearer(good)))).toEqual(ALLOWED);
+    expect(ddb.attempts()).toBe(0); // still cooling down: the stale copy, no read
+    clock.advance(5_000); // records.failureCooldownSeconds
+    expect(outcome(await decide(authorize, bearer(good)))).toEqual(ALLOWED);
+    expect(ddb.attempts()).toBeGreaterThan(0);
+    ddb.client.destroy();
   }, 30_000);
 });
