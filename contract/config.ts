@@ -119,8 +119,14 @@ const documentSchema = z.strictObject({
        * last good copy (within maxStaleSeconds) or fail closed at once, rather than each waiting for the timeouts.
        */
       failureCooldownSeconds: z._default(int(1, 300), 10),
+      /**
+       * While re-reads after a mismatch are cooling down (refetchCooldownSeconds), check the secret's versions
+       * (one ListSecretVersionIds) at most this often and read it when they changed: a new version is picked up
+       * within this long of a rotation step, however many wrong secrets arrive meanwhile.
+       */
+      versionCheckSeconds: z._default(int(1, 3600), 5),
     }),
-    { cacheTtlSeconds: 300, refetchCooldownSeconds: 30, previousGraceSeconds: 86_400, maxStaleSeconds: 3600, failureCooldownSeconds: 10 },
+    { cacheTtlSeconds: 300, refetchCooldownSeconds: 30, previousGraceSeconds: 86_400, maxStaleSeconds: 3600, failureCooldownSeconds: 10, versionCheckSeconds: 5 },
   ),
   tenants: z._default(
     z.strictObject({

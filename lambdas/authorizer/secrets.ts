@@ -31,6 +31,9 @@ interface Entry {
   readonly cooldown: Cooldown;
   inflight?: Promise<SecretVersions>;
   lastForcedAt?: number;
+  /** When the last version check (ListSecretVersionIds) started, and the one in flight. */
+  lastCheckedAt?: number;
+  checking?: Promise<SecretVersions | undefined>;
 }
 
 /**
@@ -70,18 +73,51 @@ export class SecretStore {
    * spent on a wrong secret, and holding the next read back would fail the new value of a second rotation (or of a
    * step that raced the read) until the cooldown ended. Rotations, not callers, bound those extra reads.
    */
-  async refresh(secretId: string, opts: SecretReadOptions, cooldownSeconds: number): Promise<SecretVersions | undefined> {
+  async refresh(secretId: string, opts: SecretReadOptions, cooldownSeconds: number, versionCheckSeconds = 0): Promise<SecretVersions | undefined> {
     const entry = this.entry(secretId, opts.stages);
     const t = this.now();
     if (entry.inflight) return entry.inflight;
     // Secrets Manager is known to be failing: nothing new can be learnt, and waiting again is what the cooldown saves.
     if (entry.cooldown.blocked()) return undefined;
-    if (entry.lastForcedAt !== undefined && t - entry.lastForcedAt < cooldownSeconds * 1000) return undefined;
+    if (entry.lastForcedAt !== undefined && t - entry.lastForcedAt < cooldownSeconds * 1000) {
+      return this.checkVersions(secretId, entry, opts, versionCheckSeconds);
+    }
     entry.lastForcedAt = t;
     const before = entry.value?.versionKey;
     const value = await this.load(secretId, entry, opts);
     if (value.versionKey !== before && entry.lastForcedAt === t) entry.lastForcedAt = undefined;
     return value;
+  }
+
+  /**
+   * While forced re-reads are cooling down, a cheap check that bad requests cannot starve: one ListSecretVersionIds
+   * per `everySeconds` per secret (single-flight, whoever asks), and a full read only when the versions' labels
+   * changed. A storm of wrong secrets keeps the forced re-read's cooldown busy, but no longer holds a rotation back:
+   * the new version is read within `everySeconds` of the rotation step. `rotation` reads only (services, signers).
+   */
+  private checkVersions(secretId: string, entry: Entry, opts: SecretReadOptions, everySeconds: number): Promise<SecretVersions | undefined> {
+    if (entry.checking) return entry.checking;
+    const t = this.now();
+    if (opts.stages !== 'rotation' || !(everySeconds > 0)) return Promise.resolve(undefined);
+    if (entry.lastCheckedAt !== undefined && t - entry.lastCheckedAt < everySeconds * 1000) return Promise.resolve(undefined);
+    entry.lastCheckedAt = t;
+    entry.cooldown.attempt();
+    const p = this.listVersions(secretId)
+      .then(
+        (byStage) => {
+          entry.cooldown.succeeded();
+          return versionKey(byStage) === entry.value?.versionKey ? undefined : this.load(secretId, entry, opts);
+        },
+        (err: unknown) => {
+          entry.cooldown.failed(err);
+          return undefined;
+        },
+      )
+      .finally(() => {
+        entry.checking = undefined;
+      });
+    entry.checking = p;
+    return p;
   }
 
   private entry(secretId: string, stages: SecretReadOptions['stages']): Entry {
@@ -100,6 +136,8 @@ export class SecretStore {
     };
     if (entry.cooldown.blocked()) return Promise.resolve(entry.cooldown.failure).then(staleOr);
     entry.cooldown.attempt();
+    // A full read lists the versions too: the next version check is due `versionCheckSeconds` after it.
+    entry.lastCheckedAt = this.now();
     const read = opts.stages === 'current' ? this.readCurrent(secretId) : this.readRotation(secretId);
     const p = read
       .then((value) => {
@@ -126,15 +164,9 @@ export class SecretStore {
 
   private async readRotation(secretId: string): Promise<SecretVersions> {
     const loadedAt = this.now();
-    const { GetSecretValueCommand, ListSecretVersionIdsCommand } = secretsManagerSdk();
+    const { GetSecretValueCommand } = secretsManagerSdk();
     const client = this.client();
-    const listed = await client.send(new ListSecretVersionIdsCommand({ SecretId: secretId, IncludeDeprecated: false }));
-    const byStage = new Map<string, { id: string; created?: Date }>();
-    for (const v of listed.Versions ?? []) {
-      for (const stage of v.VersionStages ?? []) {
-        if (v.VersionId) byStage.set(stage, { id: v.VersionId, ...(v.CreatedDate ? { created: v.CreatedDate } : {}) });
-      }
-    }
+    const byStage = await this.listVersions(secretId);
     const read = async (stage: string) => {
       const v = byStage.get(stage);
       if (!v) return undefined;
@@ -158,9 +190,29 @@ export class SecretStore {
       // ListSecretVersionIds reports the time of the call instead, which would restart the grace on every read.)
       ...createdAt(currentOut?.CreatedDate ?? byStage.get('AWSCURRENT')?.created),
       loadedAt,
-      versionKey: ['AWSCURRENT', 'AWSPENDING', 'AWSPREVIOUS'].map((stage) => `${stage}=${byStage.get(stage)?.id ?? ''}`).join(','),
+      versionKey: versionKey(byStage),
     };
   }
+
+  /** Which version carries each staging label. */
+  private async listVersions(secretId: string): Promise<VersionsByStage> {
+    const { ListSecretVersionIdsCommand } = secretsManagerSdk();
+    const listed = await this.client().send(new ListSecretVersionIdsCommand({ SecretId: secretId, IncludeDeprecated: false }));
+    const byStage: VersionsByStage = new Map();
+    for (const v of listed.Versions ?? []) {
+      for (const stage of v.VersionStages ?? []) {
+        if (v.VersionId) byStage.set(stage, { id: v.VersionId, ...(v.CreatedDate ? { created: v.CreatedDate } : {}) });
+      }
+    }
+    return byStage;
+  }
+}
+
+type VersionsByStage = Map<string, { id: string; created?: Date }>;
+
+/** The versions the three labels point at: a different key means a rotation step ran. */
+function versionKey(byStage: VersionsByStage): string {
+  return ['AWSCURRENT', 'AWSPENDING', 'AWSPREVIOUS'].map((stage) => `${stage}=${byStage.get(stage)?.id ?? ''}`).join(',');
 }
 
 function secretBytes(out: { SecretString?: string; SecretBinary?: Uint8Array }): Buffer | undefined {

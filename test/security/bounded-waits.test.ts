@@ -1,3 +1,5 @@
+import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { randomBytes } from 'node:crypto';
 import { generateApiKey } from '../../contract/api-key';
 import type { AuthorizerConfigInput } from '../../contract/config';
 import { evaluatePolicy, type PolicyDocument } from '../../lambdas/authorizer/policy';
@@ -199,4 +201,42 @@ describe('DynamoDB that hangs', () => {
     expect(ddb.attempts()).toBeGreaterThan(0);
     ddb.client.destroy();
   }, 30_000);
+});
+
+describe('a rotation during a storm of wrong secrets', () => {
+  it('picks the new version up within serviceSecrets.versionCheckSeconds, however many wrong secrets arrive', async () => {
+    const admin = new SecretsManagerClient({});
+    const secretId = `relay-${randomBytes(6).toString('hex')}`;
+    const before = randomBytes(32).toString('base64url');
+    const after = randomBytes(32).toString('base64url');
+    await admin.send(new CreateSecretCommand({ Name: secretId, SecretString: before }));
+    const sm = switchableSecretsManager();
+    const clock = movableClock();
+    const authorize = fx.authorizer({ services: [{ name: 'relay', secretId }] }, { secretsManager: sm.client, now: clock.now });
+    const relay = (secret: string) => bearer(secret, { 'X-Service-Name': 'relay' });
+    const legit: { second: number; answer: Answer }[] = [];
+    let rotatedAt = -1;
+
+    // 40 simulated seconds, 20 wrong secrets and one legitimate request each; the rotation at second 10.
+    for (let second = 0; second < 40; second++) {
+      if (second === 10) {
+        await admin.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: after }));
+        rotatedAt = second;
+      }
+      const wrong = await Promise.all(Array.from({ length: 20 }, () => decide(authorize, relay(randomBytes(32).toString('base64url')), 'POST', '/internal/jobs')));
+      for (const a of wrong) expect(outcome(a)).toEqual({ status: 401, reason: 'SERVICE_SECRET_MISMATCH' });
+      legit.push({ second, answer: await decide(authorize, relay(rotatedAt >= 0 ? after : before), 'POST', '/internal/jobs') });
+      clock.advance(1000);
+    }
+
+    const refusedAfterRotation = legit.filter((l) => l.second >= rotatedAt && l.answer.status !== 200);
+    for (const l of legit.filter((x) => x.second < rotatedAt)) expect(outcome(l.answer)).toEqual(ALLOWED);
+    // Without the version check, the forced re-read's 30 s cooldown (kept busy by the storm) refused it until second 30.
+    expect(refusedAfterRotation.length).toBeLessThanOrEqual(5); // versionCheckSeconds (5)
+    for (const l of refusedAfterRotation) expect(outcome(l.answer)).toEqual({ status: 401, reason: 'SERVICE_SECRET_MISMATCH' });
+    // 840 decisions: about one ListSecretVersionIds per 5 s, not one per wrong secret.
+    expect(sm.attempts('ListSecretVersionIdsCommand')).toBeLessThanOrEqual(12);
+    sm.client.destroy();
+    admin.destroy();
+  }, 60_000);
 });
