@@ -75,6 +75,12 @@ const documentSchema = z.strictObject({
       cacheTtlSeconds: z._default(seconds(3600), 60),
       negativeCacheTtlSeconds: z._default(seconds(3600), 10),
       cacheMaxEntries: z._default(int(1, 1_000_000), 10_000),
+      /**
+       * DynamoDB lookups a second, per container, for keys it has never found (forged keys with a valid checksum
+       * cost one each); past it such keys are refused (401 APIKEY_LOOKUP_BUDGET_EXCEEDED). Keys found before never
+       * count against it. 0: no budget.
+       */
+      unknownKeyLookupsPerSecond: z._default(int(0, 100_000), 100),
     }),
   ),
   services: z._default(z.array(serviceSchema), []),

@@ -132,7 +132,11 @@ interface VerifierParts {
 function buildVerifiers(config: AuthorizerConfig, issuerSpecs: readonly IssuerSpec[], { jwks, secrets, stores, now }: VerifierParts): Verifiers {
   // No issuers, no JWT verifier: a JWT is then CREDENTIAL_UNRECOGNIZED. Likewise API keys without `apiKeys` or a table.
   const jwt = issuerSpecs.length ? new JwtVerifier(issuerSpecs, { jwks, secrets, now, maxStaleSeconds: config.serviceSecrets.maxStaleSeconds }) : undefined;
-  const apiKeys = config.apiKeys && stores.apiKeys ? new ApiKeyVerifier(stores.apiKeys, { prefix: config.apiKeys.prefix, environment: config.environment }, now) : undefined;
+  const apiKeys = config.apiKeys && stores.apiKeys ? new ApiKeyVerifier(
+          stores.apiKeys,
+          { prefix: config.apiKeys.prefix, environment: config.environment, unknownKeyLookupsPerSecond: config.apiKeys.unknownKeyLookupsPerSecond, knownKeys: config.apiKeys.cacheMaxEntries },
+          now,
+        ) : undefined;
   const services = new ServiceSecretVerifier(config.services, config.serviceSecrets, secrets, now);
   const signed = new SignedRequestVerifier(
     config.signers,

@@ -89,6 +89,12 @@ class CachedLookup<K, T> {
     return p;
   }
 
+  /** Whether `get` would answer from the cache now, without a read (a fresh record or a fresh miss). */
+  cached(k: K): boolean {
+    const hit = this.cache.get(this.shape.cacheKey(k));
+    return hit !== undefined && this.fresh(hit);
+  }
+
   /** Within its own TTL (the LRU holds it `staleIfErrorSeconds` longer). */
   private fresh(c: Cached<T>): boolean {
     const ttl = (c.value ? this.opts.ttlSeconds : this.opts.negativeTtlSeconds) * 1000;

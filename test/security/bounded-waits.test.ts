@@ -240,3 +240,31 @@ describe('a rotation during a storm of wrong secrets', () => {
     admin.destroy();
   }, 60_000);
 });
+
+describe('a flood of forged API keys with valid checksums', () => {
+  it('costs at most apiKeys.unknownKeyLookupsPerSecond reads a second, and never refuses a key found before', async () => {
+    const ddb = switchableDynamoDb();
+    let now = Date.now(); // a clock that stands still unless moved: the budget refills only as the test says
+    const clock = { now: () => now, advance: (ms: number) => void (now += ms) };
+    const authorize = fx.authorizer({ apiKeys: { prefix: 'gh', unknownKeyLookupsPerSecond: 10 } }, { dynamodb: ddb.client, now: clock.now });
+    const { key: good } = await fx.putApiKey({ tenantId: 'acme' });
+    expect(outcome(await decide(authorize, bearer(good)))).toEqual(ALLOWED);
+    clock.advance(61_000); // the good key's record is past its cache TTL: its next decision reads the table again
+    ddb.reset();
+
+    const forged = await Promise.all(Array.from({ length: 1000 }, () => decide(authorize, bearer(generateApiKey('gh', 'live')))));
+    const reads = ddb.attempts('GetItemCommand');
+    const goodDuringFlood = await decide(authorize, bearer(good));
+
+    for (const a of forged) expect(a.status).toBe(401);
+    expect(new Set(forged.map((a) => a.reason))).toEqual(new Set(['APIKEY_NOT_FOUND', 'APIKEY_LOOKUP_BUDGET_EXCEEDED']));
+    expect(reads).toBeLessThanOrEqual(10); // per 1,000 forged keys in one second: the budget, not 1,000
+    expect(outcome(goodDuringFlood)).toEqual(ALLOWED);
+    // The trade-off: a valid key this container never found, while the budget is spent, waits for it to refill.
+    const { key: newcomer } = await fx.putApiKey({ tenantId: 'acme' });
+    expect(outcome(await decide(authorize, bearer(newcomer)))).toEqual({ status: 401, reason: 'APIKEY_LOOKUP_BUDGET_EXCEEDED' });
+    clock.advance(1000);
+    expect(outcome(await decide(authorize, bearer(newcomer)))).toEqual(ALLOWED);
+    ddb.client.destroy();
+  }, 60_000);
+});
