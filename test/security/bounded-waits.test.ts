@@ -268,3 +268,71 @@ describe('a flood of forged API keys with valid checksums', () => {
     ddb.client.destroy();
   }, 60_000);
 });
+
+describe("the issue's fault run: Secrets Manager hangs for a minute, then DynamoDB does", () => {
+  it('answers 2,000 decisions in milliseconds after each first timeout, never allows a bad credential, and a wrong secret waits once at most', async () => {
+    const sm = switchableSecretsManager({ deployed: true, downUrl: hung.url });
+    const ddb = switchableDynamoDb({ deployed: true, downUrl: hung.url });
+    let now = Date.now();
+    const authorize = fx.authorizer(
+      { issuers: [{ type: 'supabase', url: fx.supabaseUrl, hs256SecretId: fx.supabaseSecretId, jwks: false }] },
+      { secretsManager: sm.client, dynamodb: ddb.client, now: () => now },
+    );
+    const iat = Math.floor(now / 1000);
+    const user = await fx.userToken({ iat, exp: iat + 7200 });
+    const { key } = await fx.putApiKey({ tenantId: 'acme' });
+    type Kind = 'service' | 'wrong secret' | 'user' | 'API key' | 'forged key' | 'garbage';
+    const requests: Record<Kind, () => [Record<string, string>, string, string]> = {
+      service: () => [bearer(fx.serviceSecret, { 'X-Service-Name': fx.serviceName }), 'POST', '/internal/jobs'],
+      'wrong secret': () => [bearer(randomBytes(32).toString('base64url'), { 'X-Service-Name': fx.serviceName }), 'POST', '/internal/jobs'],
+      user: () => [bearer(user), 'GET', '/v1/me'],
+      'API key': () => [bearer(key), 'GET', '/v1/me'],
+      'forged key': () => [bearer(generateApiKey('gh', 'live')), 'GET', '/v1/me'],
+      garbage: () => [bearer(randomBytes(24).toString('base64url')), 'GET', '/v1/me'],
+    };
+    const kinds = Object.keys(requests) as Kind[];
+    const good = new Set<Kind>(['service', 'user', 'API key']);
+    for (const k of good) expect(outcome(await decide(authorize, ...requests[k]()))).toEqual(ALLOWED);
+
+    /** 1,000 decisions, one every 60 ms of the authorizer's clock: a minute. */
+    const minute = async () => {
+      const answers: { kind: Kind; answer: Answer }[] = [];
+      for (let i = 0; i < 1000; i++) {
+        const kind = kinds[i % kinds.length]!;
+        answers.push({ kind, answer: await decide(authorize, ...requests[kind]()) });
+        now += 60;
+      }
+      return answers;
+    };
+
+    now += 301_000; // past every cache TTL (secrets 300 s, records 60 s): the next decisions read again
+    sm.setDown(true);
+    const hitsBefore = hung.hits();
+    const smMinute = await minute();
+    const smHits = hung.hits() - hitsBefore;
+    sm.setDown(false);
+    ddb.setDown(true);
+    const ddbMinute = await minute();
+    const ddbHits = hung.hits() - hitsBefore - smHits;
+    ddb.setDown(false);
+
+    for (const [phase, answers] of [['Secrets Manager', smMinute], ['DynamoDB', ddbMinute]] as const) {
+      // Never Allow without a valid credential; the valid ones keep working from the last good copies.
+      for (const { kind, answer } of answers) {
+        if (good.has(kind)) expect({ phase, kind, ...outcome(answer) }).toEqual({ phase, kind, ...ALLOWED });
+        else expect({ phase, kind, allowed: answer.status === 200 }).toEqual({ phase, kind, allowed: false });
+      }
+      // A wrong secret costs at most one bounded wait (one read: 2 attempts of 1 s), never a read and a re-read.
+      for (const { kind, answer } of answers) if (kind === 'wrong secret') expect(answer.ms).toBeLessThan(3500);
+    }
+    // At most one decision per cooldown window and per source waits for the hang; all the others answer at once.
+    // Secrets Manager: 2 secrets (HS256, service), a read due every 10 s (failureCooldownSeconds) for 60 s.
+    expect(waited(smMinute.map((a) => a.answer))).toBeLessThanOrEqual(2 * 7);
+    expect(smHits).toBeLessThanOrEqual(2 * 7 * 2); // each read: 2 attempts, one connection each
+    // DynamoDB: one table, a read due every 5 s (records.failureCooldownSeconds).
+    expect(waited(ddbMinute.map((a) => a.answer))).toBeLessThanOrEqual(13);
+    expect(ddbHits).toBeLessThanOrEqual(13 * 2);
+    sm.client.destroy();
+    ddb.client.destroy();
+  }, 180_000);
+});
