@@ -82,7 +82,8 @@ describe('config', () => {
         jwksTimeoutMs: 1500,
       });
       expect(config.issuers[2]).toMatchObject({ claims: { subject: 'sub' }, requiredClaims: [], requiredClaimValues: {} });
-      expect(config.apiKeys).toEqual({ prefix: 'gh', cacheTtlSeconds: 60, negativeCacheTtlSeconds: 10, cacheMaxEntries: 10_000 });
+      expect(config.apiKeys).toEqual({ prefix: 'gh', cacheTtlSeconds: 60, negativeCacheTtlSeconds: 10, cacheMaxEntries: 10_000, unknownKeyLookupsPerSecond: 100 });
+      expect(config.records).toEqual({ staleIfErrorSeconds: 300, failureCooldownSeconds: 5 });
       expect(config.services[0]!.scopes).toEqual([]);
       expect(config.serviceSecrets).toEqual({ cacheTtlSeconds: 300, refetchCooldownSeconds: 30, previousGraceSeconds: 86_400, maxStaleSeconds: 3600, failureCooldownSeconds: 10, versionCheckSeconds: 5 });
       expect(config.tenants).toEqual({ verify: true, cacheTtlSeconds: 60, requireUsageKey: false });
