@@ -82,6 +82,12 @@ const documentSchema = z.strictObject({
        * are one item, rewritten (one write unit per KB) on every create.
        */
       maxPerTenant: z._default(int(1, API_KEYS_PER_TENANT.max), API_KEYS_PER_TENANT.default),
+      /**
+       * DynamoDB lookups a second, per container, for keys it has never found (forged keys with a valid checksum
+       * cost one each); past it such keys are refused (401 APIKEY_LOOKUP_BUDGET_EXCEEDED). Keys found before never
+       * count against it. 0: no budget.
+       */
+      unknownKeyLookupsPerSecond: z._default(int(0, 100_000), 100),
     }),
   ),
   services: z._default(z.array(serviceSchema), []),
@@ -121,8 +127,19 @@ const documentSchema = z.strictObject({
       previousGraceSeconds: z._default(seconds(30 * 86_400), 86_400),
       /** If Secrets Manager is unreachable, keep using the last good values this long, then fail closed. */
       maxStaleSeconds: z._default(seconds(86_400), 3600),
+      /**
+       * After a failed or timed-out read of a secret, read it again no sooner than this: meanwhile decisions use the
+       * last good copy (within maxStaleSeconds) or fail closed at once, rather than each waiting for the timeouts.
+       */
+      failureCooldownSeconds: z._default(int(1, 300), 10),
+      /**
+       * While re-reads after a mismatch are cooling down (refetchCooldownSeconds), check the secret's versions
+       * (one ListSecretVersionIds) at most this often and read it when they changed: a new version is picked up
+       * within this long of a rotation step, however many wrong secrets arrive meanwhile.
+       */
+      versionCheckSeconds: z._default(int(1, 3600), 5),
     }),
-    { cacheTtlSeconds: 300, refetchCooldownSeconds: 30, previousGraceSeconds: 86_400, maxStaleSeconds: 3600 },
+    { cacheTtlSeconds: 300, refetchCooldownSeconds: 30, previousGraceSeconds: 86_400, maxStaleSeconds: 3600, failureCooldownSeconds: 10, versionCheckSeconds: 5 },
   ),
   tenants: z._default(
     z.strictObject({
@@ -161,6 +178,20 @@ const documentSchema = z.strictObject({
       negativeCacheTtlSeconds: z._default(seconds(3600), 10),
       cacheMaxEntries: z._default(int(1, 1_000_000), 10_000),
     }),
+  ),
+  /**
+   * The table's records (API keys, tenants, members) when DynamoDB fails: each cached answer keeps standing this
+   * long past its cache TTL, as DynamoDB last gave it (a revoked key or a miss stays refused), then requests fail
+   * closed (500). It extends the revocation bound by as much, during an outage only (contract/revocation.ts); 0:
+   * never. After a failed read, no decision reads the table again for `failureCooldownSeconds`: each answers from
+   * the cache or fails at once. The session deny list is never served stale (a miss would let a revoked session in).
+   */
+  records: z._default(
+    z.strictObject({
+      staleIfErrorSeconds: z._default(seconds(86_400), 300),
+      failureCooldownSeconds: z._default(int(1, 300), 5),
+    }),
+    { staleIfErrorSeconds: 300, failureCooldownSeconds: 5 },
   ),
   /** Owner mode: only this user (`sub`) may call, for single-owner deployments. */
   owner: z.optional(z.strictObject({ subject: text(1) })),

@@ -13,6 +13,11 @@ import type { AuthorizerConfig } from './config';
  * from then on every answer is made from a fresh read, and the change has taken effect by `withFlushSeconds`.
  * (Flushing at once as well does no harm; it ends what was cached before the change sooner, not what comes after.)
  *
+ * During a DynamoDB outage, the authorizer keeps answering from its cached records for up to
+ * `records.staleIfErrorSeconds` past their TTL (the last answer DynamoDB gave: a revoked key stays refused), so a
+ * change made just before or during the outage can take that much longer: `outageExtraSeconds`. Outside an outage
+ * a stale record is never used, and the bounds above hold as they are. A deployment that wants none sets 0.
+ *
  * Not counted: DynamoDB's eventually consistent reads (the authorizer's GetItem), which may return the previous
  * item for a short time after a write (typically well under a second), and the flush call's own latency.
  */
@@ -39,7 +44,16 @@ export interface RevocationBounds {
   readonly memberRemoved?: RevocationBound;
   /** A session put on the deny list (the largest `sessionCacheTtlSeconds` of the issuers that check it). */
   readonly sessionRevoked?: RevocationBound;
+  /**
+   * How much later a key revocation, a tenant suspension or a member removal may take effect when DynamoDB fails
+   * around it (`records.staleIfErrorSeconds`); only during an outage, never for sessions. Absent when 0 or when
+   * none of those records is checked.
+   */
+  readonly outageExtraSeconds?: number;
 }
+
+/** The kinds of revocation that have a bound of their own. */
+export type RevocationKind = Exclude<keyof RevocationBounds, 'outageExtraSeconds'>;
 
 /**
  * The revocation bounds of a validated configuration (`parseConfig`) under an API Gateway authorizer result TTL
@@ -55,10 +69,13 @@ export function revocationBoundSeconds(config: AuthorizerConfig, resultTtlSecond
     flushAfterSeconds: authorizerTtlSeconds,
   });
   const sessionTtls = config.issuers.filter((i) => i.revokedSessions).map((i) => i.sessionCacheTtlSeconds);
+  const checksRecords = Boolean(config.apiKeys) || config.tenants.verify || Boolean(config.membership);
+  const stale = checksRecords ? config.records.staleIfErrorSeconds : 0;
   return {
     ...(config.apiKeys ? { apiKeyRevoked: bound(config.apiKeys.cacheTtlSeconds) } : {}),
     ...(config.tenants.verify ? { tenantSuspended: bound(config.tenants.cacheTtlSeconds) } : {}),
     ...(config.membership ? { memberRemoved: bound(config.membership.cacheTtlSeconds) } : {}),
     ...(sessionTtls.length ? { sessionRevoked: bound(Math.max(...sessionTtls)) } : {}),
+    ...(stale > 0 ? { outageExtraSeconds: stale } : {}),
   };
 }

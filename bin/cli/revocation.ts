@@ -1,6 +1,6 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RevocationBounds } from '../../contract/revocation';
+import type { RevocationKind } from '../../contract/revocation';
 import { flushStageAuthorizersCache } from '../../control/authorizer-cache';
 import { UsageError } from '../../control/target';
 import type { CommandContext } from './context';
@@ -17,7 +17,7 @@ export interface RevocationEffect {
  * what API Gateway cached before the change) and again once the authorizer's own cache of the record has expired
  * (ending what was decided from a stale record in between). See contract/revocation.ts.
  */
-export async function revoked(c: CommandContext, kind: keyof RevocationBounds, what: string, flush: boolean | undefined): Promise<RevocationEffect> {
+export async function revoked(c: CommandContext, kind: RevocationKind, what: string, flush: boolean | undefined): Promise<RevocationEffect> {
   const bound = c.t.revocation.bounds[kind];
   if (!bound) {
     c.out.note(`Warning: this configuration does not check ${what} on requests, so this change has no effect on them.`);

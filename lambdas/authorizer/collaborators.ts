@@ -9,6 +9,7 @@ import { type RequestClassifier, requestClassifier } from './classify-request';
 import { type IssuerSpec, resolveIssuers } from './issuers';
 import { type JwksGetterFactory, JwtVerifier, remoteJwks } from './jwt';
 import { MemberCheck } from './member-check';
+import { Cooldown } from './cooldown';
 import { compileRoutes } from './policy';
 import { PolicyMemo } from './policy-memo';
 import { RouteIndex } from './route-index';
@@ -73,7 +74,7 @@ export function buildCollaborators(config: AuthorizerConfig, deps: AuthorizerDep
   // Clients (and the SDK packages) are loaded on first use: a request that needs no AWS API (a JWT checked against a
   // JWKS) loads none. See ./aws.ts for the client options.
   const dynamodb = dynamodbClient(deps.dynamodb);
-  const secrets = new SecretStore(secretsManagerClient(deps.secretsManager), now);
+  const secrets = new SecretStore(secretsManagerClient(deps.secretsManager), now, config.serviceSecrets.failureCooldownSeconds);
   const issuerSpecs = config.issuers.flatMap(resolveIssuers);
   const stores = buildStores(config, issuerSpecs, dynamodb, now);
   const compiled = compileRoutes(config.routes);
@@ -95,22 +96,27 @@ export function buildCollaborators(config: AuthorizerConfig, deps: AuthorizerDep
 
 function buildStores(config: AuthorizerConfig, issuerSpecs: readonly IssuerSpec[], dynamodb: () => DynamoDBClient, now: () => number): Stores {
   const table = config.tableName;
-  const apiKeys = config.apiKeys && table ? new ApiKeyStore(dynamodb, table, lookupOptions(config.apiKeys), now) : undefined;
+  const cooldown = new Cooldown(config.records.failureCooldownSeconds * 1000, now);
+  const outage = { staleIfErrorSeconds: config.records.staleIfErrorSeconds, cooldown };
+  const apiKeys = config.apiKeys && table ? new ApiKeyStore(dynamodb, table, { ...lookupOptions(config.apiKeys), ...outage }, now) : undefined;
   const tenants =
     config.tenants.verify && table
       ? new TenantStore(dynamodb, table, {
           maxEntries: 10_000,
           ttlSeconds: config.tenants.cacheTtlSeconds,
           negativeTtlSeconds: Math.min(config.tenants.cacheTtlSeconds, 10),
+          ...outage,
         }, now)
       : undefined;
-  const members = config.membership && table ? new MemberStore(dynamodb, table, lookupOptions(config.membership), now) : undefined;
+  const members = config.membership && table ? new MemberStore(dynamodb, table, { ...lookupOptions(config.membership), ...outage }, now) : undefined;
   // One deny list per issuer that asks for it, each with the issuer's own cache TTL (hits and misses alike).
   const revokedSessions = new Map<string, RevokedSessionStore>();
   for (const spec of issuerSpecs) {
     if (!spec.revokedSessions || !table) continue;
     const ttlSeconds = spec.sessionCacheTtlSeconds;
-    revokedSessions.set(spec.id, new RevokedSessionStore(dynamodb, table, spec.id, { maxEntries: 10_000, ttlSeconds, negativeTtlSeconds: ttlSeconds }, now));
+    // Never stale: a cached miss served through an outage would let a session revoked meanwhile in. The cooldown
+    // still applies, so an outage fails these requests closed at once rather than each waiting.
+    revokedSessions.set(spec.id, new RevokedSessionStore(dynamodb, table, spec.id, { maxEntries: 10_000, ttlSeconds, negativeTtlSeconds: ttlSeconds, cooldown }, now));
   }
   const nonces = table ? new NonceStore(dynamodb, table) : undefined;
   return { apiKeys, tenants, members, revokedSessions, nonces };
@@ -126,7 +132,11 @@ interface VerifierParts {
 function buildVerifiers(config: AuthorizerConfig, issuerSpecs: readonly IssuerSpec[], { jwks, secrets, stores, now }: VerifierParts): Verifiers {
   // No issuers, no JWT verifier: a JWT is then CREDENTIAL_UNRECOGNIZED. Likewise API keys without `apiKeys` or a table.
   const jwt = issuerSpecs.length ? new JwtVerifier(issuerSpecs, { jwks, secrets, now, maxStaleSeconds: config.serviceSecrets.maxStaleSeconds }) : undefined;
-  const apiKeys = config.apiKeys && stores.apiKeys ? new ApiKeyVerifier(stores.apiKeys, { prefix: config.apiKeys.prefix, environment: config.environment }, now) : undefined;
+  const apiKeys = config.apiKeys && stores.apiKeys ? new ApiKeyVerifier(
+          stores.apiKeys,
+          { prefix: config.apiKeys.prefix, environment: config.environment, unknownKeyLookupsPerSecond: config.apiKeys.unknownKeyLookupsPerSecond, knownKeys: config.apiKeys.cacheMaxEntries },
+          now,
+        ) : undefined;
   const services = new ServiceSecretVerifier(config.services, config.serviceSecrets, secrets, now);
   const signed = new SignedRequestVerifier(
     config.signers,

@@ -50,6 +50,8 @@ export const REASONS = {
   APIKEY_NOT_FOUND: 'unauthorized',
   APIKEY_REVOKED: 'unauthorized',
   APIKEY_EXPIRED: 'unauthorized',
+  // A key this container has never found, while unknown keys' lookups are over their budget (a forged-key flood).
+  APIKEY_LOOKUP_BUDGET_EXCEEDED: 'unauthorized',
   APIKEY_RECORD_INVALID: 'error',
   APIKEY_STORE_UNAVAILABLE: 'error',
   // Service secrets.

@@ -1,3 +1,4 @@
+import { Cooldown } from './cooldown';
 import { JwkSet, type JwkSetDocument, KeySetError, type VerificationKey } from './jws';
 
 export interface JwksGetterOptions {
@@ -79,24 +80,21 @@ export function createJwksGetter(opts: JwksGetterOptions): JwksGetter {
 
   let good: KeySet | undefined;
   let inflight: Promise<void> | undefined;
-  let lastAttemptAt: number | undefined;
-  /** The error of the last fetch, cleared by a successful one. */
-  let failure: unknown;
+  const cooldown = new Cooldown(cooldownMs, now);
 
   const fresh = (s: KeySet) => now() - s.fetchedAt < maxAgeMs;
   const usable = (s: KeySet) => now() - s.fetchedAt < usableMs;
-  const coolingDown = () => lastAttemptAt !== undefined && now() - lastAttemptAt < cooldownMs;
 
   const load = (): Promise<void> => {
     if (!inflight) {
-      lastAttemptAt = now();
+      cooldown.attempt();
       inflight = fetchJwks(opts.url, opts.timeoutMs, fetchImpl)
         .then((json) => {
           good = { keys: JwkSet.parse(json, good?.keys), fetchedAt: now() };
-          failure = undefined;
+          cooldown.succeeded();
         })
         .catch((err: unknown) => {
-          failure = err;
+          cooldown.failed(err);
           throw err;
         })
         .finally(() => {
@@ -107,7 +105,7 @@ export function createJwksGetter(opts: JwksGetterOptions): JwksGetter {
   };
 
   /** Whether the set in hand may be used now without a fetch (fresh, or standing in for a failing endpoint). */
-  const usableNow = (s: KeySet) => fresh(s) || (failure !== undefined && coolingDown() && usable(s));
+  const usableNow = (s: KeySet) => fresh(s) || (cooldown.blocked() && usable(s));
 
   const getKey = async (header: KeyQuery): Promise<VerificationKey> => {
     if (!good || !fresh(good)) {
@@ -130,10 +128,10 @@ export function createJwksGetter(opts: JwksGetterOptions): JwksGetter {
       // The kid may be a key the issuer has just rotated in: refetch, but at most once per cooldown, so a storm
       // of made-up kids costs one fetch.
       if (inflight) await inflight.catch(() => undefined);
-      else if (!coolingDown()) await load().catch(() => undefined);
+      else if (!cooldown.coolingDown()) await load().catch(() => undefined);
       // The last fetch failed: whether the kid is real is unknown, and that is a dependency failure (500), not a
       // bad credential (401, which would tell a client to drop a token that may be good).
-      if (failure !== undefined) throw failure;
+      if (cooldown.failing) throw cooldown.failure;
       if (good === set) throw err;
       return good!.keys.resolve(header.alg, header.kid);
     }

@@ -1,5 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { secretsManagerSdk } from './aws';
+import { Cooldown } from './cooldown';
 
 /** The versions of one secret that may be valid right now, read from Secrets Manager. */
 export interface SecretVersions {
@@ -26,21 +27,36 @@ export interface SecretReadOptions {
 
 interface Entry {
   value?: SecretVersions;
+  /** A failed read holds the next one back this long (the store's `failureCooldownSeconds`). */
+  readonly cooldown: Cooldown;
   inflight?: Promise<SecretVersions>;
   lastForcedAt?: number;
+  /** When the last version check (ListSecretVersionIds) started, and the one in flight. */
+  lastCheckedAt?: number;
+  checking?: Promise<SecretVersions | undefined>;
 }
 
 /**
  * Reads secrets from Secrets Manager with a per-secret cache, single-flight loads, stale-if-error up to a bound,
  * and rate-limited forced refreshes. Values stay in memory as Buffers and are never logged.
+ *
+ * A failed or timed-out read starts a cooldown (cooldown.ts, as an issuer's JWKS has): until it ends, no request
+ * reads that secret again, each uses the last good copy (within `maxStaleSeconds`) or fails at once. Without it, a
+ * Secrets Manager that accepts connections and never answers would make every decision past the cache TTL wait for
+ * the client's timeouts (2 attempts of 1 s), request after request.
  */
 export class SecretStore {
   private readonly entries = new Map<string, Entry>();
+  private readonly failureCooldownMs: number;
 
   constructor(
     private readonly client: () => SecretsManagerClient,
     private readonly now: () => number,
-  ) {}
+    /** After a failed read, no other read of that secret for this long (`serviceSecrets.failureCooldownSeconds`). */
+    failureCooldownSeconds = 10,
+  ) {
+    this.failureCooldownMs = failureCooldownSeconds * 1000;
+  }
 
   /** The cached versions if fresh, otherwise a (single-flight) read; a failed read falls back to a copy within maxStale. */
   async get(secretId: string, opts: SecretReadOptions): Promise<SecretVersions> {
@@ -57,11 +73,15 @@ export class SecretStore {
    * spent on a wrong secret, and holding the next read back would fail the new value of a second rotation (or of a
    * step that raced the read) until the cooldown ended. Rotations, not callers, bound those extra reads.
    */
-  async refresh(secretId: string, opts: SecretReadOptions, cooldownSeconds: number): Promise<SecretVersions | undefined> {
+  async refresh(secretId: string, opts: SecretReadOptions, cooldownSeconds: number, versionCheckSeconds = 0): Promise<SecretVersions | undefined> {
     const entry = this.entry(secretId, opts.stages);
     const t = this.now();
     if (entry.inflight) return entry.inflight;
-    if (entry.lastForcedAt !== undefined && t - entry.lastForcedAt < cooldownSeconds * 1000) return undefined;
+    // Secrets Manager is known to be failing: nothing new can be learnt, and waiting again is what the cooldown saves.
+    if (entry.cooldown.blocked()) return undefined;
+    if (entry.lastForcedAt !== undefined && t - entry.lastForcedAt < cooldownSeconds * 1000) {
+      return this.checkVersions(secretId, entry, opts, versionCheckSeconds);
+    }
     entry.lastForcedAt = t;
     const before = entry.value?.versionKey;
     const value = await this.load(secretId, entry, opts);
@@ -69,25 +89,65 @@ export class SecretStore {
     return value;
   }
 
+  /**
+   * While forced re-reads are cooling down, a cheap check that bad requests cannot starve: one ListSecretVersionIds
+   * per `everySeconds` per secret (single-flight, whoever asks), and a full read only when the versions' labels
+   * changed. A storm of wrong secrets keeps the forced re-read's cooldown busy, but no longer holds a rotation back:
+   * the new version is read within `everySeconds` of the rotation step. `rotation` reads only (services, signers).
+   */
+  private checkVersions(secretId: string, entry: Entry, opts: SecretReadOptions, everySeconds: number): Promise<SecretVersions | undefined> {
+    if (entry.checking) return entry.checking;
+    const t = this.now();
+    if (opts.stages !== 'rotation' || !(everySeconds > 0)) return Promise.resolve(undefined);
+    if (entry.lastCheckedAt !== undefined && t - entry.lastCheckedAt < everySeconds * 1000) return Promise.resolve(undefined);
+    entry.lastCheckedAt = t;
+    entry.cooldown.attempt();
+    const p = this.listVersions(secretId)
+      .then(
+        (byStage) => {
+          entry.cooldown.succeeded();
+          return versionKey(byStage) === entry.value?.versionKey ? undefined : this.load(secretId, entry, opts);
+        },
+        (err: unknown) => {
+          entry.cooldown.failed(err);
+          return undefined;
+        },
+      )
+      .finally(() => {
+        entry.checking = undefined;
+      });
+    entry.checking = p;
+    return p;
+  }
+
   private entry(secretId: string, stages: SecretReadOptions['stages']): Entry {
     const key = `${stages}\u0000${secretId}`;
     let entry = this.entries.get(key);
-    if (!entry) this.entries.set(key, (entry = {}));
+    if (!entry) this.entries.set(key, (entry = { cooldown: new Cooldown(this.failureCooldownMs, this.now) }));
     return entry;
   }
 
   private load(secretId: string, entry: Entry, opts: SecretReadOptions): Promise<SecretVersions> {
     if (entry.inflight) return entry.inflight;
+    const staleOr = (err: unknown) => {
+      const stale = entry.value;
+      if (stale && this.now() - stale.loadedAt < opts.maxStaleSeconds * 1000) return stale;
+      throw err;
+    };
+    if (entry.cooldown.blocked()) return Promise.resolve(entry.cooldown.failure).then(staleOr);
+    entry.cooldown.attempt();
+    // A full read lists the versions too: the next version check is due `versionCheckSeconds` after it.
+    entry.lastCheckedAt = this.now();
     const read = opts.stages === 'current' ? this.readCurrent(secretId) : this.readRotation(secretId);
     const p = read
       .then((value) => {
         entry.value = value;
+        entry.cooldown.succeeded();
         return value;
       })
       .catch((err: unknown) => {
-        const stale = entry.value;
-        if (stale && this.now() - stale.loadedAt < opts.maxStaleSeconds * 1000) return stale;
-        throw err;
+        entry.cooldown.failed(err);
+        return staleOr(err);
       })
       .finally(() => {
         entry.inflight = undefined;
@@ -104,15 +164,9 @@ export class SecretStore {
 
   private async readRotation(secretId: string): Promise<SecretVersions> {
     const loadedAt = this.now();
-    const { GetSecretValueCommand, ListSecretVersionIdsCommand } = secretsManagerSdk();
+    const { GetSecretValueCommand } = secretsManagerSdk();
     const client = this.client();
-    const listed = await client.send(new ListSecretVersionIdsCommand({ SecretId: secretId, IncludeDeprecated: false }));
-    const byStage = new Map<string, { id: string; created?: Date }>();
-    for (const v of listed.Versions ?? []) {
-      for (const stage of v.VersionStages ?? []) {
-        if (v.VersionId) byStage.set(stage, { id: v.VersionId, ...(v.CreatedDate ? { created: v.CreatedDate } : {}) });
-      }
-    }
+    const byStage = await this.listVersions(secretId);
     const read = async (stage: string) => {
       const v = byStage.get(stage);
       if (!v) return undefined;
@@ -136,9 +190,29 @@ export class SecretStore {
       // ListSecretVersionIds reports the time of the call instead, which would restart the grace on every read.)
       ...createdAt(currentOut?.CreatedDate ?? byStage.get('AWSCURRENT')?.created),
       loadedAt,
-      versionKey: ['AWSCURRENT', 'AWSPENDING', 'AWSPREVIOUS'].map((stage) => `${stage}=${byStage.get(stage)?.id ?? ''}`).join(','),
+      versionKey: versionKey(byStage),
     };
   }
+
+  /** Which version carries each staging label. */
+  private async listVersions(secretId: string): Promise<VersionsByStage> {
+    const { ListSecretVersionIdsCommand } = secretsManagerSdk();
+    const listed = await this.client().send(new ListSecretVersionIdsCommand({ SecretId: secretId, IncludeDeprecated: false }));
+    const byStage: VersionsByStage = new Map();
+    for (const v of listed.Versions ?? []) {
+      for (const stage of v.VersionStages ?? []) {
+        if (v.VersionId) byStage.set(stage, { id: v.VersionId, ...(v.CreatedDate ? { created: v.CreatedDate } : {}) });
+      }
+    }
+    return byStage;
+  }
+}
+
+type VersionsByStage = Map<string, { id: string; created?: Date }>;
+
+/** The versions the three labels point at: a different key means a rotation step ran. */
+function versionKey(byStage: VersionsByStage): string {
+  return ['AWSCURRENT', 'AWSPENDING', 'AWSPREVIOUS'].map((stage) => `${stage}=${byStage.get(stage)?.id ?? ''}`).join(',');
 }
 
 function secretBytes(out: { SecretString?: string; SecretBinary?: Uint8Array }): Buffer | undefined {

@@ -50,7 +50,9 @@ export class ServiceSecretVerifier {
  * Whether a presented credential matches a rotated secret: `matches` is asked with every version valid right now
  * (AWSCURRENT; AWSPENDING while a rotation is in flight; AWSPREVIOUS for `previousGraceSeconds` after the current
  * version was created), each at least MIN_SERVICE_SECRET_BYTES and not blank. On no match the secret is read
- * again (a rotation may just have finished), at most once per `refetchCooldownSeconds`. Rejects when Secrets
+ * again (a rotation may just have finished), at most once per `refetchCooldownSeconds`; between those, its versions
+ * are checked at most once per `versionCheckSeconds` and read when they changed, so bad requests cannot hold a
+ * rotation back. Rejects when Secrets
  * Manager cannot be read (and no copy within `maxStaleSeconds` is left). Shared by service secrets and signers.
  */
 export async function matchSecret(
@@ -68,7 +70,7 @@ export async function matchSecret(
   };
   let versions: SecretVersions | undefined = await store.get(secretId, read);
   if (matches(valid(versions))) return true;
-  versions = await store.refresh(secretId, read, opts.refetchCooldownSeconds);
+  versions = await store.refresh(secretId, read, opts.refetchCooldownSeconds, opts.versionCheckSeconds);
   return versions !== undefined && matches(valid(versions));
 }
 

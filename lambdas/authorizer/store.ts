@@ -1,5 +1,6 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamodbSdk } from './aws';
+import { Cooldown } from './cooldown';
 import { TtlLru } from './lru';
 import {
   type ApiKeyRecord,
@@ -14,13 +15,23 @@ import {
 } from '../../contract/table';
 
 type Item = Record<string, AttributeValue>;
-/** What a cache holds: the record, or `null` for "looked up, not there" (the negative cache). */
-type Cached<T> = { readonly value: T | null };
+/** What a cache holds: the record, or `null` for "looked up, not there" (the negative cache), and when it was read. */
+type Cached<T> = { readonly value: T | null; readonly readAt: number };
 
 export interface CachedLookupOptions {
   readonly maxEntries: number;
   readonly ttlSeconds: number;
   readonly negativeTtlSeconds: number;
+  /**
+   * When DynamoDB fails, answer from an entry up to this long past its TTL (a record or a miss alike), then fail.
+   * 0 (the default): never. (`records.staleIfErrorSeconds`.)
+   */
+  readonly staleIfErrorSeconds?: number;
+  /**
+   * The table's cooldown, shared by its stores (a DynamoDB outage is the table's, and one decision may read a key and
+   * a tenant): after a failed read, no read until it ends; answers come from the cache or fail at once. Default: none.
+   */
+  readonly cooldown?: Cooldown;
 }
 
 /** How a store reads one kind of item: its key, its cache key (ids only, never credential material), its decoder. */
@@ -35,41 +46,81 @@ interface ItemShape<K, T> {
  * One GetItem per cache miss, a bounded LRU with a short TTL for hits and a shorter one for misses. Cache keys
  * are hashes or ids, never credential material. Errors (and invalid records) are not cached: the next request
  * tries again.
+ *
+ * Stale-if-error: an entry is kept `staleIfErrorSeconds` past its TTL, and used only when a read fails (or a failed
+ * read is cooling down). It is the last answer DynamoDB gave, served as it was: a revoked key, a suspended tenant
+ * or a miss stays refused, so stale serving never turns a refusal into an Allow; it only keeps known answers
+ * standing through an outage, which extends the revocation bound by that long during one (contract/revocation.ts).
+ * A failed read starts a cooldown (cooldown.ts) for the whole table: while DynamoDB is known to be failing, no
+ * decision waits on it again, each answers from the cache or fails closed at once.
  */
 class CachedLookup<K, T> {
   private readonly cache: TtlLru<string, Cached<T>>;
   private readonly inflight = new Map<string, Promise<T | null>>();
+  private readonly cooldown: Cooldown;
+  private readonly staleMs: number;
 
   constructor(
     private readonly client: () => DynamoDBClient,
     private readonly tableName: string,
     private readonly shape: ItemShape<K, T>,
     private readonly opts: CachedLookupOptions,
-    now: () => number,
+    private readonly now: () => number,
   ) {
     // The cache reads `now` on every access (never a cached reading), so an entry cannot outlive its TTL, whatever
     // the clock (injected in tests) or the timers do.
     this.cache = new TtlLru(opts.maxEntries, now);
+    this.cooldown = opts.cooldown ?? new Cooldown(0, now);
+    this.staleMs = (opts.staleIfErrorSeconds ?? 0) * 1000;
   }
 
   async get(k: K): Promise<T | null> {
     const id = this.shape.cacheKey(k);
     const hit = this.cache.get(id);
-    if (hit) return hit.value;
+    if (hit && this.fresh(hit)) return hit.value;
+    if (this.cooldown.blocked()) {
+      if (hit) return hit.value;
+      throw this.cooldown.failure;
+    }
     const pending = this.inflight.get(id);
     if (pending) return pending;
-    const p = this.fetch(k, id).finally(() => this.inflight.delete(id));
+    const p = this.fetch(k, id, hit).finally(() => this.inflight.delete(id));
     this.inflight.set(id, p);
     return p;
   }
 
-  private async fetch(k: K, id: string): Promise<T | null> {
+  /** Whether `get` would answer from the cache now, without a read (a fresh record or a fresh miss). */
+  cached(k: K): boolean {
+    const hit = this.cache.get(this.shape.cacheKey(k));
+    return hit !== undefined && this.fresh(hit);
+  }
+
+  /** Within its own TTL (the LRU holds it `staleIfErrorSeconds` longer). */
+  private fresh(c: Cached<T>): boolean {
+    const ttl = (c.value ? this.opts.ttlSeconds : this.opts.negativeTtlSeconds) * 1000;
+    return this.now() - c.readAt <= ttl;
+  }
+
+  private async fetch(k: K, id: string, stale: Cached<T> | undefined): Promise<T | null> {
     const { pk, sk } = this.shape.key(k);
     const { GetItemCommand } = dynamodbSdk();
-    const out = await this.client().send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: pk }, sk: { S: sk } } }));
+    const readAt = this.now();
+    this.cooldown.attempt();
+    let out;
+    try {
+      out = await this.client().send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: pk }, sk: { S: sk } } }));
+    } catch (err) {
+      this.cooldown.failed(err);
+      // `stale` came out of the LRU, so it is within its TTL plus staleIfErrorSeconds.
+      if (stale) return stale.value;
+      throw err;
+    }
+    this.cooldown.succeeded();
+    // An invalid item throws here, is not cached, and drops a stale entry: DynamoDB answered, and not with that.
+    this.cache.delete(id);
     const value = out.Item ? this.shape.decode(out.Item, k) : null;
     const ttl = (value ? this.opts.ttlSeconds : this.opts.negativeTtlSeconds) * 1000;
-    if (ttl > 0) this.cache.set(id, { value }, ttl);
+    if (ttl > 0) this.cache.set(id, { value, readAt }, ttl + this.staleMs);
     return value;
   }
 }

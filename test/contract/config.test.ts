@@ -82,9 +82,10 @@ describe('config', () => {
         jwksTimeoutMs: 1500,
       });
       expect(config.issuers[2]).toMatchObject({ claims: { subject: 'sub' }, requiredClaims: [], requiredClaimValues: {} });
-      expect(config.apiKeys).toEqual({ prefix: 'gh', cacheTtlSeconds: 60, negativeCacheTtlSeconds: 10, cacheMaxEntries: 10_000, maxPerTenant: 100 });
+      expect(config.apiKeys).toEqual({ prefix: 'gh', cacheTtlSeconds: 60, negativeCacheTtlSeconds: 10, cacheMaxEntries: 10_000, maxPerTenant: 100, unknownKeyLookupsPerSecond: 100 });
+      expect(config.records).toEqual({ staleIfErrorSeconds: 300, failureCooldownSeconds: 5 });
       expect(config.services[0]!.scopes).toEqual([]);
-      expect(config.serviceSecrets).toEqual({ cacheTtlSeconds: 300, refetchCooldownSeconds: 30, previousGraceSeconds: 86_400, maxStaleSeconds: 3600 });
+      expect(config.serviceSecrets).toEqual({ cacheTtlSeconds: 300, refetchCooldownSeconds: 30, previousGraceSeconds: 86_400, maxStaleSeconds: 3600, failureCooldownSeconds: 10, versionCheckSeconds: 5 });
       expect(config.tenants).toEqual({ verify: true, cacheTtlSeconds: 60, requireUsageKey: false });
       expect(config.rateLimits).toEqual({ tiers: { default: { requestsPerMinute: 100, burst: 200, onLimiterError: 'open' } }, usagePlanHeadroom: 2 });
       expect(config.routes[0]).toEqual({ method: 'GET', path: '/health', public: true, accepts: [], scopes: [] });

@@ -27,7 +27,14 @@ describe('revocationBoundSeconds', () => {
       memberRemoved: { seconds: 330, withFlushSeconds: 30, flushAfterSeconds: 30 },
       // The largest TTL among issuers that check the deny list (the oidc issuer's 900 s does not count: it does not).
       sessionRevoked: { seconds: 345, withFlushSeconds: 45, flushAfterSeconds: 45 },
+      // records.staleIfErrorSeconds (300): how much later the record changes may take effect during an outage.
+      outageExtraSeconds: 300,
     });
+  });
+
+  it('says how long a DynamoDB outage can extend the record bounds, and nothing when stale-if-error is 0', () => {
+    expect(revocationBoundSeconds(parseConfig({ ...base, records: { staleIfErrorSeconds: 120 } }), 300).outageExtraSeconds).toBe(120);
+    expect(revocationBoundSeconds(parseConfig({ ...base, records: { staleIfErrorSeconds: 0 } }), 300)).not.toHaveProperty('outageExtraSeconds');
   });
 
   it('uses the defaults: API keys 60 s, tenants 60 s, members 60 s, sessions 30 s', () => {
@@ -62,7 +69,7 @@ describe('revocationBoundSeconds', () => {
       tenants: { cacheTtlSeconds: 0 },
       membership: { cacheTtlSeconds: 0 },
     } as AuthorizerConfigInput;
-    const bounds = revocationBoundSeconds(parseConfig(doc), 0);
+    const { outageExtraSeconds: _outage, ...bounds } = revocationBoundSeconds(parseConfig(doc), 0);
     expect(Object.values(bounds).map((b) => b.seconds)).toEqual([0, 0, 0, 0]);
   });
 

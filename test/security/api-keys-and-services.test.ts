@@ -647,7 +647,7 @@ describe('gateway semantics', () => {
 
 function verifier(s: { name: string; secretId: string }): ServiceSecretVerifier {
   const store = new SecretStore(() => fx.clients.secretsManager, Date.now);
-  const opts = { cacheTtlSeconds: 300, refetchCooldownSeconds: 30, previousGraceSeconds: 86_400, maxStaleSeconds: 3600 };
+  const opts = { cacheTtlSeconds: 300, refetchCooldownSeconds: 30, previousGraceSeconds: 86_400, maxStaleSeconds: 3600, failureCooldownSeconds: 10, versionCheckSeconds: 5 };
   return new ServiceSecretVerifier([{ ...s, scopes: [] }], opts, store, Date.now);
 }
 

@@ -223,6 +223,7 @@ describe('Secrets Manager unavailable', () => {
     refused(await decide(authorize, bearer(await user(clock.seconds()))), 'JWT_SECRET_UNAVAILABLE');
 
     sm.setDown(false);
+    clock.advance(10_000); // past serviceSecrets.failureCooldownSeconds: the next read is due
     allowed(await decide(authorize, bearer(await user(clock.seconds()))));
     sm.client.destroy();
   });
@@ -247,6 +248,7 @@ describe('Secrets Manager unavailable', () => {
     refused(await decide(authorize, service('x'.repeat(43)), 'POST', '/internal/jobs'), 'SERVICE_SECRET_UNAVAILABLE');
 
     sm.setDown(false);
+    clock.advance(10_000); // past serviceSecrets.failureCooldownSeconds: the next read is due
     allowed(await decide(authorize, service(), 'POST', '/internal/jobs'));
     sm.client.destroy();
   });
@@ -317,14 +319,16 @@ describe('DynamoDB throttled or unavailable', () => {
     ddb.client.destroy();
   });
 
-  it('refuses a user (500 TENANT_STORE_UNAVAILABLE) when the tenant lookup is throttled, and does not cache the failure', async () => {
+  it('refuses a user (500 TENANT_STORE_UNAVAILABLE) when the tenant lookup is throttled, and reads again after the cooldown', async () => {
     const ddb = throttlingDynamoDb({ maxAttempts: 2, throttled: (_, input) => isTenantKey(input) });
-    const authorize = fx.authorizer({}, { dynamodb: ddb.client });
+    const clock = movableClock();
+    const authorize = fx.authorizer({}, { dynamodb: ddb.client, now: clock.now });
 
     refused(await decide(authorize, bearer(await user())), 'TENANT_STORE_UNAVAILABLE');
     expect(ddb.attempts('GetItemCommand')).toBe(2);
 
     ddb.setActive(false);
+    clock.advance(5_000); // records.failureCooldownSeconds: the failure itself is not cached
     allowed(await decide(authorize, bearer(await user())));
     ddb.client.destroy();
   });
@@ -352,7 +356,8 @@ describe('DynamoDB throttled or unavailable', () => {
     refused(apiKey, 'APIKEY_STORE_UNAVAILABLE');
     refused(tenant, 'TENANT_STORE_UNAVAILABLE');
     expect(attempts).toBe(2);
-    expect(down.attempts()).toBe(4);
+    // The table is known to be down (records.failureCooldownSeconds): the tenant lookup fails at once, no attempt.
+    expect(down.attempts()).toBe(2);
     expect(Math.max(apiKey.ms, tenant.ms)).toBeLessThan(2000);
     down.client.destroy();
   });

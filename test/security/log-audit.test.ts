@@ -252,6 +252,11 @@ describe('log audit', () => {
       APIKEY_NOT_FOUND: () => send(authz(), bearer(vault.apiKey(generateApiKey('gh', 'live')))),
       APIKEY_REVOKED: async () => send(authz(), bearer(await newApiKey({ tenantId: 'acme', status: 'revoked' }))),
       APIKEY_EXPIRED: async () => send(authz(), bearer(await newApiKey({ tenantId: 'acme', expiresAt: nowSeconds() - 5 }))),
+      APIKEY_LOOKUP_BUDGET_EXCEEDED: async () => {
+        const a = authz({ apiKeys: { prefix: 'gh', unknownKeyLookupsPerSecond: 1 } });
+        await send(a, bearer(vault.apiKey(generateApiKey('gh', 'live'))));
+        return send(a, bearer(vault.apiKey(generateApiKey('gh', 'live'))));
+      },
       APIKEY_RECORD_INVALID: async () => {
         const key = vault.apiKey(generateApiKey('gh', 'live'));
         await fx.putInvalidApiKey(key);

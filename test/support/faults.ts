@@ -8,6 +8,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createServer as createHttpServer } from 'node:http';
 import { type Socket, createServer as createTcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { CLIENT_OPTIONS } from '../../lambdas/authorizer/aws';
 
 /** A loopback port nothing listens on (discard): connections are refused at once. */
 export const DEAD_ENDPOINT = 'http://127.0.0.1:9';
@@ -37,19 +38,36 @@ export function countAttempts<C extends Stack>(client: C): { client: C; attempts
  * A Secrets Manager client on the emulator whose endpoint can be switched to a dead port and back: the same
  * client, so the authorizer's cache and single-flight state stay as they were, only the network goes away.
  */
-export function switchableSecretsManager(opts: { maxAttempts?: number } = {}) {
-  const client = new SecretsManagerClient({ maxAttempts: opts.maxAttempts ?? 1 });
-  let down = false;
+export function switchableSecretsManager(opts: SwitchableOptions = {}) {
+  return switchable(new SecretsManagerClient({ maxAttempts: opts.maxAttempts ?? 1, ...(opts.deployed ? CLIENT_OPTIONS : {}) }), opts.downUrl);
+}
+
+/** As {@link switchableSecretsManager}, for DynamoDB. */
+export function switchableDynamoDb(opts: SwitchableOptions = {}) {
+  return switchable(new DynamoDBClient({ maxAttempts: opts.maxAttempts ?? 1, ...(opts.deployed ? CLIENT_OPTIONS : {}) }), opts.downUrl);
+}
+
+export interface SwitchableOptions {
+  readonly maxAttempts?: number;
+  /** Where requests go while down (default: a dead port); a {@link hangingServer}'s url makes a hang. */
+  readonly downUrl?: string;
+  /** The deployed clients' attempts and timeouts (lambdas/authorizer/aws.ts CLIENT_OPTIONS); overrides maxAttempts. */
+  readonly deployed?: boolean;
+}
+
+function switchable<C extends Stack>(client: C, downUrl = DEAD_ENDPOINT) {
+  const down = new URL(downUrl);
+  let isDown = false;
   addMiddleware(client, 'gatehouseEndpointSwitch', { step: 'build' }, (next) => async (args) => {
-    if (down) {
+    if (isDown) {
       const request = args.request as { hostname: string; port?: number };
-      request.hostname = '127.0.0.1';
-      request.port = 9;
+      request.hostname = down.hostname;
+      request.port = Number(down.port);
     }
     return next(args);
   });
   const counted = countAttempts(client);
-  return { client, setDown: (d: boolean) => void (down = d), attempts: counted.attempts, reset: counted.reset };
+  return { client, setDown: (d: boolean) => void (isDown = d), attempts: counted.attempts, reset: counted.reset };
 }
 
 /**

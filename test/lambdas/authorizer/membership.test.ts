@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { movableClock } from '../../support/faults';
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { type AuthorizerConfigInput, parseConfig } from '../../../contract/config';
 import { type PolicyDocument, evaluatePolicy } from '../../../lambdas/authorizer/policy';
@@ -188,8 +189,9 @@ describe('membership mode: the member cache', () => {
     expect(await decide(authorize, bearer(late, 'tenant-b'))).toMatchObject({ status: 200 });
   });
 
-  it('fails closed (500) while the table is unreachable, and does not cache the failure', async () => {
+  it('fails closed (500) while the table is unreachable, and reads it again once the failure cooldown has passed', async () => {
     let down = true;
+    const clock = movableClock();
     const dynamodb = new DynamoDBClient({ maxAttempts: 1 });
     dynamodb.middlewareStack.add(
       (next) => async (args) => {
@@ -198,10 +200,11 @@ describe('membership mode: the member cache', () => {
       },
       { step: 'initialize', name: 'membershipOutage' },
     );
-    const authorize = members({ tenants: { verify: false } }, { dynamodb });
+    const authorize = members({ tenants: { verify: false } }, { dynamodb, now: clock.now });
     try {
       expect(await decide(authorize, bearer(await userAb(), 'tenant-a'))).toMatchObject({ status: 500, reason: 'MEMBERSHIP_STORE_UNAVAILABLE' });
       down = false;
+      clock.advance(5_000); // records.failureCooldownSeconds
       expect(await decide(authorize, bearer(await userAb(), 'tenant-a'))).toMatchObject({ status: 200 });
     } finally {
       dynamodb.destroy();

@@ -143,6 +143,14 @@ const SCENARIOS: Record<ReasonCode, Scenario> = {
   APIKEY_NOT_FOUND: { run: () => send(bearer(generateApiKey('gh', 'live'))) },
   APIKEY_REVOKED: { run: async () => send(bearer((await fx.putApiKey({ tenantId: 'acme', status: 'revoked' })).key)) },
   APIKEY_EXPIRED: { run: async () => send(bearer((await fx.putApiKey({ tenantId: 'acme', expiresAt: nowSeconds() - 5 })).key)) },
+  APIKEY_LOOKUP_BUDGET_EXCEEDED: {
+    run: async () => {
+      // One lookup a second for never-found keys: the first forged key spends it, the second is refused unread.
+      const authorizer = fx.authorizer({ apiKeys: { prefix: 'gh', unknownKeyLookupsPerSecond: 1 } });
+      await send(bearer(generateApiKey('gh', 'live')), { authorizer });
+      return send(bearer(generateApiKey('gh', 'live')), { authorizer });
+    },
+  },
   APIKEY_RECORD_INVALID: {
     run: async () => {
       const key = generateApiKey('gh', 'live');

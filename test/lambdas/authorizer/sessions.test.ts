@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type AuthorizerConfigInput, parseConfig } from '../../../contract/config';
 import { type PolicyDocument, evaluatePolicy } from '../../../lambdas/authorizer/policy';
 import { API_ARN_PREFIX, type Fixture, authorizerEvent, createFixture } from '../../support/fixture';
+import { movableClock } from '../../support/faults';
 import { nowSeconds, signWith } from '../../support/jwt';
 import { revokeSession } from './records';
 import { ConfigError } from '../../../contract/config-error';
@@ -162,8 +163,9 @@ describe('session deny list: cache and failures', () => {
     expect(await decide(authorize, token)).toMatchObject({ status: 401, reason: 'SESSION_REVOKED' });
   });
 
-  it('fails closed (500) while the table is unreachable, and does not cache the failure', async () => {
+  it('fails closed (500) while the table is unreachable, and reads it again once the failure cooldown has passed', async () => {
     let down = true;
+    const clock = movableClock();
     const dynamodb = new DynamoDBClient({ maxAttempts: 1 });
     dynamodb.middlewareStack.add(
       (next, ctx) => async (args) => {
@@ -173,11 +175,14 @@ describe('session deny list: cache and failures', () => {
       },
       { step: 'initialize', name: 'sessionOutage' },
     );
-    const authorize = withDenyList({}, { dynamodb });
+    const authorize = withDenyList({}, { dynamodb, now: clock.now });
     const token = await sessionToken(freshSession());
     try {
       expect(await decide(authorize, token)).toMatchObject({ status: 500, reason: 'SESSION_STORE_UNAVAILABLE' });
       down = false;
+      // Failures are not cached, but the table is not read again until records.failureCooldownSeconds (5) have passed.
+      expect(await decide(authorize, token)).toMatchObject({ status: 500, reason: 'SESSION_STORE_UNAVAILABLE' });
+      clock.advance(5_000);
       expect(await decide(authorize, token)).toMatchObject({ status: 200 });
     } finally {
       dynamodb.destroy();

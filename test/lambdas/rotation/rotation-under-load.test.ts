@@ -217,7 +217,8 @@ describe('the refetch cooldown during rotations', () => {
 
     await rotateNow(sm, s.secretId);
     fx.clients.reset();
-    // The cooldown from the wrong secrets above still runs: no read, though the secret has rotated since.
+    // The cooldown from the wrong secrets above still runs, and the version check (serviceSecrets.versionCheckSeconds,
+    // 5 s; test/security/bounded-waits.test.ts) is not due yet: no read, though the secret has rotated since.
     for (let i = 0; i < 10; i++) expect(await status(s.authorize, wrong())).toBe(401);
     expect(fx.clients.count('ListSecretVersionIdsCommand')).toBe(0);
   });
