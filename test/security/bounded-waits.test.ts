@@ -2,8 +2,8 @@ import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from
 import { randomBytes } from 'node:crypto';
 import { generateApiKey } from '../../contract/api-key';
 import type { AuthorizerConfigInput } from '../../contract/config';
-import { evaluatePolicy, type PolicyDocument } from '../../lambdas/authorizer/policy';
-import { API_ARN_PREFIX, type Fixture, authorizerEvent, createFixture } from '../support/fixture';
+import { type Fixture, createFixture } from '../support/fixture';
+import { type Answer, type Handler, decide as decideOn } from '../support/decide';
 import { type FaultServer, hangingServer, movableClock, switchableDynamoDb, switchableSecretsManager } from '../support/faults';
 
 /**
@@ -24,27 +24,8 @@ afterAll(async () => {
   await fx.close();
 });
 
-type Handler = ReturnType<Fixture['authorizer']>;
-interface Answer {
-  readonly status: 200 | 401 | 403 | 500;
-  readonly reason: string | undefined;
-  readonly ms: number;
-}
-
-async function decide(handler: Handler, headers: Record<string, string>, method = 'GET', path = '/v1/me'): Promise<Answer> {
-  const event = authorizerEvent(headers, method, path);
-  const started = performance.now();
-  let status: Answer['status'];
-  try {
-    const result = await handler(event);
-    status = evaluatePolicy(result.policyDocument as PolicyDocument, `${API_ARN_PREFIX}/${method}${path}`) === 'Allow' ? 200 : 403;
-  } catch (err) {
-    status = (err as Error).message === 'Unauthorized' ? 401 : 500;
-  }
-  const ms = performance.now() - started;
-  const line = [...fx.logs].reverse().find((l) => l.message === 'decision' && l.requestId === event.requestContext.requestId);
-  return { status, reason: line ? String(line.reason) : undefined, ms };
-}
+/** API Gateway's answer for one request, the reason logged for it, and how long the authorizer took. */
+const decide = (handler: Handler, headers: Record<string, string>, method?: string, path?: string) => decideOn(fx, handler, headers, method, path);
 
 const bearer = (token: string, extra: Record<string, string> = {}) => ({ Authorization: `Bearer ${token}`, ...extra });
 const outcome = (a: Answer) => ({ status: a.status, reason: a.reason });

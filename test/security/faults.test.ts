@@ -1,6 +1,6 @@
 import type { AuthorizerConfigInput } from '../../contract/config';
-import { evaluatePolicy, type PolicyDocument } from '../../lambdas/authorizer/policy';
-import { API_ARN_PREFIX, type Fixture, authorizerEvent, createFixture } from '../support/fixture';
+import { type Fixture, createFixture } from '../support/fixture';
+import { type Answer, type Handler, decide as decideOn } from '../support/decide';
 import {
   DEAD_ENDPOINT,
   countAttempts,
@@ -25,30 +25,8 @@ beforeAll(async () => {
 });
 afterAll(() => fx.close());
 
-type Handler = ReturnType<Fixture['authorizer']>;
-interface Answer {
-  readonly status: 200 | 401 | 403 | 500;
-  readonly reason: string | undefined;
-  readonly ms: number;
-  /** The decision log line. */
-  readonly line: Record<string, unknown> | undefined;
-}
-
 /** API Gateway's answer for one request, the reason logged for it, and how long the authorizer took. */
-async function decide(handler: Handler, headers: Record<string, string>, method = 'GET', path = '/v1/me'): Promise<Answer> {
-  const event = authorizerEvent(headers, method, path);
-  const started = performance.now();
-  let status: Answer['status'];
-  try {
-    const result = await handler(event);
-    status = evaluatePolicy(result.policyDocument as PolicyDocument, `${API_ARN_PREFIX}/${method}${path}`) === 'Allow' ? 200 : 403;
-  } catch (err) {
-    status = (err as Error).message === 'Unauthorized' ? 401 : 500;
-  }
-  const ms = performance.now() - started;
-  const line = [...fx.logs].reverse().find((l) => l.message === 'decision' && l.requestId === event.requestContext.requestId);
-  return { status, reason: line ? String(line.reason) : undefined, ms, line };
-}
+const decide = (handler: Handler, headers: Record<string, string>, method?: string, path?: string) => decideOn(fx, handler, headers, method, path);
 
 const bearer = (token: string, extra: Record<string, string> = {}) => ({ Authorization: `Bearer ${token}`, ...extra });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
