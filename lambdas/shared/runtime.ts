@@ -2,8 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { HttpHandlerOptions } from './http-handler';
 import { createRateLimiter } from './rate-limit/limiter';
 import { RATE_LIMIT_TIERS_FILE, type RateLimitTiers, rateLimitTiersFromEnv, rateLimitTiersFromJson } from '../../contract/rate-limit-tiers';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { readBundledFile } from './bundled-file';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import type { ProxyHandler } from './http-router';
 
@@ -67,13 +67,6 @@ export function sharedRateLimit(): NonNullable<HttpHandlerOptions['rateLimit']> 
  * Lambda bundle; the local mode's ESM bundle has none, and passes the tiers in the environment.)
  */
 function bundledRateLimitTiers(): RateLimitTiers {
-  if (typeof __dirname === 'undefined') return rateLimitTiersFromEnv();
-  let raw: string;
-  try {
-    raw = readFileSync(path.join(__dirname, RATE_LIMIT_TIERS_FILE), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return rateLimitTiersFromEnv();
-    throw new Error(`${RATE_LIMIT_TIERS_FILE} cannot be read (${(err as NodeJS.ErrnoException).code})`);
-  }
-  return rateLimitTiersFromJson(raw, RATE_LIMIT_TIERS_FILE);
+  const raw = typeof __dirname === 'undefined' ? undefined : readBundledFile(path.join(__dirname, RATE_LIMIT_TIERS_FILE));
+  return raw === undefined ? rateLimitTiersFromEnv() : rateLimitTiersFromJson(raw, RATE_LIMIT_TIERS_FILE);
 }
