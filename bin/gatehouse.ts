@@ -2,6 +2,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseStackConfig } from '../contract/stack-config';
 import { GatehouseStack } from '../lib/gatehouse-stack';
 import { ConfigError } from '../contract/config-error';
@@ -15,7 +16,8 @@ const app = new App();
 const source: unknown = app.node.tryGetContext('gatehouse:config') ?? 'config/gatehouse.example.json';
 try {
   const [doc, origin] = typeof source === 'string' ? [JSON.parse(readFileSync(source, 'utf8')), source] : [source, 'context gatehouse:config'];
-  const config = parseStackConfig(doc, origin);
+  // Handler entries are relative to the configuration file (to the working folder for a document given inline).
+  const config = parseStackConfig(doc, origin, typeof source === 'string' ? path.dirname(path.resolve(source)) : process.cwd());
   new GatehouseStack(app, app.node.tryGetContext('gatehouse:stackName') ?? DEFAULT_STACK_NAME, {
     config,
     description: 'Gatehouse: API Gateway (REST) with a Lambda authorizer for JWTs, API keys and service secrets',

@@ -60,8 +60,13 @@ const routeSchema = z.strictObject({
    * PUT, PATCH, DELETE) with the cookie must pass the CSRF check (`csrf`). The route's answers are not cached.
    */
   cookie: z.optional(cookieName),
-  /** The stack's handler Lambda for this route (see lib/handler-functions.ts); the authorizer ignores it. */
+  /**
+   * The stack's handler for this route: a built-in one or one of the stack configuration's `handlers`
+   * (contract/targets.ts). The authorizer ignores it.
+   */
   handler: z.optional(matching(HANDLER_NAME_PATTERN)),
+  /** Or the HTTP backend (the stack configuration's `backends`) API Gateway proxies this route to. The authorizer ignores it. */
+  backend: z.optional(matching(HANDLER_NAME_PATTERN)),
 });
 
 const documentSchema = z.strictObject({

@@ -4,6 +4,8 @@ import { type RevocationBounds, revocationBoundSeconds } from './revocation';
 import { ConfigError } from './config-error';
 import { alarmsSchema } from './alarm-config';
 import { ZOD_MESSAGES } from './rate-limit-tiers';
+import { type BackendConfig, type UserHandler, backendsSchema, targetProblems, userHandlersSchema } from './targets';
+import { type CorsConfig, corsProblems, corsSchema } from './cors';
 
 /** API Gateway's authorizer result TTL unless `deployment.authorizerResultTtlSeconds` says otherwise. */
 export const DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS = 300;
@@ -88,6 +90,14 @@ export interface StackConfig {
   /** The authorizer document as validated, with placeholders where the stack fills values in. */
   readonly authorizer: AuthorizerConfig;
   readonly deployment: DeploymentConfig;
+  /** The team's own handlers by name (`handlers`): source files or existing functions (contract/targets.ts). */
+  readonly handlers: Readonly<Record<string, UserHandler>>;
+  /** HTTP backends by name (`backends`). */
+  readonly backends: Readonly<Record<string, BackendConfig>>;
+  /** Browsers on other origins (`cors`); absent: no CORS (contract/cors.ts). */
+  readonly cors?: CorsConfig;
+  /** The folder handler entries are relative to: the configuration file's. */
+  readonly baseDir: string;
   /** The authorizer document as written (the stack renders it with real names into the function). */
   readonly source: AuthorizerConfigInput;
   /** Services whose secret the stack creates (no `secretId` in the document). */
@@ -104,18 +114,31 @@ export interface CreatedSecretIds {
 
 const PLACEHOLDER_TABLE = 'gatehouse-table-placeholder';
 
+/** The sections of the stack configuration that only the stack reads (never part of the authorizer's document). */
+export const STACK_SECTIONS = ['deployment', 'handlers', 'backends', 'cors'] as const;
+
+/** One stack-level section, validated, or a ConfigError naming each bad field under `name`. */
+function section<T>(schema: z.ZodMiniType<T>, value: unknown, name: string, origin: string): T {
+  const parsed = schema.safeParse(value, ZOD_MESSAGES);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `  - ${[name, ...i.path.map(String)].join('.')}: ${i.message}`);
+  throw new ConfigError(`${origin}: invalid ${name} section:\n${lines.join('\n')}`);
+}
+
 /**
  * Validates the whole document. Throws a ConfigError that names the bad field (`routes[2].accepts: ...`), so a
- * wrong configuration fails `cdk synth` before anything is built.
+ * wrong configuration fails `cdk synth` before anything is built. `baseDir` is the folder handler entries are
+ * relative to (the configuration file's).
  */
-export function parseStackConfig(raw: unknown, origin = 'configuration'): StackConfig {
+export function parseStackConfig(raw: unknown, origin = 'configuration', baseDir = '.'): StackConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${origin}: expected a JSON object`);
-  const { deployment: rawDeployment, ...source } = raw as Record<string, unknown>;
-  const deployment = deploymentSchema.safeParse(rawDeployment ?? {}, ZOD_MESSAGES);
-  if (!deployment.success) {
-    const lines = deployment.error.issues.map((i) => `  - deployment.${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`${origin}: invalid deployment section:\n${lines.join('\n')}`);
-  }
+  const { deployment: rawDeployment, handlers: rawHandlers, backends: rawBackends, cors: rawCors, ...source } = raw as Record<string, unknown>;
+  const deployment = section(deploymentSchema, rawDeployment ?? {}, 'deployment', origin);
+  const handlers = section(userHandlersSchema, rawHandlers, 'handlers', origin);
+  const backends = section(backendsSchema, rawBackends, 'backends', origin);
+  const cors = rawCors === undefined ? undefined : section(corsSchema, rawCors, 'cors', origin);
+  const corsIssues = cors ? corsProblems(cors) : [];
+  if (corsIssues.length) throw new ConfigError(`${origin}: invalid cors section:\n${corsIssues.map((p) => `  - ${p}`).join('\n')}`);
   if ('tableName' in source) throw new ConfigError(`${origin}: tableName: the stack creates the table; remove this field`);
   const services = entries(source.services);
   const signers = entries(source.signers);
@@ -131,15 +154,27 @@ export function parseStackConfig(raw: unknown, origin = 'configuration'): StackC
   } catch (err) {
     throw new ConfigError(`${origin}: ${(err as Error).message}`);
   }
-  const missing = authorizer.routes.filter((r) => !r.handler).map((r) => `${r.method} ${r.path}`);
-  if (missing.length) throw new ConfigError(`${origin}: routes: every route needs a handler; missing for ${missing.join(', ')}`);
+  const problems = [...targetProblems(authorizer.routes, handlers, backends), ...preflightProblems(authorizer.routes, cors)];
+  if (problems.length) throw new ConfigError(`${origin}: routes:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   return {
     authorizer,
-    deployment: deployment.data,
+    deployment,
+    handlers,
+    backends,
+    ...(cors ? { cors } : {}),
+    baseDir,
     source: source as AuthorizerConfigInput,
     createdServiceSecrets: services.filter(created).map((s) => String(s.name)),
     createdSignerSecrets: signers.filter(created).map((s) => String(s.name)),
   };
+}
+
+/** With CORS on, the gateway answers every OPTIONS itself (without the authorizer): the route table may not claim one. */
+function preflightProblems(routes: readonly RouteConfig[], cors: CorsConfig | undefined): string[] {
+  if (!cors) return [];
+  return routes.flatMap((r, i) =>
+    r.method === 'OPTIONS' ? [`routes[${i}] (OPTIONS ${r.path}): with cors configured the gateway answers preflights (OPTIONS) itself; remove this route`] : [],
+  );
 }
 
 /** The entries of a list in the raw document (services, signers); anything else is left to the schema to refuse. */
@@ -151,12 +186,22 @@ const created = (entry: Record<string, unknown>): boolean => entry !== null && t
 export function renderAuthorizerConfig(config: StackConfig, tableName: string, secretIds: CreatedSecretIds): AuthorizerConfigInput {
   return {
     ...config.source,
+    ...csrfWithCorsOrigins(config.source, config.cors),
     // The stack puts usage plans on the API: a tenant without a usage-plan key is refused with a reason.
     ...(config.authorizer.tenants.verify ? { tenants: { ...config.source.tenants, requireUsageKey: true } } : {}),
     tableName,
     services: (config.source.services ?? []).map((s) => ({ ...s, secretId: s.secretId ?? secretIds.services[s.name]! })),
     ...(config.source.signers !== undefined ? { signers: config.source.signers.map((s) => ({ ...s, secretId: s.secretId ?? secretIds.signers[s.name]! })) } : {}),
   };
+}
+
+/**
+ * The CSRF check's allowed origins: as configured, else (with credentialed CORS for exact origins) the CORS origins,
+ * so that a cookie request's Origin is checked against the same list the browser was allowed to read from.
+ */
+export function csrfWithCorsOrigins(source: AuthorizerConfigInput, cors: CorsConfig | undefined): Pick<AuthorizerConfigInput, 'csrf'> {
+  if (!cors?.allowCredentials || cors.allowOrigins.includes('*') || source.csrf?.allowedOrigins !== undefined) return {};
+  return { csrf: { ...source.csrf, allowedOrigins: [...cors.allowOrigins] } };
 }
 
 /**

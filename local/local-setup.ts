@@ -2,6 +2,8 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type JWK, exportJWK, generateKeyPair } from 'jose';
 import { randomBytes } from 'node:crypto';
 import type { AuthorizerConfig, AuthorizerConfigInput, IssuerConfig } from '../contract/config';
+import type { CorsConfig } from '../contract/cors';
+import { csrfWithCorsOrigins } from '../contract/stack-config';
 import type { StandInIssuer } from '../control/dev-tokens/stand-in';
 import { type LocalTargetFile, revocationOf } from '../control/target';
 
@@ -94,9 +96,11 @@ export async function localSecrets(setup: LocalSetup, kept: LocalState | undefin
  * `test` keys.
  */
 export function localAuthorizerConfig(setup: LocalSetup, stackConfig: Record<string, unknown>, baseUrl: string, standIns: readonly IssuerConfig[] = []): AuthorizerConfigInput {
-  const { deployment: _deployment, issuers: _issuers, services: _services, signers: _signers, environment: _environment, ...settings } = stackConfig;
+  const { deployment: _deployment, handlers: _handlers, backends: _backends, cors, issuers: _issuers, services: _services, signers: _signers, environment: _environment, ...settings } = stackConfig;
   return {
     ...(settings as Partial<AuthorizerConfigInput>),
+    // As the stack renders it: credentialed CORS origins are the CSRF check's allowed origins unless csrf names its own.
+    ...csrfWithCorsOrigins(settings as AuthorizerConfigInput, cors as CorsConfig | undefined),
     // As the stack renders it: every tenant has a usage-plan key, and one without is refused with a reason.
     ...((settings.tenants as { verify?: boolean } | undefined)?.verify === false ? {} : { tenants: { ...(settings.tenants as object), requireUsageKey: true } }),
     environment: 'test',
