@@ -22,15 +22,18 @@ function executable(file: string): boolean {
   }
 }
 
+/** Debian's `chromium` package puts its launcher here. */
+export const SYSTEM_CHROMIUM = '/usr/bin/chromium';
+
 /** Finds Chromium without starting it. A GATEHOUSE_CHROMIUM that is not an executable is an error, not a fallback. */
-export function findChromium(env: NodeJS.ProcessEnv = process.env): ChromiumLookup {
+export function findChromium(env: NodeJS.ProcessEnv = process.env, systemChromium = SYSTEM_CHROMIUM): ChromiumLookup {
   const configured = env.GATEHOUSE_CHROMIUM;
   if (configured) {
     return executable(configured)
       ? { found: true, path: configured }
       : { found: false, reason: `GATEHOUSE_CHROMIUM is set to ${configured}, which is not an executable file` };
   }
-  if (executable('/usr/bin/chromium')) return { found: true, path: '/usr/bin/chromium' };
+  if (executable(systemChromium)) return { found: true, path: systemChromium };
   const dirs = (env.PATH ?? '').split(path.delimiter).filter(Boolean);
   for (const name of PATH_NAMES) {
     for (const dir of dirs) {
@@ -38,7 +41,7 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): ChromiumLook
       if (executable(file)) return { found: true, path: file };
     }
   }
-  return { found: false, reason: `no Chromium found (GATEHOUSE_CHROMIUM unset; not at /usr/bin/chromium; none of ${PATH_NAMES.join(', ')} on PATH)` };
+  return { found: false, reason: `no Chromium found (GATEHOUSE_CHROMIUM unset; not at ${systemChromium}; none of ${PATH_NAMES.join(', ')} on PATH)` };
 }
 
 /**
@@ -52,7 +55,7 @@ export function describeWithBrowser(name: string, fn: (chromiumPath: () => strin
     return;
   }
   const why = `${lookup.reason}: ${INSTALL_HINT}`;
-  if (process.env.CI === 'true') {
+  if (browserRequired()) {
     describe(name, () => {
       it('has a browser to run in (CI=true: the browser suite must run)', () => {
         throw new Error(`The browser suite cannot run: ${why}. In CI, .ci/run installs it before the tests.`);
@@ -62,6 +65,11 @@ export function describeWithBrowser(name: string, fn: (chromiumPath: () => strin
   }
   process.stderr.write(`\n[browser suite] SKIPPED "${name}": ${why}.\n\n`);
   describe.skip(`${name} [skipped: ${lookup.reason}; apt-get install -y chromium]`, () => fn(() => ''));
+}
+
+/** Whether a missing browser fails the suite rather than skipping it: in CI (CI=true, as .ci/run and most CI services set). */
+export function browserRequired(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.CI === 'true';
 }
 
 /** Launch generously: a cold start on a loaded 2-CPU machine can take many seconds. */
