@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { int, headerName } from './config-fields';
+import { ConfigError } from './config-error';
 import { AUTHORIZATION_HEADER, CONTENT_SHA256_HEADER, SERVICE_NAME_HEADER } from './headers';
 
 /**
@@ -120,4 +121,30 @@ export function preflightMethods(routes: readonly { readonly method: string; rea
   const methods = routes.filter((r) => r.path === path).map((r) => r.method);
   if (methods.includes('ANY')) return ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
   return [...new Set([...methods, 'OPTIONS'])];
+}
+
+/** A policy as the stack writes it to CORS_FILE (JSON of {@link CorsPolicy}). */
+const corsPolicySchema = z.strictObject({
+  origins: z.union([z.literal('*'), z.array(z.string()).check(z.minLength(1))]),
+  credentials: z.boolean(),
+  allowHeaders: z.array(z.string()),
+  exposeHeaders: z.array(z.string()),
+  maxAgeSeconds: z.number(),
+});
+
+/**
+ * The policy in JSON text found at `origin` (the bundled CORS_FILE). Invalid JSON or an invalid policy throws,
+ * naming `origin`, never quoting the text: a handler must fail its cold start rather than answer with a policy
+ * nobody configured.
+ */
+export function corsPolicyFromJson(raw: string, origin: string): CorsPolicy {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`${origin}: not valid JSON`);
+  }
+  const parsed = corsPolicySchema.safeParse(doc);
+  if (!parsed.success) throw new ConfigError(`${origin}: not a CORS policy (${parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ')})`);
+  return parsed.data;
 }

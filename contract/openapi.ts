@@ -1,5 +1,7 @@
 import type { RouteConfig } from './config';
 import { type RouteAuthorizer, routeAuthorizer } from './route-authorizer';
+import type { CorsPolicy } from './cors';
+import { preflightOperations } from './openapi-cors';
 
 /**
  * The OpenAPI 3.0 document of a route table: the API a team's callers see (paths, methods, parameters, which
@@ -36,6 +38,8 @@ export interface OpenApiOptions {
   readonly keyed?: (route: RouteConfig) => boolean;
   /** With API Gateway's extensions; without, a plain OpenAPI document for the API's callers. */
   readonly aws?: OpenApiAws;
+  /** Browsers on other origins: an OPTIONS operation per path that the gateway answers (contract/openapi-cors.ts). */
+  readonly cors?: CorsPolicy;
 }
 
 /** Security scheme names: API Gateway names each authorizer after its scheme (part of the deployed API). */
@@ -67,6 +71,7 @@ export function openApiDocument(routes: readonly RouteConfig[], opts: OpenApiOpt
     if (spec) used.set(spec.name, spec);
     (paths[route.path] ??= {})[operationKey(route.method)] = operation(route, spec, opts);
   }
+  if (opts.cors) for (const [path, options] of Object.entries(preflightOperations(routes, opts.cors, !!opts.aws))) paths[path]!.options = options;
   const aws = opts.aws;
   return {
     openapi: '3.0.1',

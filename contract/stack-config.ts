@@ -5,7 +5,7 @@ import { ConfigError } from './config-error';
 import { alarmsSchema } from './alarm-config';
 import { ZOD_MESSAGES } from './rate-limit-tiers';
 import { type BackendConfig, type UserHandler, backendsSchema, targetProblems, userHandlersSchema } from './targets';
-import { type CorsConfig, corsProblems, corsSchema } from './cors';
+import { type CorsConfig, type CorsPolicy, corsPolicy, corsProblems, corsSchema } from './cors';
 
 /** API Gateway's authorizer result TTL unless `deployment.authorizerResultTtlSeconds` says otherwise. */
 export const DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS = 300;
@@ -202,6 +202,16 @@ export function renderAuthorizerConfig(config: StackConfig, tableName: string, s
 export function csrfWithCorsOrigins(source: AuthorizerConfigInput, cors: CorsConfig | undefined): Pick<AuthorizerConfigInput, 'csrf'> {
   if (!cors?.allowCredentials || cors.allowOrigins.includes('*') || source.csrf?.allowedOrigins !== undefined) return {};
   return { csrf: { ...source.csrf, allowedOrigins: [...cors.allowOrigins] } };
+}
+
+/**
+ * The deployment's CORS policy (the stack and local mode alike): the `cors` section, with the request headers this
+ * deployment reads allowed too: the CSRF check's header (cookie routes' mutating requests) and, in membership mode,
+ * the tenant header. Undefined without a `cors` section.
+ */
+export function deploymentCorsPolicy(cors: CorsConfig | undefined, authorizer: Pick<AuthorizerConfig, 'csrf' | 'membership'>): CorsPolicy | undefined {
+  if (!cors) return undefined;
+  return corsPolicy(cors, [authorizer.csrf.header, ...(authorizer.membership ? [authorizer.membership.header] : [])]);
 }
 
 /**

@@ -11,6 +11,7 @@ import { DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS, DEFAULT_STAGE_THROTTLE, usagePla
 import { gatewayResponsesExtension } from './gateway-responses';
 import { GatehouseWebAcl } from './web-acl';
 import { AUTHORIZATION_HEADER, SERVICE_NAME_HEADER } from '../contract/headers';
+import type { CorsPolicy } from '../contract/cors';
 
 export interface GatehouseApiProps {
   /** The route table the authorizer reads: every route becomes a method, each with its handler. */
@@ -62,6 +63,13 @@ export interface GatehouseApiProps {
    * @default - no web ACL
    */
   readonly webAcl?: { readonly ratePer5MinutesPerIp: number; readonly managedRules: readonly string[] };
+  /**
+   * Browsers on other origins: an OPTIONS method (mock integration, no authorizer) on every path that has routes,
+   * and the CORS headers on the gateway responses (lib/gateway-responses.ts). The handlers add theirs
+   * (lambdas/shared/cors.ts, HandlerDeployment.cors); an HTTP backend behind the API answers with its own headers.
+   * @default - no CORS
+   */
+  readonly cors?: CorsPolicy;
 }
 
 /** API Gateway allows this many usage plans per account and Region. */
@@ -107,11 +115,12 @@ export class GatehouseApi extends Construct {
       title: `${Stack.of(this).stackName} (Gatehouse)`,
       ...(props.tenantHeader ? { tenantHeader: props.tenantHeader } : {}),
       ...(props.usagePlans ? { keyed: props.usagePlans.keyed } : {}),
+      ...(props.cors ? { cors: props.cors } : {}),
       aws: {
         integrationUri: (name) => lambdaInvocationUri(props.handlers[name]!),
         authorizerUri: lambdaInvocationUri(props.authorizerFunction),
         resultTtlSeconds: ttl.toSeconds(),
-        gatewayResponses: gatewayResponsesExtension(),
+        gatewayResponses: gatewayResponsesExtension(props.cors),
       },
     });
     this.api = this.createRestApi(props);

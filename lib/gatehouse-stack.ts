@@ -3,9 +3,10 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { type StackConfig, renderAuthorizerConfig, usagePlanKeyed } from '../contract/stack-config';
+import { type StackConfig, deploymentCorsPolicy, renderAuthorizerConfig, usagePlanKeyed } from '../contract/stack-config';
 import { CONFIG_METADATA_KEY, STACK_OUTPUTS } from '../contract/stack-outputs';
 import { alarmTarget } from '../contract/alarm-config';
+import type { CorsPolicy } from '../contract/cors';
 import { GatehouseApi } from './gatehouse-api';
 import { GatehouseAuthorizer } from './gatehouse-authorizer';
 import { GatehouseTable } from './gatehouse-table';
@@ -45,8 +46,10 @@ export class GatehouseStack extends Stack {
     const services = this.createServiceSecrets(config, logRetention);
     const issuerSecrets = this.importIssuerSecrets(config);
     this.authorizer = this.createAuthorizer(config, services, issuerSecrets, logRetention);
-    const handlers = (this.handlers = this.createHandlers(config, logRetention));
-    this.api = this.createApi(config, handlers, logRetention);
+    // One policy for the preflights, the gateway responses and the handlers (contract/cors.ts).
+    const cors = deploymentCorsPolicy(config.cors, config.authorizer);
+    const handlers = (this.handlers = this.createHandlers(config, logRetention, cors));
+    this.api = this.createApi(config, handlers, logRetention, cors);
     this.addAlarms(config, handlers);
     this.addOutputs(services);
     // What `gatehouse --stack-name` reads back: the document this stack was synthesized from (names, never secrets).
@@ -99,7 +102,7 @@ export class GatehouseStack extends Stack {
   }
 
   /** One function per handler the routes name. */
-  private createHandlers(config: StackConfig, logRetention: RetentionDays): HandlerFunctions {
+  private createHandlers(config: StackConfig, logRetention: RetentionDays, cors: CorsPolicy | undefined): HandlerFunctions {
     return new HandlerFunctions(this, 'Handlers', {
       names: config.authorizer.routes.map((r) => r.handler!),
       table: this.table.table,
@@ -107,6 +110,7 @@ export class GatehouseStack extends Stack {
         environment: config.authorizer.environment,
         rateLimitTiers: config.authorizer.rateLimits.tiers,
         ...(config.authorizer.apiKeys ? { apiKeyPrefix: config.authorizer.apiKeys.prefix, apiKeysPerTenant: config.authorizer.apiKeys.maxPerTenant } : {}),
+        ...(cors ? { cors } : {}),
       },
       logRetention,
       tracing: config.deployment.tracing,
@@ -114,7 +118,7 @@ export class GatehouseStack extends Stack {
   }
 
   /** The REST API over the route table, with a usage plan per rate-limit tier. */
-  private createApi(config: StackConfig, handlers: HandlerFunctions, logRetention: RetentionDays): GatehouseApi {
+  private createApi(config: StackConfig, handlers: HandlerFunctions, logRetention: RetentionDays, cors: CorsPolicy | undefined): GatehouseApi {
     const { deployment } = config;
     return new GatehouseApi(this, 'Api', {
       routes: config.authorizer.routes,
@@ -132,6 +136,7 @@ export class GatehouseStack extends Stack {
       tracing: deployment.tracing,
       logRetention,
       throttle: deployment.throttle,
+      ...(cors ? { cors } : {}),
       ...(deployment.waf.enabled ? { webAcl: { ratePer5MinutesPerIp: deployment.waf.ratePer5MinutesPerIp, managedRules: deployment.waf.managedRules } } : {}),
     });
   }

@@ -1,3 +1,5 @@
+import type { CorsPolicy } from '../contract/cors';
+
 /**
  * The API's error answers, as data: the stack turns them into API Gateway gateway responses, and the local gateway
  * answers with the same status, headers and body. `$context.requestId` and `$context.error.responseType` are
@@ -72,16 +74,45 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
 ];
 
 /**
+ * The CORS headers of the gateway's own answers (these responses), the same whatever the request's Origin: a
+ * gateway response's parameters are literal strings or request values mapped as they are, and its template is not
+ * run through VTL, so it cannot choose among origins the way the preflight's mock integration does.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-gateway-responses.responseParameters.html
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-gateway-responses.responseTemplates.html
+ *
+ * Any origin (`*`) or one origin: that value. Several origins: the FIRST one listed, not the request's Origin echoed
+ * back (`method.request.header.Origin`). Echoing would let every origin read these answers, with credentials when
+ * the policy allows them: any page a signed-in user visits could then tell a 401 from a 403 from a 429 on the
+ * user's cookie, and a reflected origin with Allow-Credentials is exactly what CORS scanners rightly report. The
+ * cost: a page on another listed origin sees the gateway's own refusals as network errors (the handlers' answers,
+ * 4xx included, still carry its origin: lambdas/shared/cors.ts). List the origin whose pages must read them first.
+ * No `Vary: Origin`: the answer does not depend on the Origin.
+ */
+export function gatewayCorsHeaders(cors: CorsPolicy | undefined): Record<string, string> {
+  if (!cors) return {};
+  return {
+    'Access-Control-Allow-Origin': cors.origins === '*' ? '*' : cors.origins[0]!,
+    ...(cors.credentials ? { 'Access-Control-Allow-Credentials': 'true' } : {}),
+    'Access-Control-Expose-Headers': cors.exposeHeaders.join(', '),
+  };
+}
+
+/** A gateway response's headers: its own and, with a CORS policy, {@link gatewayCorsHeaders}. */
+export function gatewayResponseHeaders(spec: GatewayResponseSpec, cors?: CorsPolicy): Record<string, string> {
+  return { ...spec.headers, ...gatewayCorsHeaders(cors) };
+}
+
+/**
  * The responses as API Gateway's OpenAPI extension `x-amazon-apigateway-gateway-responses`: part of the API's
  * definition, so they are deployed with it (and an import that replaces the definition keeps them).
  */
-export function gatewayResponsesExtension(): Record<string, unknown> {
+export function gatewayResponsesExtension(cors?: CorsPolicy): Record<string, unknown> {
   return Object.fromEntries(
     GATEWAY_RESPONSES.map((r) => [
       r.type,
       {
         ...(r.statusCode ? { statusCode: String(r.statusCode) } : {}),
-        responseParameters: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [`gatewayresponse.header.${k}`, `'${v}'`])),
+        responseParameters: Object.fromEntries(Object.entries(gatewayResponseHeaders(r, cors)).map(([k, v]) => [`gatewayresponse.header.${k}`, `'${v}'`])),
         responseTemplates: { 'application/json': JSON.stringify(r.body) },
       },
     ]),

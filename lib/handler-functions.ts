@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { APIKEY_PK_PREFIX, APIKEYS_INDEX_SUFFIX, GSI1, TENANT_PK_PREFIX, TENANT_SUBPARTITIONS } from '../contract/table';
 import { RATE_LIMIT_PK_PREFIX } from '../lambdas/shared/rate-limit/limiter';
 import { RATE_LIMIT_TIERS_FILE } from '../contract/rate-limit-tiers';
+import { CORS_FILE, type CorsPolicy } from '../contract/cors';
 import { GatehouseFunction } from './gatehouse-function';
 
 /** What a handler needs besides its code. */
@@ -28,6 +29,8 @@ export interface HandlerDeployment {
   readonly environment: 'live' | 'test';
   /** The rate-limit tiers document (config rateLimits.tiers). */
   readonly rateLimitTiers: Readonly<Record<string, unknown>>;
+  /** Browsers on other origins: bundled with every handler as CORS_FILE (lambdas/shared/cors.ts reads it). @default - no CORS */
+  readonly cors?: CorsPolicy;
 }
 
 /**
@@ -121,7 +124,7 @@ export interface HandlerFunctionsProps {
 /** One Lambda per named handler, with `TABLE_NAME` set and only the grants its spec asks for. */
 export class HandlerFunctions extends Construct {
   readonly functions: Readonly<Record<string, LambdaFunction>>;
-  /** Handler name -> the files bundled with its code (the rate-limit tiers of the limited ones). */
+  /** Handler name -> the files bundled with its code (the rate-limit tiers of the limited ones, the CORS policy). */
   readonly bundledFiles: Readonly<Record<string, Readonly<Record<string, string>>>>;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionsProps) {
@@ -141,7 +144,11 @@ export class HandlerFunctions extends Construct {
           ...spec.environment?.(props.deployment),
         },
         // The tiers travel with the code: up to 300 of them would not fit in Lambda's 4 KB of environment.
-        ...(spec.rateLimited ? { bundledFiles: { [RATE_LIMIT_TIERS_FILE]: JSON.stringify(props.deployment.rateLimitTiers) } } : {}),
+        ...bundled({
+          ...(spec.rateLimited ? { [RATE_LIMIT_TIERS_FILE]: JSON.stringify(props.deployment.rateLimitTiers) } : {}),
+          // Every handler answers browsers, so every handler gets the policy (lambdas/shared/cors.ts).
+          ...(props.deployment.cors ? { [CORS_FILE]: JSON.stringify(props.deployment.cors) } : {}),
+        }),
         ...(props.logRetention ? { logRetention: props.logRetention } : {}),
         tracing: props.tracing ?? false,
       });
@@ -165,3 +172,8 @@ export class HandlerFunctions extends Construct {
   }
 }
 
+
+/** The bundledFiles prop: none at all when there is no file (an empty set would still add a bundling step). */
+function bundled(files: Record<string, string>): { bundledFiles?: Record<string, string> } {
+  return Object.keys(files).length ? { bundledFiles: files } : {};
+}

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { ServerResponse } from 'node:http';
-import { GATEWAY_RESPONSES, type GatewayResponseSpec } from '../lib/gateway-responses';
+import type { CorsPolicy } from '../contract/cors';
+import { GATEWAY_RESPONSES, type GatewayResponseSpec, gatewayResponseHeaders } from '../lib/gateway-responses';
 
 /**
  * API Gateway's response types the local gateway answers with: the ones the stack customizes, and the ones it
@@ -49,14 +50,15 @@ export function send(res: ServerResponse, requestId: string, status: number, hea
 /**
  * Sends a gateway response as the stack defines it (lib/gateway-responses.ts): its status, headers and JSON body,
  * with `$context.requestId` and `$context.error.responseType` filled in. A type the stack has no response for is
- * answered, as on API Gateway, by DEFAULT_4XX or DEFAULT_5XX according to its status.
+ * answered, as on API Gateway, by DEFAULT_4XX or DEFAULT_5XX according to its status. With a CORS policy, the CORS
+ * headers the stack gives its gateway responses (the same whatever the request's Origin).
  */
-export function sendGatewayResponse(res: ServerResponse, requestId: string, refusal: Refusal): void {
+export function sendGatewayResponse(res: ServerResponse, requestId: string, refusal: Refusal, cors?: CorsPolicy): void {
   const type = refusal.refused;
   const status = refusalStatus(refusal);
   const spec = specOf(type) ?? specOf(status >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX')!;
   const body = JSON.stringify(spec.body).replaceAll('$context.requestId', requestId).replaceAll('$context.error.responseType', type);
-  send(res, requestId, status, { ...spec.headers }, body);
+  send(res, requestId, status, gatewayResponseHeaders(spec, cors), body);
 }
 
 /** Sends a Lambda proxy result as API Gateway does: multi-value headers joined with commas, a base64 body decoded. */

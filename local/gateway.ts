@@ -12,6 +12,8 @@ import { type GatewayRequest, type LambdaHandler, declaresTooLarge, lambdaContex
 import { type Refusal, isRefusal, refusalStatus, refuse, send, sendGatewayResponse, sendProxyResult } from './gateway-response';
 import { matchRoute } from './route-match';
 import { UsagePlans } from './usage-plans';
+import type { CorsPolicy } from '../contract/cors';
+import { preflightAnswer } from './cors';
 
 export type { LambdaHandler };
 
@@ -50,6 +52,12 @@ export interface LocalGatewayOptions {
    * log would show it. @default - JSON lines on stderr
    */
   readonly logger?: Logger;
+  /**
+   * Browsers on other origins, as the stack deploys them: OPTIONS on a path with routes answered 204 by the gateway
+   * (no authorizer, no handler), and the gateway's refusals with the CORS headers of the stack's gateway responses.
+   * The handlers add their own headers (local/handlers.ts). @default - no CORS
+   */
+  readonly cors?: CorsPolicy;
 }
 
 /** A local gateway: its HTTP server, stage and control plane. */
@@ -149,6 +157,12 @@ async function handleRequest(gw: GatewayParts, req: IncomingMessage, res: Server
     return undefined;
   }
 
+  const preflight = preflightAnswer(gw.opts.routes, gw.opts.cors, line.method, line.path, req.headers.origin);
+  if (preflight) {
+    send(res, requestId, 204, preflight, '');
+    return undefined;
+  }
+
   const match = matchRoute(gw.opts.routes, line.method, line.path);
   if (!match) return refuse('MISSING_AUTHENTICATION_TOKEN');
   if (declaresTooLarge(req)) return refuse('REQUEST_TOO_LARGE', 413);
@@ -171,7 +185,7 @@ async function handleRequest(gw: GatewayParts, req: IncomingMessage, res: Server
 function answer(gw: GatewayParts, res: ServerResponse, requestId: string, refusal: Refusal): void {
   const status = refusalStatus(refusal);
   if (status >= 500) gw.log.error('gateway 5xx', { requestId, status, responseType: refusal.refused, reason: refusal.reason ?? 'unspecified' });
-  sendGatewayResponse(res, requestId, refusal);
+  sendGatewayResponse(res, requestId, refusal, gw.opts.cors);
 }
 
 /**

@@ -9,6 +9,8 @@ import { createWebhooksHandler } from '../lambdas/handlers/webhooks';
 import type { HttpHandlerOptions } from '../lambdas/shared/http-handler';
 import type { Logger } from '../contract/log';
 import type { LambdaHandler } from './gateway';
+import type { CorsPolicy } from '../contract/cors';
+import { withCors } from '../lambdas/shared/cors';
 
 export type ProxyLambda = LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
@@ -26,10 +28,12 @@ export function localHandlers(deps: {
   /** The per-tenant limiter, as the stack gives it to the same handlers. @default - none */
   rateLimit?: HttpHandlerOptions['rateLimit'];
   logger?: Logger;
+  /** The CORS policy the stack bundles with every handler (CORS_FILE). @default - none */
+  cors?: CorsPolicy;
 }): Record<string, ProxyLambda> {
   const log = deps.logger ? { logger: deps.logger } : {};
   const limited = deps.rateLimit ? { rateLimit: deps.rateLimit } : {};
-  return {
+  const handlers: Record<string, ProxyLambda> = {
     health: createHealthHandler(log) as ProxyLambda,
     me: createMeHandler({ ...log, ...limited }) as ProxyLambda,
     customers: createCustomersHandler({ dynamodb: deps.dynamodb, tableName: deps.tableName, ...log, ...limited }) as ProxyLambda,
@@ -37,4 +41,13 @@ export function localHandlers(deps: {
     'internal-jobs': createInternalJobsHandler(log) as ProxyLambda,
     webhooks: createWebhooksHandler(log) as ProxyLambda,
   };
+  return deps.cors ? withLocalCors(handlers, deps.cors) : handlers;
+}
+
+/**
+ * Each handler with the policy around it: what the deployed ones read from their bundled CORS_FILE (local mode's
+ * handlers have no bundle); the same middleware (lambdas/shared/cors.ts), so the same headers.
+ */
+export function withLocalCors(handlers: Readonly<Record<string, ProxyLambda>>, cors: CorsPolicy): Record<string, ProxyLambda> {
+  return Object.fromEntries(Object.entries(handlers).map(([name, h]) => [name, withCors(h, cors)]));
 }

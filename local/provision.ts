@@ -17,6 +17,7 @@ import { type LocalUsagePlans, createSecrets, createUsagePlans, restoreItems, se
 import { type StandInPlan, planStandIns, standInIssuer, standInJwksRoutes } from './stand-ins';
 import { UsagePlans, usagePlansOf } from './usage-plans';
 import { type ServingClients, servingClients } from './serving-clients';
+import { localCorsPolicy } from './cors';
 
 export type { DemoCredentials } from './demo-credentials';
 export { DEMO_TENANT, DEMO_USER, LOCAL_ISSUER_ID, OTHER_TENANT, OTHER_USER, type LocalState } from './local-setup';
@@ -126,7 +127,9 @@ async function startGateway(inputs: GatewayInputs): Promise<{ gateway: LocalGate
   const logger = opts.logger ? { logger: opts.logger } : {};
   // The local issuer's URL is the gateway's own, known once it listens; the route table does not depend on it.
   let authorize: LambdaHandler<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult> | undefined;
+  const cors = localCorsPolicy(opts.stackConfig, shape);
   const gateway = createLocalGateway({
+    ...(cors ? { cors } : {}),
     routes: shape.routes,
     // Membership mode: user routes are keyed by the tenant header too, exactly as the stack's tenant authorizer.
     ...(shape.membership ? { tenantHeader: shape.membership.header } : {}),
@@ -139,6 +142,7 @@ async function startGateway(inputs: GatewayInputs): Promise<{ gateway: LocalGate
       environment: 'test',
       rateLimit: { limiter: createRateLimiter({ dynamodb: serving.rateLimiter, tableName }), tiers: shape.rateLimits.tiers },
       ...logger,
+      ...(cors ? { cors } : {}),
     }),
     resultTtlSeconds: inputs.resultTtlSeconds,
     ...(opts.gatewayLogger ? { logger: opts.gatewayLogger } : {}),

@@ -7,6 +7,8 @@ import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from './json-body';
 import type { Logger } from '../../contract/log';
 import { type RateLimitOptions, rateLimit } from './rate-limit/middleware';
 import { signedBody } from './signed-body';
+import type { CorsPolicy } from '../../contract/cors';
+import { bundledCorsPolicy, withCors } from './cors';
 
 /** What a public route receives. */
 export interface HttpRequest {
@@ -31,6 +33,11 @@ export interface PublicHttpHandlerOptions {
   readonly logger: Logger;
   /** Largest body accepted (413 beyond). @default DEFAULT_MAX_BODY_BYTES (16 KiB) */
   readonly maxBodyBytes?: number;
+  /**
+   * Browsers on other origins: every answer (success, refusal, 429, 500) carries the CORS headers for an allowed
+   * Origin, none for another (lambdas/shared/cors.ts). @default - the policy bundled with the code (CORS_FILE), else no CORS
+   */
+  readonly cors?: CorsPolicy;
 }
 
 export interface HttpHandlerOptions extends PublicHttpHandlerOptions {
@@ -64,13 +71,20 @@ export function httpHandler(route: Route<AuthedHttpRequest>, options: HttpHandle
   if (options.kinds?.length) handler.use(requireKinds(...options.kinds));
   if (options.scopes?.length) handler.use(requireScopes(...options.scopes));
   if (options.rateLimit) handler.use(rateLimit({ ...options.rateLimit, logger: options.rateLimit.logger ?? options.logger }));
-  return handler;
+  return corsAround(handler, options);
 }
 
 /** A public handler (no authorizer context expected, e.g. /health): httpErrors, then the route. */
 export function publicHttpHandler(route: Route<HttpRequest>, options: PublicHttpHandlerOptions): HttpLambda {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(async (event: APIGatewayProxyEvent, context: Context) =>
+  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>(async (event: APIGatewayProxyEvent, context: Context) =>
     toProxyResult(await route({ event, context, body: readJsonBody(event, maxBodyBytes) })),
   ).use(httpErrors({ logger: options.logger }));
+  return corsAround(handler, options);
+}
+
+/** The handler with the CORS policy of the options, else the bundled one, around it; as it is without either. */
+function corsAround(handler: HttpLambda, options: PublicHttpHandlerOptions): HttpLambda {
+  const policy = options.cors ?? bundledCorsPolicy();
+  return policy ? withCors(handler, policy) : handler;
 }

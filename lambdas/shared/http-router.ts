@@ -1,7 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { HttpError } from './http-errors';
-import { publicHttpHandler } from './http-handler';
-import type { Logger } from '../../contract/log';
+import { type PublicHttpHandlerOptions, publicHttpHandler } from './http-handler';
 
 /** A Lambda handler for API Gateway REST proxy events. */
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -12,9 +11,10 @@ export type HttpRoutes = Readonly<Record<string, ProxyHandler>>;
 /**
  * One Lambda for several routes: dispatches on the method and API Gateway's `resource` (the route template, not
  * the raw path, so a path parameter can never select another route). Each route keeps its own middleware chain
- * (scopes differ per method). A route API Gateway should never have sent here is a 404 or 405.
+ * (scopes differ per method). A route API Gateway should never have sent here is a 404 or 405, with the CORS headers
+ * of `options.cors`, else of the bundled policy, like the routes' own answers.
  */
-export function httpRouter(routes: HttpRoutes, options: { readonly logger: Logger }): ProxyHandler {
+export function httpRouter(routes: HttpRoutes, options: Pick<PublicHttpHandlerOptions, 'logger' | 'cors'>): ProxyHandler {
   const resources = new Set(Object.keys(routes).map((k) => k.slice(k.indexOf(' ') + 1)));
   const fallback = publicHttpHandler(({ event }) => {
     if (resources.has(event.resource)) throw new HttpError(405, 'method_not_allowed', 'method not allowed', { reason: 'ROUTE_METHOD_UNKNOWN' });
