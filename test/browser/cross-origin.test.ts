@@ -128,6 +128,8 @@ describeWithBrowser('a web app on http://localhost:5173 calling the API in a rea
           status: 200,
         },
       ]);
+      // A public route's answer too (the handler's own CORS headers; no credential involved).
+      expect(await call(page, 'GET', '/health')).toMatchObject({ read: true, status: 200 });
     },
     TEST_TIMEOUT_MS,
   );
@@ -206,7 +208,8 @@ describeWithBrowser('a web app on http://localhost:5173 calling the API in a rea
       const copied = await call(intruder, 'POST', '/v1/customers', { json: { name: 'Mallory' }, csrf: true });
       // A POST that needs no preflight (text/plain): sent with the cookie, refused by the CSRF check's origin list.
       const simple = await call(intruder, 'POST', '/v1/customers', { text: '{"name":"Mallory"}' });
-      for (const answer of [read, copied, simple]) expect(answer).toEqual({ read: false, error: 'TypeError', message: 'Failed to fetch' });
+      const health = await call(intruder, 'GET', '/health');
+      for (const answer of [read, copied, simple, health]) expect(answer).toEqual({ read: false, error: 'TypeError', message: 'Failed to fetch' });
 
       const requests = await received!.since(mark);
       const origin = other!.origin('localhost');
@@ -215,6 +218,7 @@ describeWithBrowser('a web app on http://localhost:5173 calling the API in a rea
         ['GET', '/v1/session', origin, true, 200],
         ['OPTIONS', '/v1/customers', origin, false, expect.any(Number)],
         ['POST', '/v1/customers', origin, true, 403],
+        ['GET', '/health', origin, true, 200],
       ]);
       expect(decisions.join('\n')).toContain('CSRF_ORIGIN_NOT_ALLOWED');
     },
@@ -231,13 +235,15 @@ describeWithBrowser('a web app on http://localhost:5173 calling the API in a rea
       const mark = received!.mark();
       const read = await call(intruder, 'GET', '/v1/session');
       const simple = await call(intruder, 'POST', '/v1/customers', { text: '{"name":"Mallory"}' });
-      for (const answer of [read, simple]) expect(answer).toEqual({ read: false, error: 'TypeError', message: 'Failed to fetch' });
+      const health = await call(intruder, 'GET', '/health');
+      for (const answer of [read, simple, health]) expect(answer).toEqual({ read: false, error: 'TypeError', message: 'Failed to fetch' });
 
       const requests = await received!.since(mark);
       const origin = other!.origin('127.0.0.1');
       expect(requests.map((r) => [r.method, r.path, r.origin, r.cookies, r.status])).toEqual([
         ['GET', '/v1/session', origin, [], 401],
         ['POST', '/v1/customers', origin, [], 401],
+        ['GET', '/health', origin, [], 200],
       ]);
     },
     TEST_TIMEOUT_MS,
