@@ -26,7 +26,9 @@ function recordingLogger(lines: string[]): Logger {
 }
 
 /** What window.app.call returns: what the page could read, or the error fetch rejected with. */
-type PageAnswer = { read: true; status: number; body: any; requestId: string | null } | { read: false; error: string; message: string };
+type PageAnswer =
+  | { read: true; status: number; body: any; requestId: string | null; rateLimitRemaining: string | null; retryAfter: string | null }
+  | { read: false; error: string; message: string };
 
 describeWithBrowser('a web app on http://localhost:5173 calling the API in a real browser (CORS, cookies, CSRF)', (chromiumPath) => {
   let env: LocalEnvironment | undefined;
@@ -115,7 +117,9 @@ describeWithBrowser('a web app on http://localhost:5173 calling the API in a rea
       const mark = received!.mark();
       const answer = await call(page, 'GET', '/v1/session');
       expect(answer).toMatchObject({ read: true, status: 200, body: { kind: 'user', tenantId: 'demo', subject: 'demo-user' } });
+      // Headers the API exposes: the request id, and the rate limit's fields for a client that paces itself.
       expect(answer.read && answer.requestId).toMatch(/\S/);
+      expect(answer.read && answer.rateLimitRemaining).toMatch(/^\d+$/);
 
       const requests = await received!.since(mark);
       expect(requests).toEqual([

@@ -45,7 +45,7 @@ async function signIn(session) {
 }
 
 // A call to the API with the browser's cookies. What it returns is what the page could read: the status, the body
-// and the exposed headers, or the error fetch rejected with (a TypeError when CORS withholds the answer).
+// and some of the headers CORS exposes (null when not exposed or absent), or the error fetch rejected with (a TypeError when CORS withholds the answer).
 // options: json (a JSON body), text (a text/plain body: a request that needs no preflight), csrf (true: the header
 // with the CSRF cookie's value; a string: that value).
 async function call(method, path, options = {}) {
@@ -59,7 +59,14 @@ async function call(method, path, options = {}) {
     const text = await res.text();
     let parsed;
     try { parsed = JSON.parse(text); } catch { parsed = text; }
-    return { read: true, status: res.status, body: parsed, requestId: res.headers.get('x-amzn-RequestId') };
+    return {
+      read: true,
+      status: res.status,
+      body: parsed,
+      requestId: res.headers.get('x-amzn-RequestId'),
+      rateLimitRemaining: res.headers.get('RateLimit-Remaining'),
+      retryAfter: res.headers.get('Retry-After'),
+    };
   } catch (err) {
     return { read: false, error: err.name, message: err.message };
   }
