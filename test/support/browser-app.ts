@@ -65,7 +65,6 @@ async function call(method, path, options = {}) {
       body: parsed,
       requestId: res.headers.get('x-amzn-RequestId'),
       rateLimitRemaining: res.headers.get('RateLimit-Remaining'),
-      retryAfter: res.headers.get('Retry-After'),
     };
   } catch (err) {
     return { read: false, error: err.name, message: err.message };
