@@ -37,10 +37,14 @@ export function withCors(handler: ProxyFunction, policy: CorsPolicy): MiddyfiedH
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>((event: APIGatewayProxyEvent, context: Context) => handler(event, context)).use(corsHeaders(policy));
 }
 
-/** A proxy result with the headers for `origin`: Access-Control-* set, `Vary: Origin` added to any Vary it had. */
+/**
+ * A proxy result with the headers for `origin`: any Access-Control-* header the route set itself dropped (the
+ * policy alone decides, so an origin not allowed gets none), the policy's set, `Vary: Origin` added to any Vary.
+ */
 export function withCorsHeaders(out: APIGatewayProxyResult, policy: CorsPolicy, origin: string | undefined): APIGatewayProxyResult {
   const { Vary: vary, ...cors } = corsResponseHeaders(policy, origin);
-  const headers: Record<string, boolean | number | string> = { ...out.headers, ...cors };
+  const own = Object.entries(out.headers ?? {}).filter(([k]) => !/^access-control-/i.test(k));
+  const headers: Record<string, boolean | number | string> = { ...Object.fromEntries(own), ...cors };
   if (vary) {
     const key = Object.keys(headers).find((k) => k.toLowerCase() === 'vary');
     const have = key === undefined ? [] : String(headers[key]).split(',').map((v) => v.trim()).filter(Boolean);

@@ -1,0 +1,112 @@
+import { type LocalEnvironment, provisionLocal } from '../../local/provision';
+import { call, exampleConfig, quietLogger } from '../support/local';
+
+/**
+ * Browsers on other origins, end to end against local mode on the example configuration (`cors`:
+ * http://localhost:5173 with credentials): the gateway's preflights, its refusals' CORS headers (as the stack's
+ * gateway responses), and the handlers' headers on a credentialed cookie request.
+ */
+const APP = 'http://localhost:5173';
+const EVIL = 'https://evil.example';
+let env: LocalEnvironment;
+let base: string;
+beforeAll(async () => {
+  env = await provisionLocal({ stackConfig: exampleConfig(), port: 0, logger: quietLogger });
+  base = env.credentials.baseUrl;
+});
+afterAll(() => env.close());
+
+const cookie = () => `${env.credentials.tokenCookie}=${env.credentials.userTokenHs256}`;
+const preflight = (path: string, origin: string, method = 'POST') =>
+  call(base, 'OPTIONS', path, { Origin: origin, 'Access-Control-Request-Method': method, 'Access-Control-Request-Headers': 'content-type, x-csrf-token' });
+const accessControl = (headers: Headers) => [...headers.keys()].filter((k) => k.startsWith('access-control-'));
+
+describe('preflights', () => {
+  it('answers one from the allowed origin 204 with the headers, without the authorizer', async () => {
+    const before = env.gateway.authorizerCalls();
+    const res = await preflight('/v1/customers', APP);
+    expect(res.status).toBe(204);
+    expect(Object.fromEntries([...res.headers].filter(([k]) => k.startsWith('access-control-') || k === 'vary'))).toEqual({
+      'access-control-allow-origin': APP,
+      'access-control-allow-credentials': 'true',
+      'access-control-allow-methods': 'GET, POST, OPTIONS',
+      'access-control-allow-headers': 'Authorization, Content-Type, X-Service-Name, X-Content-SHA256, X-CSRF-Token',
+      'access-control-max-age': '600',
+      vary: 'Origin',
+    });
+    expect(env.gateway.authorizerCalls()).toBe(before);
+  });
+
+  it("allows a templated path's own methods", async () => {
+    const res = await preflight('/v1/customers/c-123', APP, 'DELETE');
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-methods')).toBe('GET, PATCH, DELETE, OPTIONS');
+  });
+
+  it('gives another origin none of the Access-Control headers', async () => {
+    for (const origin of [EVIL, 'http://localhost:5174', 'https://localhost:5173']) {
+      const res = await preflight('/v1/customers', origin);
+      expect(res.status).toBe(204);
+      expect(accessControl(res.headers)).toEqual([]);
+      expect(res.headers.get('vary')).toBe('Origin');
+    }
+  });
+
+  it('refuses OPTIONS on a path without routes as API Gateway does (its 404, with the gateway responses\' CORS headers)', async () => {
+    const res = await preflight('/v1/nowhere', APP);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('access-control-allow-origin')).toBe(APP);
+  });
+});
+
+describe('a page on http://localhost:5173 with the session cookie', () => {
+  it('reads a credentialed GET: 200 with Allow-Origin and Allow-Credentials from the handler', async () => {
+    const res = await call(base, 'GET', '/v1/session', { Origin: APP, Cookie: cookie() });
+    expect(res).toMatchObject({ status: 200, body: { kind: 'user', tenantId: 'demo' } });
+    expect(res.headers.get('access-control-allow-origin')).toBe(APP);
+    expect(res.headers.get('access-control-allow-credentials')).toBe('true');
+    expect(res.headers.get('access-control-expose-headers')).toContain('RateLimit-Remaining');
+    expect(res.headers.get('vary')).toBe('Origin');
+  });
+
+  it('can read the 403 of a POST without the CSRF header (the gateway response carries the CORS headers)', async () => {
+    const res = await call(base, 'POST', '/v1/customers', { Origin: APP, Cookie: cookie() }, { name: 'Mallory' });
+    expect(res).toMatchObject({ status: 403, body: { error: 'forbidden' } });
+    expect(res.headers.get('access-control-allow-origin')).toBe(APP);
+    expect(res.headers.get('access-control-allow-credentials')).toBe('true');
+  });
+
+  it('passes the POST with the CSRF proof, and reads the 201', async () => {
+    const { csrf } = env.credentials;
+    const res = await call(base, 'POST', '/v1/customers', { Origin: APP, Cookie: `${cookie()}; ${csrf.cookie}=${csrf.token}`, [csrf.header]: csrf.token }, { name: 'Grace Hopper' });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('access-control-allow-origin')).toBe(APP);
+  });
+
+  it('can read a 401 when it has no credential', async () => {
+    const res = await call(base, 'GET', '/v1/me', { Origin: APP });
+    expect(res).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
+    expect(res.headers.get('access-control-allow-origin')).toBe(APP);
+    expect(res.headers.get('access-control-allow-credentials')).toBe('true');
+    expect(res.headers.get('access-control-expose-headers')).toContain('Retry-After');
+  });
+});
+
+describe('another origin', () => {
+  it("gets no Access-Control-Allow-Origin on the handlers' answers", async () => {
+    const session = await call(base, 'GET', '/v1/session', { Origin: EVIL, Cookie: cookie() });
+    expect(session.status).toBe(200);
+    expect(accessControl(session.headers)).toEqual([]);
+    expect(session.headers.get('vary')).toBe('Origin');
+
+    const health = await call(base, 'GET', '/health', { Origin: EVIL });
+    expect(health.status).toBe(200);
+    expect(accessControl(health.headers)).toEqual([]);
+  });
+
+  it("gets the gateway's refusals with the configured origin, which its browser does not match", async () => {
+    const res = await call(base, 'GET', '/v1/me', { Origin: EVIL });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('access-control-allow-origin')).toBe(APP);
+  });
+});
