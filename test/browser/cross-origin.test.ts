@@ -141,7 +141,7 @@ describeWithBrowser('a web app on http://localhost:5173 calling the API in a rea
   );
 
   it(
-    'creates with the CSRF header (201, after a preflight the API answered), and reads it back',
+    'creates with the CSRF header (201, after a preflight the API answered), reads it back, changes and deletes it',
     async () => {
       const page = await signedInApp();
       const mark = received!.mark();
@@ -159,6 +159,11 @@ describeWithBrowser('a web app on http://localhost:5173 calling the API in a rea
 
       const id = created.read ? created.body.id : undefined;
       expect(await call(page, 'GET', `/v1/customers/${id}`)).toMatchObject({ read: true, status: 200, body: { id, name: 'Ada Lovelace' } });
+      // Methods that always need a preflight, on the templated path: the preflight must allow them.
+      const patched = await call(page, 'PATCH', `/v1/customers/${id}`, { json: { name: 'Augusta Ada King' }, csrf: true });
+      expect(patched).toMatchObject({ read: true, status: 200, body: { id, name: 'Augusta Ada King' } });
+      expect(await call(page, 'DELETE', `/v1/customers/${id}`, { csrf: true })).toMatchObject({ read: true, status: 204 });
+      expect(await call(page, 'GET', `/v1/customers/${id}`)).toMatchObject({ read: true, status: 404 });
     },
     TEST_TIMEOUT_MS,
   );
