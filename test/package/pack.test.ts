@@ -1,5 +1,5 @@
 import { type SpawnOptions, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -57,15 +57,25 @@ interface CfnResource {
       return result;
     };
     tmp = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-pack-'));
-    const packed = await step('npm pack (with the build)', () =>
-      run('npm', ['pack', '--pack-destination', tmp, '--json', '--loglevel=error'], { cwd: ROOT, env: childEnv() }),
-    );
-    const tarball = path.join(tmp, (JSON.parse(packed.slice(packed.indexOf('['))) as { filename: string }[])[0]!.filename);
     const app = path.join(tmp, 'app');
     cpSync(EXAMPLE, app, { recursive: true, filter: (src) => !/[/\\](node_modules|cdk\.out)$/.test(src) });
-    await step('npm install', () =>
-      run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', tarball], { cwd: app, env: childEnv() }),
-    );
+    // The app's other dependencies are installed while the package is packed (gatehouse@^0.1.0 is not in the
+    // registry: it is left out until the tarball is there); then the tarball, as `npm install <tarball>` would.
+    const manifest = path.join(app, 'package.json');
+    const appPackage = JSON.parse(readFileSync(manifest, 'utf8')) as { dependencies: Record<string, string> };
+    expect(appPackage.dependencies.gatehouse).toBeDefined();
+    delete appPackage.dependencies.gatehouse;
+    writeFileSync(manifest, JSON.stringify(appPackage, null, 2));
+    const install = (...args: string[]) =>
+      run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', ...args], { cwd: app, env: childEnv() });
+    await Promise.all([
+      step('npm pack (with the build)', () => run('npm', ['pack', '--pack-destination', tmp, '--loglevel=error'], { cwd: ROOT, env: childEnv() })),
+      step("npm install (the app's other dependencies)", () => install()),
+    ]);
+    const tarballs = readdirSync(tmp).filter((f) => f.endsWith('.tgz'));
+    expect(tarballs).toEqual([expect.stringMatching(/^gatehouse-\d+\.\d+\.\d+.*\.tgz$/)]);
+    const tarball = path.join(tmp, tarballs[0]!);
+    await step('npm install <tarball>', () => install(tarball));
     outdir = path.join(app, 'cdk.out');
     const bin = (name: string) => path.join(app, 'node_modules/.bin', name);
     // Type-check and synth at once: they read the same files and write nothing the other reads.
@@ -83,7 +93,10 @@ interface CfnResource {
   }, 300_000);
 
   afterAll(() => {
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    if (!tmp) return;
+    // 300 MB of node_modules take a while to delete on some disks: removed in the background, after the run.
+    if (process.platform === 'win32') rmSync(tmp, { recursive: true, force: true });
+    else spawn('rm', ['-rf', tmp], { detached: true, stdio: 'ignore' }).unref();
   });
 
   const resources = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
