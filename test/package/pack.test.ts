@@ -125,6 +125,19 @@ interface CfnResource {
     for (const absent of ['package-lock.json', 'test', 'lib', 'local', 'tsconfig.json']) expect(existsSync(path.join(pkg, absent))).toBe(false);
   });
 
+  it('loads in plain Node: the constructs by require, the toolkit by import and by require', () => {
+    const app = path.join(tmp, 'app');
+    const node = (code: string, type: 'commonjs' | 'module') =>
+      spawnSync(process.execPath, ['--input-type', type, '-e', code], { cwd: app, encoding: 'utf8', env: childEnv() });
+    const constructs = node("const g = require('gatehouse'); console.log(typeof g.GatehouseStack, typeof g.parseStackConfig)", 'commonjs');
+    expect(constructs.stderr).toBe('');
+    expect(constructs.stdout.trim()).toBe('function function');
+    const imported = node("const t = await import('gatehouse/toolkit'); console.log(typeof t.httpHandler, typeof t.json)", 'module');
+    expect(imported.stdout.trim()).toBe('function function');
+    const required = node("const t = require('gatehouse/toolkit'); console.log(typeof t.httpHandler, typeof t.requireScopes)", 'commonjs');
+    expect(required.stdout.trim()).toBe('function function');
+  });
+
   it('synthesizes the REST API with the authorizer in front of it', () => {
     expect(resources('AWS::ApiGateway::RestApi')).toHaveLength(1);
     lambda('AuthorizerHandlerFunction');
