@@ -156,7 +156,10 @@ interface CfnResource {
   });
 
   it("bundles the team's handler, which imports gatehouse/toolkit, with the toolkit in it", () => {
-    const orders = lambda('OrdersFunction');
+    // Found by its description (examples/cdk-app/bin/app.ts), whichever construct builds it.
+    const teams = resources('AWS::Lambda::Function').filter(([, r]) => r.Properties?.Description === 'Example: the orders of the caller tenant');
+    expect(teams).toHaveLength(1);
+    const orders = teams[0]![1];
     expect(orders.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
     const code = readFileSync(path.join(bundleOf(orders), 'index.js'), 'utf8');
     expect(code).toContain('bad_request'); // the team's own code
