@@ -249,3 +249,14 @@ export function usagePlanLimits(
     ...(tier.monthlyQuota ? { quota: { limit: Math.ceil(tier.monthlyQuota * headroom), period: 'MONTH' as const } } : {}),
   };
 }
+
+/**
+ * The stack configuration as written (the JSON file's shape, typed for a configuration in code): the authorizer's
+ * document with the stack-level sections beside it. `parseStackConfig` turns it into a StackConfig.
+ */
+export type StackConfigInput = AuthorizerConfigInput & {
+  readonly deployment?: z.input<typeof deploymentSchema>;
+  readonly handlers?: z.input<typeof userHandlersSchema>;
+  readonly backends?: z.input<typeof backendsSchema>;
+  readonly cors?: z.input<typeof corsSchema>;
+};

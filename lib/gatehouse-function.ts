@@ -6,9 +6,10 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { bundlingRoot, packageRoot } from './package-paths';
 
 export interface GatehouseFunctionProps {
-  /** Source file, relative to the repository root (e.g. `lambdas/authorizer/index.ts`). */
+  /** Source file, relative to the package's root (e.g. `lambdas/authorizer/index.ts`), or an absolute path. */
   readonly entry: string;
   readonly description: string;
   /** @default - 512 MB */
@@ -31,7 +32,8 @@ export interface GatehouseFunctionProps {
   readonly bundledFiles?: Readonly<Record<string, string>>;
 }
 
-const REPO_ROOT = path.resolve(__dirname, '..');
+/** The package's root: the repository's, or `node_modules/gatehouse` installed (lib/package-paths.ts). */
+const PACKAGE_ROOT = packageRoot(__dirname);
 
 /**
  * A Node.js Lambda function as every Gatehouse function is built: arm64, the newest Node.js runtime, bundled and
@@ -51,8 +53,10 @@ export class GatehouseFunction extends Construct {
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
     this.role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `Runs ${props.description}` });
     this.logGroup.grantWrite(this.role);
+    // Installed, the entries are in the app's node_modules and the lock file is the app's: bundled from the app's root.
+    const { projectRoot, depsLockFilePath } = bundlingRoot(PACKAGE_ROOT);
     this.function = new NodejsFunction(this, 'Function', {
-      entry: path.join(REPO_ROOT, props.entry),
+      entry: path.resolve(PACKAGE_ROOT, props.entry),
       handler: 'handler',
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
@@ -64,8 +68,8 @@ export class GatehouseFunction extends Construct {
       tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
       ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
       environment: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...props.environment },
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      projectRoot,
+      depsLockFilePath,
       bundling: {
         minify: true,
         sourceMap: false,

@@ -1,9 +1,9 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { type StackConfig, deploymentCorsPolicy, renderAuthorizerConfig, usagePlanKeyed } from '../contract/stack-config';
+import { type StackConfig, type StackConfigInput, deploymentCorsPolicy, renderAuthorizerConfig, usagePlanKeyed } from '../contract/stack-config';
 import { CONFIG_METADATA_KEY, STACK_OUTPUTS } from '../contract/stack-outputs';
 import { alarmTarget } from '../contract/alarm-config';
 import type { CorsPolicy } from '../contract/cors';
@@ -16,10 +16,18 @@ import { AccessLogMetrics } from './access-log-metrics';
 import { AlarmTopic } from './alarm-topic';
 import { GatehouseDashboard } from './dashboard';
 import { ServiceSecrets, importSecret } from './service-secrets';
+import { resolveStackConfig } from './stack-config-source';
 
 export interface GatehouseStackProps extends StackProps {
-  /** The validated configuration (see contract/stack-config.ts `parseStackConfig`). */
-  readonly config: StackConfig;
+  /**
+   * The configuration: validated (`parseStackConfig`), or as written (the JSON file's shape, typed), which the stack
+   * validates; a wrong one throws a ConfigError naming the field. Give this or `configFile`, not both.
+   */
+  readonly config?: StackConfig | StackConfigInput;
+  /** A JSON configuration file (e.g. `config/gatehouse.json`); the team's handler entries are relative to its folder. */
+  readonly configFile?: string;
+  /** The folder the team's handler entries are relative to, for a `config` as written. @default - the working folder */
+  readonly baseDir?: string;
 }
 
 /**
@@ -27,10 +35,22 @@ export interface GatehouseStackProps extends StackProps {
  * piece is a construct of its own that a team can use in its own stack instead.
  */
 export class GatehouseStack extends Stack {
+  /** The configuration the stack was built from, validated. */
+  readonly config: StackConfig;
+  /** The REST API (`api.api` is the SpecRestApi, `api.accessLogs` its access log group). */
   readonly api: GatehouseApi;
+  /** The authorizer (`authorizer.function` is the Lambda function). */
   readonly authorizer: GatehouseAuthorizer;
+  /** The DynamoDB table of API keys, tenants and data (`table.table`). */
   readonly table: GatehouseTable;
+  /** The handlers' functions by name (`handlers.functions`). */
   readonly handlers: HandlerFunctions;
+  /** The alarms (`alarms.alarms`). */
+  readonly alarms: GatehouseAlarms;
+  /** The CloudWatch dashboard (`dashboard.dashboard`). */
+  readonly dashboard: GatehouseDashboard;
+  /** The SNS topic the alarms notify: the configured or the created one; none if the configuration names neither. */
+  readonly alarmTopic?: ITopic;
 
   // Construct ids and creation order are part of the synthesized template: Data, ServiceSecrets, IssuerSecret<i>,
   // Authorizer, Handlers, Api, AccessLogMetrics, AlarmTopic (or ExistingAlarmTopic), Alarms, Dashboard, then the
@@ -39,7 +59,7 @@ export class GatehouseStack extends Stack {
     // Compact JSON: CloudFormation takes 1 MB of template, and the API's OpenAPI definition is most of it (about
     // 440 KB at 500 routes, twice that indented).
     super(scope, id, { suppressTemplateIndentation: true, ...props });
-    const { config } = props;
+    const config = (this.config = resolveStackConfig(props));
     const logRetention = retention(config.deployment.logRetentionDays);
 
     this.table = new GatehouseTable(this, 'Data', { deletionProtection: config.deployment.deletionProtection });
@@ -50,7 +70,10 @@ export class GatehouseStack extends Stack {
     const cors = deploymentCorsPolicy(config.cors, config.authorizer);
     const handlers = (this.handlers = this.createHandlers(config, logRetention, cors));
     this.api = this.createApi(config, handlers, logRetention, cors);
-    this.addAlarms(config, handlers);
+    const observability = this.addAlarms(config, handlers);
+    this.alarms = observability.alarms;
+    this.dashboard = observability.dashboard;
+    if (observability.topic) this.alarmTopic = observability.topic;
     this.addOutputs(services);
     // What `gatehouse --stack-name` reads back: the document this stack was synthesized from (names, never secrets).
     this.templateOptions.metadata = { [CONFIG_METADATA_KEY]: { ...config.source, deployment: config.deployment } };
@@ -145,7 +168,7 @@ export class GatehouseStack extends Stack {
    * Alarms on genuine failures only (never a 401 or 403), notifying the configured or created topic, and the
    * dashboard, which shows the 401s and 403s the alarms leave out.
    */
-  private addAlarms(config: StackConfig, handlers: HandlerFunctions): void {
+  private addAlarms(config: StackConfig, handlers: HandlerFunctions): { alarms: GatehouseAlarms; dashboard: GatehouseDashboard; topic?: ITopic } {
     const settings = config.deployment.alarms;
     const accessLogMetrics = new AccessLogMetrics(this, 'AccessLogMetrics', { accessLogs: this.api.accessLogs });
     const target = alarmTarget(settings);
@@ -159,7 +182,7 @@ export class GatehouseStack extends Stack {
       thresholds: settings,
       ...(topic ? { topic } : {}),
     });
-    new GatehouseDashboard(this, 'Dashboard', {
+    const dashboard = new GatehouseDashboard(this, 'Dashboard', {
       api: this.api.api,
       authorizerFunction: this.authorizer.function,
       authorizerFailures: accessLogMetrics.authorizerFailures,
@@ -167,6 +190,7 @@ export class GatehouseStack extends Stack {
       alarms: alarms.alarms,
     });
     if (created) new CfnOutput(this, 'AlarmTopicArn', { value: created.topic.topicArn, description: 'SNS topic the alarms notify (subscribe to it)' });
+    return { alarms, dashboard, ...(topic ? { topic } : {}) };
   }
 
   private addOutputs(services: ServiceSecrets): void {
