@@ -34,11 +34,12 @@ export function preflightOperations(routes: readonly RouteConfig[], policy: Cors
 function preflightOperation(path: string, methods: readonly string[], policy: CorsPolicy, aws: boolean): Record<string, unknown> {
   const names = [...path.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\+?\}/g)].map((m) => m[1]!);
   return {
-    summary: 'CORS preflight, answered by the gateway (no credential needed)',
+    // Short texts: this operation is repeated on every path, and the document is most of the stack's template.
+    summary: 'CORS preflight',
     ...(names.length ? { parameters: names.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })) } : {}),
     responses: {
       '204': {
-        description: 'The CORS headers for an allowed origin; none for another',
+        description: 'CORS headers, for an allowed origin only',
         headers: Object.fromEntries(PREFLIGHT_RESPONSE_HEADERS.map((h) => [h, { schema: { type: 'string' } }])),
       },
     },
@@ -53,8 +54,8 @@ function preflightOperation(path: string, methods: readonly string[], policy: Co
 function mockIntegration(methods: readonly string[], policy: CorsPolicy): Record<string, unknown> {
   return {
     type: 'mock',
+    // No passthroughBehavior: API Gateway's default (WHEN_NO_MATCH) uses this template for a preflight without a body.
     requestTemplates: { 'application/json': '{"statusCode": 204}' },
-    passthroughBehavior: 'when_no_match',
     responses: {
       default: {
         statusCode: '204',
@@ -71,12 +72,12 @@ function mockIntegration(methods: readonly string[], policy: CorsPolicy): Record
  * is checked to hold no character VTL or the quoting could read as code.
  */
 export function preflightTemplate(methods: readonly string[], policy: CorsPolicy): string {
-  const set = (header: string, value: string) => `#set($context.responseOverride.header.${header} = ${value})`;
+  const set = (header: string, value: string) => `#set($context.responseOverride.header.${header}=${value})`;
   const quoted = (value: string) => `'${vtlSafe(value)}'`;
-  const readOrigin = "#set($origin = $input.params().header.get('Origin'))#if(\"$!origin\" == \"\")#set($origin = $input.params().header.get('origin'))#end";
-  const allowed = policy.origins === '*' ? 'true' : policy.origins.map((o) => `$origin == ${quoted(o)}`).join(' || ');
+  const readOrigin = "#set($o=$input.params().header.get('Origin'))#if(\"$!o\"==\"\")#set($o=$input.params().header.get('origin'))#end";
+  const allowed = policy.origins === '*' ? 'true' : policy.origins.map((o) => `$o==${quoted(o)}`).join('||');
   const headers = [
-    set('Access-Control-Allow-Origin', policy.origins === '*' ? "'*'" : '$origin'),
+    set('Access-Control-Allow-Origin', policy.origins === '*' ? "'*'" : '$o'),
     ...(policy.credentials ? [set('Access-Control-Allow-Credentials', "'true'")] : []),
     set('Access-Control-Allow-Methods', quoted(methods.join(', '))),
     set('Access-Control-Allow-Headers', quoted(policy.allowHeaders.join(', '))),

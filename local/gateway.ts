@@ -55,7 +55,8 @@ export interface LocalGatewayOptions {
   /**
    * Browsers on other origins, as the stack deploys them: OPTIONS on a path with routes answered 204 by the gateway
    * (no authorizer, no handler), and the gateway's refusals with the CORS headers of the stack's gateway responses.
-   * The handlers add their own headers (local/handlers.ts). @default - no CORS
+   * The handlers add their own headers (local/handlers.ts); an HTTP backend answers with its own, as behind API
+   * Gateway's http_proxy integration, which adds none. @default - no CORS
    */
   readonly cors?: CorsPolicy;
 }

@@ -106,13 +106,13 @@ describe('preflightTemplate (the deployed preflight\'s VTL)', () => {
     const policy = corsPolicy(section({ allowOrigins: [APP, 'https://app.example.com'], allowCredentials: true }));
     const vtl = preflightTemplate(['GET', 'OPTIONS'], policy);
     expect(vtl).not.toContain('\n');
-    expect(vtl).toContain(`#if($origin == '${APP}' || $origin == 'https://app.example.com')`);
-    expect(vtl).toContain('#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)');
-    expect(vtl).toContain("#set($context.responseOverride.header.Access-Control-Allow-Credentials = 'true')");
-    expect(vtl).toContain("#set($context.responseOverride.header.Access-Control-Allow-Methods = 'GET, OPTIONS')");
+    expect(vtl).toContain(`#if($o=='${APP}'||$o=='https://app.example.com')`);
+    expect(vtl).toContain('#set($context.responseOverride.header.Access-Control-Allow-Origin=$o)');
+    expect(vtl).toContain("#set($context.responseOverride.header.Access-Control-Allow-Credentials='true')");
+    expect(vtl).toContain("#set($context.responseOverride.header.Access-Control-Allow-Methods='GET, OPTIONS')");
     // Each header is overridden once: API Gateway answers 5xx to a second override of the same header.
     for (const h of ['Allow-Origin', 'Allow-Credentials', 'Allow-Methods', 'Allow-Headers', 'Max-Age']) {
-      expect(vtl.split(`responseOverride.header.Access-Control-${h} `).length - 1).toBe(1);
+      expect(vtl.split(`responseOverride.header.Access-Control-${h}=`).length - 1).toBe(1);
     }
   });
 

@@ -69,14 +69,23 @@ function resourcePolicyBytes(t: Template): Map<string, number> {
   return byFunction;
 }
 
+/**
+ * The example without its `cors` section, and with it. CORS adds an OPTIONS operation to every path (its mock
+ * integration's VTL and declared headers, about 1.3 KB each, which API Gateway's import gives no way to share):
+ * 500 routes on 204 paths take about 720 KB of template instead of 440 KB, so that case is held to three quarters
+ * of CloudFormation's 1 MB rather than half.
+ */
+const { cors: _cors, ...withoutCors } = example;
+
 describe.each([
-  ['500 routes of users and API keys', { ...example, routes: routeTable(500) }],
-  ['500 routes in membership mode, with services and signed webhooks', { ...example, membership: {}, routes: routeTable(500) }],
-])('%s', (_name, doc) => {
+  ['500 routes of users and API keys', { ...withoutCors, routes: routeTable(500) }, MAX_TEMPLATE_BYTES / 2],
+  ['500 routes in membership mode, with services and signed webhooks', { ...withoutCors, membership: {}, routes: routeTable(500) }, MAX_TEMPLATE_BYTES / 2],
+  ['500 routes with CORS (a preflight on every path)', { ...example, routes: routeTable(500) }, (MAX_TEMPLATE_BYTES * 3) / 4],
+])('%s', (_name, doc, maxTemplateBytes) => {
   const { app, stack, template } = synth(doc);
 
   it('defines every route in the one REST API', () => {
-    expect(apiMethods(template)).toHaveLength(500);
+    expect(apiMethods(template).filter((m) => m.IntegrationType !== 'mock')).toHaveLength(500);
     expect(resourcesOf(template).filter(([, r]) => r.Type.startsWith('AWS::ApiGateway::Method') || r.Type === 'AWS::ApiGateway::Resource')).toEqual([]);
     expect(Object.keys(apiBody(template).components.securitySchemes).filter((s) => s.endsWith('Authorizer')).length).toBeLessThanOrEqual(10);
     expect(apiResourceCount(apiMethods(template).map((m) => m.Path))).toBeLessThanOrEqual(300);
@@ -108,7 +117,7 @@ describe.each([
     expect(resourcesOf(template).length).toBeLessThan(MAX_STACK_RESOURCES);
     // As the CDK writes it for upload: compact JSON (GatehouseStack suppresses the indentation).
     const written = statSync(app.synth().getStackByName(stack.stackName).templateFullPath).size;
-    expect(written).toBeLessThan(MAX_TEMPLATE_BYTES / 2);
+    expect(written).toBeLessThan(maxTemplateBytes);
   });
 
   it('still passes cdk-nag AwsSolutions', () => {

@@ -50,15 +50,15 @@ describe('the preflights (OPTIONS)', () => {
     expect(response.statusCode).toBe('204');
     expect(response.responseParameters).toEqual({ 'method.response.header.Vary': "'Origin'" });
     const vtl: string = response.responseTemplates['application/json'];
-    expect(vtl).toContain(`#if($origin == '${APP}')`);
-    expect(vtl).toContain('#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)');
-    expect(vtl).toContain("#set($context.responseOverride.header.Access-Control-Allow-Credentials = 'true')");
-    expect(vtl).toContain("#set($context.responseOverride.header.Access-Control-Allow-Methods = 'GET, POST, OPTIONS')");
+    expect(vtl).toContain(`#if($o=='${APP}')`);
+    expect(vtl).toContain('#set($context.responseOverride.header.Access-Control-Allow-Origin=$o)');
+    expect(vtl).toContain("#set($context.responseOverride.header.Access-Control-Allow-Credentials='true')");
+    expect(vtl).toContain("#set($context.responseOverride.header.Access-Control-Allow-Methods='GET, POST, OPTIONS')");
     // The CSRF header (cookie routes' POST) is allowed with the ones Gatehouse reads.
-    expect(vtl).toMatch(/Access-Control-Allow-Headers = 'Authorization, Content-Type, X-Service-Name, X-Content-SHA256, X-CSRF-Token'/);
-    expect(vtl).toContain("#set($context.responseOverride.header.Access-Control-Max-Age = '600')");
+    expect(vtl).toMatch(/Access-Control-Allow-Headers='Authorization, Content-Type, X-Service-Name, X-Content-SHA256, X-CSRF-Token'/);
+    expect(vtl).toContain("#set($context.responseOverride.header.Access-Control-Max-Age='600')");
     // Every override sits inside the #if: an origin not in the list gets none of them.
-    expect(vtl.indexOf('#if($origin')).toBeLessThan(vtl.indexOf('responseOverride'));
+    expect(vtl.indexOf('#if($o==')).toBeLessThan(vtl.indexOf('responseOverride'));
     expect(vtl.endsWith('#end')).toBe(true);
     expect(Object.keys(op.responses['204'].headers).sort()).toEqual(
       ['Access-Control-Allow-Credentials', 'Access-Control-Allow-Headers', 'Access-Control-Allow-Methods', 'Access-Control-Allow-Origin', 'Access-Control-Max-Age', 'Vary'].sort(),

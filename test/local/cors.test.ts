@@ -1,3 +1,6 @@
+import { corsPolicy, corsSchema } from '../../contract/cors';
+import type { RouteConfig } from '../../contract/config';
+import { preflightAnswer } from '../../local/cors';
 import { type LocalEnvironment, provisionLocal } from '../../local/provision';
 import { call, exampleConfig, quietLogger } from '../support/local';
 
@@ -108,5 +111,27 @@ describe('another origin', () => {
     const res = await call(base, 'GET', '/v1/me', { Origin: EVIL });
     expect(res.status).toBe(401);
     expect(res.headers.get('access-control-allow-origin')).toBe(APP);
+  });
+});
+
+describe('preflightAnswer (which OPTIONS the local gateway answers itself)', () => {
+  const policy = corsPolicy(corsSchema.parse({ allowOrigins: [APP] }));
+  const routes = [
+    { method: 'GET', path: '/v1/files/{proxy+}' },
+    { method: 'ANY', path: '/v1/legacy/{proxy+}' },
+    { method: 'GET', path: '/v1/files/special' },
+    { method: 'PUT', path: '/v1/files/special' },
+  ] as unknown as RouteConfig[];
+
+  it('answers for the resource API Gateway would pick: the most specific one, with its methods', () => {
+    expect(preflightAnswer(routes, policy, 'OPTIONS', '/v1/files/special', APP)?.['Access-Control-Allow-Methods']).toBe('GET, PUT, OPTIONS');
+    expect(preflightAnswer(routes, policy, 'OPTIONS', '/v1/files/a/b.txt', APP)?.['Access-Control-Allow-Methods']).toBe('GET, OPTIONS');
+    expect(preflightAnswer(routes, policy, 'OPTIONS', '/v1/legacy/x', APP)?.['Access-Control-Allow-Methods']).toBe('GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS');
+  });
+
+  it('leaves other requests to the usual steps: no policy, another method, a path without routes', () => {
+    expect(preflightAnswer(routes, undefined, 'OPTIONS', '/v1/files/special', APP)).toBeUndefined();
+    expect(preflightAnswer(routes, policy, 'GET', '/v1/files/special', APP)).toBeUndefined();
+    expect(preflightAnswer(routes, policy, 'OPTIONS', '/v2/other', APP)).toBeUndefined();
   });
 });
