@@ -1,0 +1,44 @@
+import path from 'node:path';
+import type { AuthorizerConfig } from '../contract/config';
+import { type BackendConfig, backendsSchema, userHandlersSchema } from '../contract/targets';
+import type { ProxyLambda } from './handlers';
+import type { LocalSetup } from './local-setup';
+import { type UnavailableRoute, loadUserHandlers, unavailableRoutes } from './user-handlers';
+
+/**
+ * Where local mode sends each route besides the built-in handlers: the team's handler files (bundled and loaded:
+ * local/user-handlers.ts) and the HTTP backends (proxied: local/http-backend.ts), read from the configuration's
+ * `handlers` and `backends` sections.
+ */
+export interface LocalTargets {
+  readonly handlers: Readonly<Record<string, ProxyLambda>>;
+  readonly backends: Readonly<Record<string, BackendConfig>>;
+  readonly unavailableRoutes: readonly UnavailableRoute[];
+}
+
+/** The sections of the configuration local mode reads for targets, and where the run builds and finds things. */
+interface TargetInputs {
+  readonly stackConfig: Record<string, unknown>;
+  readonly configDir?: string;
+  readonly buildDir?: string;
+}
+
+/** Loads the configuration's own handlers and reads its backends (sections validated as the stack validates them). */
+export async function localTargets(opts: TargetInputs, setup: LocalSetup, shape: AuthorizerConfig): Promise<LocalTargets> {
+  const handlers = userHandlersSchema.parse(opts.stackConfig.handlers);
+  const backends = backendsSchema.parse(opts.stackConfig.backends);
+  // GATEHOUSE_ROOT: set by scripts/run.mjs, whose bundle's own folder is not the repository.
+  const root = process.env.GATEHOUSE_ROOT ?? (typeof __dirname === 'string' ? path.resolve(__dirname, '..') : process.cwd());
+  const loaded = await loadUserHandlers(handlers, {
+    baseDir: opts.configDir ?? process.cwd(),
+    buildDir: opts.buildDir ?? path.join(root, '.local', 'build', `handlers-${setup.suffix}`),
+    root,
+    environment: { TABLE_NAME: setup.tableName, RATE_LIMIT_TIERS: JSON.stringify(shape.rateLimits.tiers) },
+  });
+  return { handlers: loaded.handlers, backends, unavailableRoutes: unavailableRoutes(shape.routes, loaded.unavailable) };
+}
+
+/** The built-in handlers and the team's, by the names routes use (a team's may not reuse a built-in name). */
+export function withUserHandlers(targets: LocalTargets, builtIn: Record<string, ProxyLambda>): Record<string, ProxyLambda> {
+  return { ...builtIn, ...targets.handlers };
+}
