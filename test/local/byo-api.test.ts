@@ -33,7 +33,7 @@ describe('a team handler file, added by configuration only', () => {
     config.routes.push({ method: 'GET', path: '/v1/legacy', accepts: ['user', 'apiKey'], handler: 'legacy' });
     config.handlers.legacy = { functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:legacy-api' };
     env = await provisionLocal({ stackConfig: config, port: 0, configDir: tmp, buildDir: path.join(tmp, 'build'), logger: quietLogger, gatewayLogger: capture });
-  });
+  }, 60_000);
   afterAll(async () => {
     await env?.close();
     rmSync(tmp, { recursive: true, force: true });
@@ -96,7 +96,7 @@ describe('the Express example as an HTTP backend', () => {
       { method: 'GET', path: '/v1/down', accepts: ['apiKey'], backend: 'down' },
     );
     env = await provisionLocal({ stackConfig: config, port: 0, logger: quietLogger, gatewayLogger: capture });
-  });
+  }, 60_000);
   afterAll(async () => {
     await env?.close();
     await Promise.all([app, slow].map((s) => s && closeServer(s)));
