@@ -57,7 +57,7 @@ export function curlOf(c: DemoCredentials, r: RequestExample): string {
 /** The text local mode prints: every demo request as a curl line with its expected status, and the 429 demo. */
 export function requestExamples(c: DemoCredentials, credentialsFile: string): string {
   const lines = ['', `Gatehouse is running locally. Demo credentials (tenant "${c.tenantId}"): ${credentialsFile}`, ''];
-  for (const r of demoRequests(c)) lines.push(`# ${r.title} -> ${r.expect ?? 'its answer'}`, curlOf(c, r), '');
+  for (const r of demoRequests(c)) lines.push(`# ${r.title}${r.expect !== undefined ? ` -> ${r.expect}` : ''}`, curlOf(c, r), '');
   const scope = c.readScopes[0] ?? c.scopes[0];
   lines.push(
     ...rateLimitDemo(c),

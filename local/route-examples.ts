@@ -121,11 +121,18 @@ function perRoute(c: DemoCredentials): RequestExample[] {
   });
 }
 
-/** A user route with a known answer and no scope (where a token without scopes passes), GET first. */
+/**
+ * A route to show user tokens on: one that accepts users and has no scope (where a token without scopes passes)
+ * when `needsNoScope`; a known answer first, then a GET.
+ */
 function userRoute(c: DemoCredentials, needsNoScope: boolean): RouteConfig | undefined {
-  const fits = (r: RouteConfig) => !r.public && r.accepts.includes('user') && knownStatus(r) !== undefined && (!needsNoScope || !r.scopes?.length);
-  return c.routes.find((r) => fits(r) && r.method === 'GET') ?? c.routes.find(fits);
+  const fits = (r: RouteConfig) => !r.public && r.accepts.includes('user') && (!needsNoScope || !r.scopes?.length);
+  const known = (r: RouteConfig) => fits(r) && knownStatus(r) !== undefined;
+  return c.routes.find((r) => known(r) && r.method === 'GET') ?? c.routes.find(known) ?? c.routes.find((r) => fits(r) && r.method === 'GET') ?? c.routes.find(fits);
 }
+
+/** A title for a request whose answer is not known: what answers it. */
+const answered = (title: string, route: RouteConfig) => (knownStatus(route) === undefined ? `${title}: ${answerOf(route)}` : title);
 
 const PROVIDERS: Readonly<Record<string, string>> = { supabase: 'Supabase', cognito: 'Amazon Cognito', auth0: 'Auth0', clerk: 'Clerk', entra: 'Microsoft Entra ID', workos: 'WorkOS', oidc: 'OIDC' };
 export const providerName = (type: string) => PROVIDERS[type] ?? type;
@@ -136,14 +143,14 @@ function userExamples(c: DemoCredentials): RequestExample[] {
   const route = userRoute(c, false);
   if (route) {
     const status = knownStatus(route);
-    out.push(requestOn(route, `${route.method} ${route.path}: the demo user, ES256 token (JWKS served by the gateway)`, userHeaders(c, c.userTokenEs256), status));
-    out.push(requestOn(route, `${route.method} ${route.path}: a user of another tenant (globex) sees only its own`, userHeaders(c, c.otherTenantToken, 'globex'), status));
+    out.push(requestOn(route, answered(`${route.method} ${route.path}: the demo user, ES256 token (JWKS served by the gateway)`, route), userHeaders(c, c.userTokenEs256), status));
+    out.push(requestOn(route, answered(`${route.method} ${route.path}: a user of another tenant (globex), its own tenant's answer`, route), userHeaders(c, c.otherTenantToken, 'globex'), status));
   }
-  const plain = userRoute(c, true) ?? route;
+  const plain = userRoute(c, true) ?? userRoute(c, false);
   if (!plain) return out;
   for (const s of c.standIns) {
     if (s.token === undefined) continue;
-    const title = `${providerName(s.type)} user, from the local stand-in for issuer "${s.id}" (its iss ${s.iss}, its token shape, a local key)`;
+    const title = answered(`${providerName(s.type)} user, from the local stand-in for issuer "${s.id}" (its iss ${s.iss}, its token shape, a local key)`, plain);
     out.push(requestOn(plain, title, userHeaders(c, s.token), knownStatus(plain)));
   }
   return out;

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LOCAL_TARGET_FILE, type LocalTargetFile, localTargetFileOf } from '../control/target';
 
@@ -66,6 +66,8 @@ export class RunFiles {
     rmSync(this.cliTargetFile, { force: true });
     rmSync(this.buildDir, { recursive: true, force: true });
     if (sharedIsOurs) rmSync(this.sharedTargetFile, { force: true });
+    // The port's folder goes too once empty (a kept state stays in it).
+    if (existsSync(this.dir) && readdirSync(this.dir).length === 0) rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** Whether the shared CLI target still describes this run (another run started since points it at itself). */

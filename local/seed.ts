@@ -36,11 +36,12 @@ const DEFAULT_DEMO_SCOPES: DemoScopes = { all: ['customers:read', 'customers:wri
 
 /**
  * The scopes the route table asks for (their union), so that the demo key and tokens pass every route's scope
- * check; the read-only key gets the `:read` ones (what a "read-only key may not write" example shows). The
- * example's customers:* are always there, as the documentation's requests use them.
+ * check; the read-only key gets the `:read` ones (what a "read-only key may not write" example shows). A route
+ * table that asks for none: the example's customers:*, which the documentation's requests use.
  */
 export function demoScopes(config: AuthorizerConfig): DemoScopes {
-  const all = [...new Set([...DEFAULT_DEMO_SCOPES.all, ...config.routes.flatMap((r) => r.scopes ?? [])])].sort();
+  const all = [...new Set(config.routes.flatMap((r) => r.scopes ?? []))].sort();
+  if (!all.length) return DEFAULT_DEMO_SCOPES;
   return { all, read: all.filter((s) => s.endsWith(':read')) };
 }
 
