@@ -78,6 +78,9 @@ function requestOn(route: RouteConfig, title: string, headers: Record<string, st
  */
 export function knownStatus(route: RouteConfig): number | undefined {
   const list = !hasParam(route);
+  // The customers and api-keys handlers route on their own paths (any other path: their 404), the others on none.
+  const own = OWN_PATHS[route.handler ?? ''];
+  if (own && !own.includes(route.path)) return undefined;
   switch (route.handler) {
     case 'health':
     case 'me':
@@ -94,6 +97,12 @@ export function knownStatus(route: RouteConfig): number | undefined {
       return undefined;
   }
 }
+
+/** The resource paths the built-in handlers with a router answer on (lambdas/handlers/customers.ts, api-keys.ts). */
+const OWN_PATHS: Readonly<Record<string, readonly string[]>> = {
+  customers: ['/v1/customers', '/v1/customers/{id}'],
+  'api-keys': ['/v1/api-keys', '/v1/api-keys/{keyId}'],
+};
 
 /** What answers a route whose status is not known: its handler's or its backend's answer. */
 export const answerOf = (route: RouteConfig): string => (route.backend !== undefined ? `backend "${route.backend}"'s answer` : `handler "${route.handler}"'s answer`);

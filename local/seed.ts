@@ -40,7 +40,9 @@ const DEFAULT_DEMO_SCOPES: DemoScopes = { all: ['customers:read', 'customers:wri
  * table that asks for none: the example's customers:*, which the documentation's requests use.
  */
 export function demoScopes(config: AuthorizerConfig): DemoScopes {
-  const all = [...new Set(config.routes.flatMap((r) => r.scopes ?? []))].sort();
+  // The built-in customers handler checks customers:read and customers:write itself, wherever it is routed.
+  const handlerScopes = config.routes.some((r) => r.handler === 'customers') ? DEFAULT_DEMO_SCOPES.all : [];
+  const all = [...new Set([...handlerScopes, ...config.routes.flatMap((r) => r.scopes ?? [])])].sort();
   if (!all.length) return DEFAULT_DEMO_SCOPES;
   return { all, read: all.filter((s) => s.endsWith(':read')) };
 }
