@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { AuthorizerConfig } from '../contract/config';
 import { type BackendConfig, backendsSchema, userHandlersSchema } from '../contract/targets';
@@ -14,6 +15,8 @@ export interface LocalTargets {
   readonly handlers: Readonly<Record<string, ProxyLambda>>;
   readonly backends: Readonly<Record<string, BackendConfig>>;
   readonly unavailableRoutes: readonly UnavailableRoute[];
+  /** Removes the bundles when the run chose their folder itself (a given `buildDir` is its caller's to remove). */
+  cleanup(): void;
 }
 
 /** The sections of the configuration local mode reads for targets, and where the run builds and finds things. */
@@ -29,13 +32,21 @@ export async function localTargets(opts: TargetInputs, setup: LocalSetup, shape:
   const backends = backendsSchema.parse(opts.stackConfig.backends);
   // GATEHOUSE_ROOT: set by scripts/run.mjs, whose bundle's own folder is not the repository.
   const root = process.env.GATEHOUSE_ROOT ?? (typeof __dirname === 'string' ? path.resolve(__dirname, '..') : process.cwd());
+  const buildDir = opts.buildDir ?? path.join(root, '.local', 'build', `handlers-${setup.suffix}`);
   const loaded = await loadUserHandlers(handlers, {
     baseDir: opts.configDir ?? process.cwd(),
-    buildDir: opts.buildDir ?? path.join(root, '.local', 'build', `handlers-${setup.suffix}`),
+    buildDir,
     root,
     environment: { TABLE_NAME: setup.tableName, RATE_LIMIT_TIERS: JSON.stringify(shape.rateLimits.tiers) },
   });
-  return { handlers: loaded.handlers, backends, unavailableRoutes: unavailableRoutes(shape.routes, loaded.unavailable) };
+  return {
+    handlers: loaded.handlers,
+    backends,
+    unavailableRoutes: unavailableRoutes(shape.routes, loaded.unavailable),
+    cleanup: () => {
+      if (opts.buildDir === undefined) rmSync(buildDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** The built-in handlers and the team's, by the names routes use (a team's may not reuse a built-in name). */

@@ -98,6 +98,7 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
     },
     async close() {
       await gateway.close();
+      targets.cleanup();
       serving.destroy();
       dynamodb.destroy();
       secretsManager.destroy();
