@@ -58,7 +58,8 @@ export interface LocalEnvironment {
  * Builds the whole API on this machine against the AWS endpoints of the environment (the emulator): a table and
  * secrets, a demo tenant with API keys and a service secret, a local Supabase-style issuer (HS256 secret and an
  * ES256 key whose JWKS the gateway serves), stand-ins for the configured issuers (local/stand-ins.ts), and the
- * local gateway over the real authorizer and handlers.
+ * local gateway over the real authorizer and handlers: the built-in ones, the team's handler files of the
+ * configuration, and its HTTP backends (local/local-targets.ts).
  */
 export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvironment> {
   const clients = { dynamodb: new DynamoDBClient({}), secretsManager: new SecretsManagerClient({}), apigateway: new APIGatewayClient({}) };
