@@ -58,6 +58,12 @@ export interface LocalTargetFile extends Omit<Target, 'kind'> {
 
 export const LOCAL_TARGET_FILE = '.local/cli-target.json';
 
+/**
+ * The CLI target of the local run on `port` (each run writes its own, beside its other files), or without a port
+ * the shared one, a copy of the most recently started run's.
+ */
+export const localTargetFileOf = (port: string | undefined): string => (port ? `.local/${port}/cli-target.json` : LOCAL_TARGET_FILE);
+
 export interface TargetOptions {
   readonly local?: boolean;
   readonly table?: string;
@@ -79,7 +85,8 @@ export type CloudFormationFactory = (region: string | undefined) => CloudFormati
 
 /**
  * The target of a run, in this order:
- * 1. `--local`: the file `npm start` writes (nothing else is read).
+ * 1. `--local`: the file `npm start` writes (nothing else is read): the most recent run's, or with
+ *    GATEHOUSE_LOCAL_PORT the run's on that port.
  * 2. `--table` (or GATEHOUSE_TABLE): that table and the `--config` file (or GATEHOUSE_CONFIG_FILE), with no
  *    CloudFormation call, for credentials without cloudformation:DescribeStacks. `--config` is required: falling
  *    back to the example configuration would mint keys with its prefix and environment, which the stack refuses.
@@ -89,7 +96,12 @@ export type CloudFormationFactory = (region: string | undefined) => CloudFormati
  *    metadata existed works with `--config`).
  */
 export async function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv, root: string, cloudFormation: CloudFormationFactory): Promise<Target> {
-  if (opts.local) return readLocalTarget(path.join(root, LOCAL_TARGET_FILE));
+  if (opts.local) {
+    // Two local modes side by side: GATEHOUSE_LOCAL_PORT picks one, else the most recently started.
+    const port = env.GATEHOUSE_LOCAL_PORT;
+    if (port !== undefined && port !== '' && !/^\d{1,5}$/.test(port)) throw new UsageError('GATEHOUSE_LOCAL_PORT: expected the port of a local run, e.g. 3001');
+    return readLocalTarget(path.join(root, localTargetFileOf(port || undefined)), port || undefined);
+  }
   const stackName = opts.stackName ?? env.GATEHOUSE_STACK_NAME ?? DEFAULT_STACK_NAME;
   if (!STACK_NAME_PATTERN.test(stackName)) throw new UsageError('--stack-name: a stack name is letters, digits and dashes, starting with a letter (at most 128)');
   if (opts.region !== undefined && !REGION_PATTERN.test(opts.region)) throw new UsageError('--region: expected a region like eu-west-1');
@@ -151,8 +163,8 @@ function deployedTarget(config: StackConfig, p: StackParts): Target {
   };
 }
 
-function readLocalTarget(file: string): Target {
-  if (!existsSync(file)) throw new UsageError('--local: local mode is not running (start it with `npm start`)');
+function readLocalTarget(file: string, port?: string): Target {
+  if (!existsSync(file)) throw new UsageError(`--local: local mode is not running${port ? ` on port ${port}` : ''} (start it with \`npm start\`)`);
   const t = JSON.parse(readFileSync(file, 'utf8')) as LocalTargetFile;
   if (!isAlive(t.pid)) throw new UsageError('--local: local mode is not running any more (start it with `npm start`)');
   return t;

@@ -1,11 +1,12 @@
 import { SignJWT, importJWK } from 'jose';
 import { randomBytes } from 'node:crypto';
-import { type AuthorizerConfig, issuerIdentity } from '../contract/config';
+import { type AuthorizerConfig, type RouteConfig, issuerIdentity } from '../contract/config';
 import { devTokenClaims } from '../control/dev-tokens/claims';
 import { signDevToken } from '../control/dev-tokens/sign';
 import type { StandInIssuer } from '../control/dev-tokens/stand-in';
 import { DEMO_TENANT, DEMO_USER, type LocalSecrets, type LocalSetup, OTHER_TENANT, OTHER_USER } from './local-setup';
 import type { DroppedIssuer } from './stand-ins';
+import { demoScopes } from './seed';
 
 /** A configured issuer local mode stands in for, and a token of it for the demo user (where one can be made). */
 export interface StandInCredential {
@@ -31,6 +32,16 @@ export interface DemoCredentials {
   readonly apiKeyWrite: string;
   readonly serviceName: string;
   readonly serviceSecret: string;
+  /** Every configured service with its local secret and scopes (serviceName/serviceSecret: the first). */
+  readonly services: readonly { readonly name: string; readonly secret: string; readonly scopes: readonly string[] }[];
+  /** The scopes of the demo tokens and the read-write key: the union of the route table's (local/seed.ts). */
+  readonly scopes: readonly string[];
+  /** The read-only API key's scopes. */
+  readonly readScopes: readonly string[];
+  /** Membership mode: the header a user names its tenant in ('' otherwise). */
+  readonly tenantHeader: string;
+  /** The route table this run serves (the printed requests are derived from it: local/route-examples.ts). */
+  readonly routes: readonly RouteConfig[];
   /** The first configured signer (signed requests) and its secret; '' when none is configured. */
   readonly signerName: string;
   readonly signerSecret: string;
@@ -55,7 +66,8 @@ export async function demoCredentials(
   config: AuthorizerConfig,
   issuers: { readonly standIns: readonly StandInIssuer[]; readonly dropped: readonly DroppedIssuer[] } = { standIns: [], dropped: [] },
 ): Promise<DemoCredentials> {
-  const token = await localIssuer(baseUrl, secrets);
+  const { all: scopes, read: readScopes } = demoScopes(config);
+  const token = await localIssuer(baseUrl, secrets, scopes);
   const serviceName = setup.services[0]?.name ?? '';
   const signerName = setup.signers[0]?.name ?? '';
   return {
@@ -68,13 +80,18 @@ export async function demoCredentials(
     apiKeyWrite: secrets.apiKeys.write,
     serviceName,
     serviceSecret: secrets.serviceSecrets[serviceName] ?? '',
+    readScopes,
+    tenantHeader: config.membership?.header ?? '',
+    routes: config.routes,
+    services: setup.services.map((s) => ({ name: s.name, secret: secrets.serviceSecrets[s.name] ?? '', scopes: s.scopes })),
+    scopes,
     signerName,
     signerSecret: secrets.signerSecrets?.[signerName] ?? '',
     tokenCookie: config.routes.find((r) => r.cookie !== undefined)?.cookie ?? '',
     // What the web app would draw per session and put in its CSRF cookie and header; any random value works.
     csrf: { cookie: config.csrf.cookie, header: config.csrf.header, token: randomBytes(18).toString('base64url') },
     rateLimit: { requestsPerMinute: config.rateLimits.tiers.default.requestsPerMinute, burst: config.rateLimits.tiers.default.burst },
-    standIns: await Promise.all(issuers.standIns.map((s) => standInCredential(s, secrets))),
+    standIns: await Promise.all(issuers.standIns.map((s) => standInCredential(s, secrets, scopes))),
     droppedIssuers: issuers.dropped,
   };
 }
@@ -83,7 +100,7 @@ export async function demoCredentials(
  * A stand-in issuer's demo token: the demo user in the demo tenant, in the provider's shape (control/dev-tokens),
  * signed as `tokens mint --issuer` signs. An Entra token's tenant is its directory, which the demo tenant is not.
  */
-async function standInCredential(s: StandInIssuer, secrets: LocalSecrets): Promise<StandInCredential> {
+async function standInCredential(s: StandInIssuer, secrets: LocalSecrets, scopes: readonly string[]): Promise<StandInCredential> {
   const base = { id: s.id, type: s.config.type, iss: issuerIdentity(s.config).issuers[0]!, tenant: DEMO_TENANT };
   if (s.config.type === 'entra') {
     const tid = s.config.tenants[0]!;
@@ -91,7 +108,14 @@ async function standInCredential(s: StandInIssuer, secrets: LocalSecrets): Promi
   }
   try {
     const now = Math.floor(Date.now() / 1000);
-    const token = devTokenClaims(s.config, { sub: DEMO_USER, tenant: DEMO_TENANT, scopes: [], roles: [], ttlSeconds: 12 * 3600, now });
+    const request = { sub: DEMO_USER, tenant: DEMO_TENANT, scopes, roles: [], ttlSeconds: 12 * 3600, now };
+    // With the route table's scopes where the issuer reads scopes; an issuer that reads none gets a token without.
+    let token;
+    try {
+      token = devTokenClaims(s.config, request);
+    } catch {
+      token = devTokenClaims(s.config, { ...request, scopes: [] });
+    }
     const key = s.signing.alg === 'HS256' ? secrets.issuerSecrets![s.id]! : JSON.stringify(secrets.rsaSigningKey);
     return { ...base, token: await signDevToken(token, s.signing, key) };
   } catch (err) {
@@ -100,7 +124,7 @@ async function standInCredential(s: StandInIssuer, secrets: LocalSecrets): Promi
 }
 
 /** Signs Supabase-style user tokens as the local issuer: with its HS256 secret, or its ES256 key (served as JWKS). */
-async function localIssuer(baseUrl: string, secrets: LocalSecrets) {
+async function localIssuer(baseUrl: string, secrets: LocalSecrets, scopes: readonly string[]) {
   const signingKey = await importJWK(secrets.signingKey, 'ES256');
   return async (alg: 'HS256' | 'ES256', tenantId: string, sub: string): Promise<string> => {
     const now = Math.floor(Date.now() / 1000);
@@ -110,7 +134,7 @@ async function localIssuer(baseUrl: string, secrets: LocalSecrets) {
       email: `${sub}@example.com`,
       session_id: randomBytes(8).toString('hex'),
       is_anonymous: false,
-      app_metadata: { tenant_id: tenantId, scopes: ['customers:read', 'customers:write'], roles: ['admin'] },
+      app_metadata: { tenant_id: tenantId, scopes: [...scopes], roles: ['admin'] },
       user_metadata: {},
     })
       .setIssuer(`${baseUrl}/auth/v1`)

@@ -11,6 +11,8 @@ import { type ControlPlane, createControlPlane } from './control-plane';
 import { type GatewayRequest, type LambdaHandler, declaresTooLarge, lambdaContext, parseRequest, readBody, requestLine } from './gateway-request';
 import { type Refusal, isRefusal, refusalStatus, refuse, send, sendGatewayResponse, sendProxyResult } from './gateway-response';
 import { matchRoute } from './route-match';
+import { proxyToBackend } from './http-backend';
+import type { BackendConfig } from '../contract/targets';
 import { UsagePlans } from './usage-plans';
 import type { CorsPolicy } from '../contract/cors';
 import { preflightAnswer } from './cors';
@@ -25,6 +27,8 @@ export interface LocalGatewayOptions {
   readonly authorizer: LambdaHandler<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>;
   /** Handlers by the names routes use. */
   readonly handlers: Readonly<Record<string, LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResult>>>;
+  /** HTTP backends by the names routes use (`route.backend`), proxied as API Gateway's http_proxy (local/http-backend.ts). */
+  readonly backends?: Readonly<Record<string, BackendConfig>>;
   /** API Gateway's authorizer result TTL (0: no caching). */
   readonly resultTtlSeconds: number;
   /** @default 'local' */
@@ -176,10 +180,18 @@ async function handleRequest(gw: GatewayParts, req: IncomingMessage, res: Server
   if (isRefusal(authorized)) return authorized;
   const body = await readBody(req);
   if (body === undefined) return refuse('REQUEST_TOO_LARGE', 413);
+  if (match.route.backend !== undefined) return toBackend(gw, match.route.backend, { req, pathAndQuery: `${line.path}${line.url.search}`, requestId, body, authorizer: authorized.authorizer }, res);
   const out = await invokeHandler(gw.opts.handlers, match.route, request, body, authorized.authorizer);
   if (isRefusal(out)) return out;
   sendProxyResult(res, requestId, out);
   return undefined;
+}
+
+/** The HTTP proxy integration of a backend route. */
+function toBackend(gw: GatewayParts, name: string, request: Parameters<typeof proxyToBackend>[2], res: ServerResponse): Promise<Refusal | undefined> {
+  const backend = gw.opts.backends?.[name];
+  if (!backend || !Object.hasOwn(gw.opts.backends!, name)) return Promise.resolve(refuse('DEFAULT_5XX', 500, `backend_missing: ${name}`));
+  return proxyToBackend(name, backend, request, res);
 }
 
 /** Sends a refusal as its gateway response; a 5xx also writes one log line with its request id and reason. */

@@ -2,24 +2,22 @@
 /**
  * Local mode: the whole API on this machine. Starts the AWS emulator (moto, installed into .venv on first use),
  * creates the table and secrets, seeds a demo tenant, serves the API through the local gateway, prints
- * ready-to-paste requests, writes the demo credentials to .local/demo-credentials.json, and stops everything on
- * Ctrl-C. Usage: npm start -- [--port 3000] [--keep]
+ * ready-to-paste requests, writes the demo credentials to .local/<port>/demo-credentials.json, and stops everything
+ * on Ctrl-C (removing that run's files: local/run-files.ts). Usage: npm start -- [--port 3000] [--keep]
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from '../contract/log';
 import { type LocalState, provisionLocal } from './provision';
 import { requestExamples } from './examples';
-import { LOCAL_TARGET_FILE, type LocalTargetFile } from '../control/target';
+import type { LocalTargetFile } from '../control/target';
+import { RunFiles } from './run-files';
+import type { UnavailableRoute } from './user-handlers';
 
 // Set by scripts/run.mjs, which bundles this file (so __dirname is not the source folder).
 const ROOT = process.env.GATEHOUSE_ROOT ?? process.cwd();
-const LOCAL_DIR = path.join(ROOT, '.local');
-const STATE_FILE = path.join(LOCAL_DIR, 'state.json');
-const CREDENTIALS_FILE = path.join(LOCAL_DIR, 'demo-credentials.json');
-const CLI_TARGET_FILE = path.join(ROOT, LOCAL_TARGET_FILE);
 
 const HELP = `Usage: npm start -- [options]
 
@@ -29,10 +27,14 @@ keys from this gateway: mint their tokens with \`npx gatehouse --local tokens mi
 
 Options:
   --port N     port of the local API (default 3000, or $PORT)
-  --keep       keep the data (table items, secrets, signing keys) between runs, in .local/state.json
+  --keep       keep the data (table items, secrets, signing keys) between runs on this port, in .local/<port>/state.json
   --config F   stack configuration to serve (default config/gatehouse.example.json; one per provider in
                config/examples/)
   --verbose    print the authorizer's and handlers' JSON log lines
+
+Each run keeps its files in .local/<port>/ (demo credentials, CLI target, bundled handlers), so two runs on
+different ports do not meet; .local/cli-target.json points \`gatehouse --local\` at the most recent run, and
+GATEHOUSE_LOCAL_PORT=<port> at another.
   --help       this text
 `;
 
@@ -66,11 +68,16 @@ async function main(): Promise<void> {
   for (const key of Object.keys(process.env)) if (key.startsWith('AWS_ENDPOINT_URL_') || key === 'AWS_SESSION_TOKEN' || key === 'AWS_PROFILE') delete process.env[key];
 
   const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
-  const state = values.keep && existsSync(STATE_FILE) ? (JSON.parse(readFileSync(STATE_FILE, 'utf8')) as LocalState) : undefined;
+  const configFile = path.resolve(values.config!);
+  // A port of 0 is known once the gateway listens: its kept state (if any) is looked up as port 0's.
+  const buildDir = path.join(ROOT, '.local', 'build', `handlers-${process.pid}`);
+  const state = values.keep ? new RunFiles(ROOT, port).readKept<LocalState>() : undefined;
   let env;
   try {
     env = await provisionLocal({
-      stackConfig: JSON.parse(readFileSync(values.config!, 'utf8')),
+      stackConfig: JSON.parse(readFileSync(configFile, 'utf8')),
+      configDir: path.dirname(configFile),
+      buildDir,
       port,
       ...(state ? { state } : {}),
       ...(values.verbose ? {} : { logger: quiet }),
@@ -80,22 +87,21 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  mkdirSync(LOCAL_DIR, { recursive: true });
-  writeFileSync(CREDENTIALS_FILE, `${JSON.stringify(env.credentials, null, 2)}\n`, { mode: 0o600 });
+  const files = new RunFiles(ROOT, Number(new URL(env.credentials.baseUrl).port), buildDir);
   const cliTarget: LocalTargetFile = { ...env.cliTarget, pid: process.pid, sdkEnv: { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' } };
-  writeFileSync(CLI_TARGET_FILE, `${JSON.stringify(cliTarget, null, 2)}\n`, { mode: 0o600 });
-  process.stdout.write(requestExamples(env.credentials, path.relative(process.cwd(), CREDENTIALS_FILE) || CREDENTIALS_FILE));
+  files.write(env.credentials, cliTarget);
+  process.stdout.write(requestExamples(env.credentials, path.relative(process.cwd(), files.credentialsFile) || files.credentialsFile));
+  process.stdout.write(unavailableLines(env.unavailableRoutes));
   process.stdout.write(`\nServing ${env.credentials.baseUrl} (emulator ${moto.endpoint}). ${values.keep ? 'Data is kept (--keep). ' : ''}Ctrl-C stops.\n`);
+  process.stdout.write(`When it stops, this run deletes ${files.removedAtStop(values.keep!).join(', ')}${values.keep ? '' : ', and the emulator with every table item and secret (--keep saves them)'}.\n`);
 
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write('\nStopping...\n');
+    process.stdout.write(`\nStopping: deleting ${files.removedAtStop(values.keep!).join(', ')}${values.keep ? `; the data is kept in ${path.relative(process.cwd(), files.stateFile)}` : ''}.\n`);
     try {
-      if (values.keep) writeFileSync(STATE_FILE, JSON.stringify(await env.snapshot()), { mode: 0o600 });
-      else rmSync(STATE_FILE, { force: true });
-      rmSync(CLI_TARGET_FILE, { force: true });
+      files.stop(values.keep!, values.keep ? await env.snapshot() : undefined);
     } finally {
       await env.close();
       await moto.stop();
@@ -104,6 +110,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** The routes whose handler is an existing Lambda function: they answer 502 here, and why. */
+function unavailableLines(routes: readonly UnavailableRoute[]): string {
+  if (!routes.length) return '';
+  const lines = ['', '# Routes local mode cannot serve (their handler is an existing Lambda function, in AWS): they answer 502.'];
+  for (const r of routes) lines.push(`#   ${r.route} -> handler "${r.name}" (${r.functionArn})`);
+  return `${lines.join('\n')}\n`;
 }
 
 main().catch((err: unknown) => {

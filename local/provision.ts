@@ -13,11 +13,12 @@ import { type DemoCredentials, demoCredentials } from './demo-credentials';
 import { type LambdaHandler, type LocalGateway, createLocalGateway } from './gateway';
 import { localHandlers } from './handlers';
 import { LOCAL_STAGE, type LocalCliTarget, type LocalSetup, type LocalState, localAuthorizerConfig, localCliTarget, localResultTtlSeconds, localSecrets, localSetup } from './local-setup';
-import { type LocalUsagePlans, createSecrets, createUsagePlans, restoreItems, seedDemoTenants } from './seed';
+import { type LocalUsagePlans, createSecrets, demoScopes, createUsagePlans, restoreItems, seedDemoTenants } from './seed';
 import { type StandInPlan, planStandIns, standInIssuer, standInJwksRoutes } from './stand-ins';
 import { UsagePlans, usagePlansOf } from './usage-plans';
 import { type ServingClients, servingClients } from './serving-clients';
 import { localCorsPolicy } from './cors';
+import { type LocalTargets, localTargets, withUserHandlers } from './local-targets';
 
 export type { DemoCredentials } from './demo-credentials';
 export { DEMO_TENANT, DEMO_USER, LOCAL_ISSUER_ID, OTHER_TENANT, OTHER_USER, type LocalState } from './local-setup';
@@ -34,6 +35,10 @@ export interface ProvisionOptions {
   readonly logger?: Logger;
   /** Where the gateway logs its 5xx answers (one line each). @default - JSON lines on stderr, even when `logger` is quiet */
   readonly gatewayLogger?: Logger;
+  /** The configuration file's folder: `handlers` entries are relative to it. @default the working directory */
+  readonly configDir?: string;
+  /** Where the team's handlers are bundled. @default .local/build/handlers-<run suffix> */
+  readonly buildDir?: string;
 }
 
 /** A running local environment: the gateway, its demo credentials, and what --keep and the CLI need. */
@@ -43,6 +48,8 @@ export interface LocalEnvironment {
   readonly tableName: string;
   /** What the command-line tool needs to act on this environment (`gatehouse --local`), less the process id. */
   readonly cliTarget: LocalCliTarget;
+  /** The routes local mode cannot serve (their handler is an existing Lambda function): they answer 502. */
+  readonly unavailableRoutes: LocalTargets['unavailableRoutes'];
   /** What --keep saves: the secrets, the signing key and the table's items. */
   snapshot(): Promise<LocalState>;
   close(): Promise<void>;
@@ -52,7 +59,8 @@ export interface LocalEnvironment {
  * Builds the whole API on this machine against the AWS endpoints of the environment (the emulator): a table and
  * secrets, a demo tenant with API keys and a service secret, a local Supabase-style issuer (HS256 secret and an
  * ES256 key whose JWKS the gateway serves), stand-ins for the configured issuers (local/stand-ins.ts), and the
- * local gateway over the real authorizer and handlers.
+ * local gateway over the real authorizer and handlers: the built-in ones, the team's handler files of the
+ * configuration, and its HTTP backends (local/local-targets.ts).
  */
 export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvironment> {
   const clients = { dynamodb: new DynamoDBClient({}), secretsManager: new SecretsManagerClient({}), apigateway: new APIGatewayClient({}) };
@@ -69,12 +77,13 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
   const shape = parseConfig(configAt('http://127.0.0.1'));
   const plans = await createUsagePlans(clients.apigateway, setup, shape);
   if (opts.state?.items.length) await restoreItems(dynamodb, setup.tableName, opts.state.items, plans.usageKeys);
-  else secrets.apiKeys = await seedDemoTenants(dynamodb, setup, plans.usageKeys);
+  else secrets.apiKeys = await seedDemoTenants(dynamodb, setup, plans.usageKeys, demoScopes(shape));
 
   const resultTtlSeconds = localResultTtlSeconds(opts.stackConfig, opts.resultTtlSeconds);
+  const targets = await localTargets(opts, setup, shape);
   const { d: _private, ...publicJwk } = secrets.signingKey;
   const rsaKey = secrets.rsaSigningKey!;
-  const { gateway, baseUrl, serving } = await startGateway({ opts, setup, shape, plans, resultTtlSeconds, publicJwk, configAt, plan, rsaKey });
+  const { gateway, baseUrl, serving } = await startGateway({ opts, setup, shape, plans, resultTtlSeconds, publicJwk, configAt, plan, rsaKey, targets });
   const standIns = standInsAt(baseUrl);
   const credentials = await demoCredentials(baseUrl, setup, secrets, shape, { standIns, dropped: plan.dropped });
   const parsed = parseConfig(configAt(baseUrl));
@@ -85,11 +94,13 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
     credentials,
     tableName: setup.tableName,
     cliTarget: localCliTarget(setup, parsed, resultTtlSeconds, stage, baseUrl, standIns),
+    unavailableRoutes: targets.unavailableRoutes,
     async snapshot() {
       return { ...secrets, items: await scanTable(dynamodb, setup.tableName) };
     },
     async close() {
       await gateway.close();
+      targets.cleanup();
       serving.destroy();
       dynamodb.destroy();
       secretsManager.destroy();
@@ -113,6 +124,8 @@ interface GatewayInputs {
   /** The stand-in issuers, whose JWKS serve the run's RSA public key. */
   readonly plan: StandInPlan;
   readonly rsaKey: JWK;
+  /** The team's handlers and the HTTP backends (local/local-targets.ts). */
+  readonly targets: LocalTargets;
 }
 
 /**
@@ -134,7 +147,8 @@ async function startGateway(inputs: GatewayInputs): Promise<{ gateway: LocalGate
     // Membership mode: user routes are keyed by the tenant header too, exactly as the stack's tenant authorizer.
     ...(shape.membership ? { tenantHeader: shape.membership.header } : {}),
     authorizer: (event, context) => authorize!(event, context),
-    handlers: localHandlers({
+    backends: inputs.targets.backends,
+    handlers: withUserHandlers(inputs.targets, localHandlers({
       dynamodb: serving.handlers,
       tableName,
       apiKeyPrefix: setup.apiKeyPrefix,
@@ -143,7 +157,7 @@ async function startGateway(inputs: GatewayInputs): Promise<{ gateway: LocalGate
       rateLimit: { limiter: createRateLimiter({ dynamodb: serving.rateLimiter, tableName }), tiers: shape.rateLimits.tiers },
       ...logger,
       ...(cors ? { cors } : {}),
-    }),
+    })),
     resultTtlSeconds: inputs.resultTtlSeconds,
     ...(opts.gatewayLogger ? { logger: opts.gatewayLogger } : {}),
     restApiId: plans.restApiId,

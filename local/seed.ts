@@ -26,6 +26,27 @@ export async function createSecrets(secretsManager: SecretsManagerClient, setup:
   }
 }
 
+/** The scopes of the demo credentials: `all` for the read-write key and the demo tokens, `read` for the read-only key. */
+export interface DemoScopes {
+  readonly all: readonly string[];
+  readonly read: readonly string[];
+}
+
+const DEFAULT_DEMO_SCOPES: DemoScopes = { all: ['customers:read', 'customers:write'], read: ['customers:read'] };
+
+/**
+ * The scopes the route table asks for (their union), so that the demo key and tokens pass every route's scope
+ * check; the read-only key gets the `:read` ones (what a "read-only key may not write" example shows). A route
+ * table that asks for none: the example's customers:*, which the documentation's requests use.
+ */
+export function demoScopes(config: AuthorizerConfig): DemoScopes {
+  // The built-in customers handler checks customers:read and customers:write itself, wherever it is routed.
+  const handlerScopes = config.routes.some((r) => r.handler === 'customers') ? DEFAULT_DEMO_SCOPES.all : [];
+  const all = [...new Set([...handlerScopes, ...config.routes.flatMap((r) => r.scopes ?? [])])].sort();
+  if (!all.length) return DEFAULT_DEMO_SCOPES;
+  return { all, read: all.filter((s) => s.endsWith(':read')) };
+}
+
 /** The local REST API on the emulator, and the usage-plan keys of its stage. */
 export interface LocalUsagePlans {
   readonly restApiId: string;
@@ -69,14 +90,14 @@ export async function restoreItems(dynamodb: DynamoDBClient, tableName: string, 
  * Seeds the demo tenants, each with its usage-plan key and an admin, and the demo tenant's two API keys (returned).
  * Seeded through the same directory code as the command-line tool and the self-service API.
  */
-export async function seedDemoTenants(dynamodb: DynamoDBClient, setup: LocalSetup, usageKeys: UsageKeys): Promise<LocalSecrets['apiKeys']> {
+export async function seedDemoTenants(dynamodb: DynamoDBClient, setup: LocalSetup, usageKeys: UsageKeys, scopes: DemoScopes = DEFAULT_DEMO_SCOPES): Promise<LocalSecrets['apiKeys']> {
   const prefix = setup.apiKeyPrefix;
   const directory = new Directory(dynamodb, setup.tableName);
   for (const tenantId of [DEMO_TENANT, OTHER_TENANT]) {
     await directory.createTenant({ tenantId, tier: 'default', ...(await usageKeys.create(tenantId, 'default')) });
   }
-  const read = await directory.createApiKey({ tenantId: DEMO_TENANT, name: 'demo read-only key', scopes: ['customers:read'], prefix, environment: 'test' });
-  const write = await directory.createApiKey({ tenantId: DEMO_TENANT, name: 'demo read-write key', scopes: ['customers:read', 'customers:write'], prefix, environment: 'test' });
+  const read = await directory.createApiKey({ tenantId: DEMO_TENANT, name: 'demo read-only key', scopes: [...scopes.read], prefix, environment: 'test' });
+  const write = await directory.createApiKey({ tenantId: DEMO_TENANT, name: 'demo read-write key', scopes: [...scopes.all], prefix, environment: 'test' });
   // The demo user administers the demo tenant (membership mode reads this; claim mode reads app_metadata.roles).
   await directory.addMember(DEMO_TENANT, LOCAL_ISSUER_ID, DEMO_USER, 'admin');
   await directory.addMember(OTHER_TENANT, LOCAL_ISSUER_ID, OTHER_USER, 'admin');

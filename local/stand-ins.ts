@@ -7,7 +7,8 @@ import { LOCAL_ISSUER_ID, type LocalSetup } from './local-setup';
  * Local stand-ins for the configured issuers. Each JWKS-based issuer (WorkOS, Cognito, Auth0, Clerk, Entra, and OIDC
  * with `keys.jwksUrl`) is kept as configured, with the same `iss` and claim rules, but reads its keys from a JWKS
  * the local gateway serves (`jwksUrl`, which every preset takes), signed for by one RSA key per run; an OIDC issuer
- * with `keys.hs256SecretId` gets a local secret. `gatehouse --local tokens mint --issuer <id>` then mints tokens in
+ * with `keys.hs256SecretId`, and a Supabase issuer (its iss `<url>/auth/v1`, its claim paths, HS256 only: its
+ * project's JWKS cannot be served locally), gets a local secret. `gatehouse --local tokens mint --issuer <id>` then mints tokens in
  * that provider's shape. An issuer that cannot have a stand-in is dropped, with the reason local mode prints.
  */
 
@@ -69,9 +70,9 @@ type Verdict = { readonly alg: StandInSigning['alg'] } | { readonly reason: stri
 function standInAlgorithm(config: IssuerConfig): Verdict {
   switch (config.type) {
     case 'supabase':
-      return {
-        reason: `served by the local Supabase-style issuer ("${LOCAL_ISSUER_ID}", iss <gateway>/auth/v1) instead: a Supabase issuer reads its keys from its project URL, which local mode cannot serve`,
-      };
+      // Its project URL's JWKS cannot be served locally, but its legacy HS256 secret can: the stand-in keeps its
+      // iss (<url>/auth/v1) and claim paths and verifies HS256 only, with a local secret.
+      return { alg: 'HS256' };
     case 'workos':
     case 'cognito':
     case 'clerk':
@@ -93,7 +94,8 @@ export function standInIssuer(p: PlannedStandIn, setup: LocalSetup, baseUrl: str
   const jwksUrl = `${baseUrl}${standInJwksPath(p.id)}`;
   if (p.alg === 'HS256') {
     const secretId = hs256SecretIdOf(setup, p.id);
-    return { id: p.id, config: { ...p.config, keys: { hs256SecretId: secretId } } as IssuerConfig, signing: { alg: 'HS256', secretId } };
+    const config = p.config.type === 'supabase' ? { ...p.config, hs256SecretId: secretId, jwks: false } : { ...p.config, keys: { hs256SecretId: secretId } };
+    return { id: p.id, config: config as IssuerConfig, signing: { alg: 'HS256', secretId } };
   }
   const config = (p.config.type === 'oidc' ? { ...p.config, keys: { jwksUrl } } : { ...p.config, jwksUrl }) as IssuerConfig;
   return { id: p.id, config, signing: { alg: p.alg, secretId: rsaKeySecretId(setup), kid: rsaKid } };

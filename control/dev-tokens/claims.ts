@@ -48,7 +48,7 @@ export function devTokenClaims(iss: IssuerConfig, r: DevTokenRequest): DevToken 
     case 'oidc':
       return oidcClaims(iss, r);
     case 'supabase':
-      throw new UsageError('--issuer: Supabase issuers are served by the local Supabase-style issuer; mint without --issuer');
+      return supabaseClaims(iss, r);
   }
 }
 
@@ -107,3 +107,29 @@ function oidcClaims(iss: Extract<IssuerConfig, { type: 'oidc' }>, r: DevTokenReq
   return { claims, typ: 'JWT', ...(sessionId !== undefined ? { sessionId } : {}), notes: [] };
 }
 
+
+/**
+ * A Supabase Auth access token (https://supabase.com/docs/guides/auth/jwt-fields): `iss` `<project url>/auth/v1`,
+ * `aud` `authenticated`, `role`, `email`, `session_id`, `is_anonymous`, and what the project's auth hook writes
+ * under `app_metadata` (which users cannot edit): the tenant, scopes and roles where the issuer reads them.
+ */
+function supabaseClaims(iss: Extract<IssuerConfig, { type: 'supabase' }>, r: DevTokenRequest): DevToken {
+  const sessionId = randomUUID();
+  const claims: Claims = {
+    iss: issuerIdentity(iss).issuers[0],
+    sub: r.sub,
+    aud: iss.audience,
+    role: 'authenticated',
+    email: `${r.sub}@example.com`,
+    session_id: sessionId,
+    is_anonymous: false,
+    app_metadata: {},
+    user_metadata: {},
+    iat: r.now,
+    exp: r.now + r.ttlSeconds,
+  };
+  optionalClaim(claims, iss.tenantClaim, r.tenant, '--tenant');
+  if (r.scopes.length) optionalClaim(claims, iss.scopesClaim, [...r.scopes], '--scope');
+  if (r.roles.length) optionalClaim(claims, iss.rolesClaim, [...r.roles], '--role');
+  return { claims, typ: 'JWT', sessionId, notes: [] };
+}

@@ -84,8 +84,19 @@ describe('per provider', () => {
     expect(devTokenClaims(issuer({ ...raw, requiredClaimValues: { token_use: 'access' } }), request).claims).toMatchObject({ token_use: 'access', aud: 'api' });
   });
 
-  it('Supabase issuers have no stand-in: the local issuer mints their shape', () => {
-    const supabase = issuer({ type: 'supabase', url: 'https://abc.supabase.co', jwks: true });
-    expect(() => devTokenClaims(supabase, request)).toThrow('mint without --issuer');
+  it("Supabase: its project's iss, aud authenticated, and the tenant, scopes and roles under app_metadata where it reads them", () => {
+    const supabase = issuer({ type: 'supabase', url: 'https://abc.supabase.co', jwks: true, scopesClaim: 'app_metadata.scopes' });
+    const token = devTokenClaims(supabase, { ...request, tenant: 'acme', scopes: ['orders:read'], roles: ['admin'] });
+    expect(token.claims).toMatchObject({
+      iss: 'https://abc.supabase.co/auth/v1',
+      sub: 'u',
+      aud: 'authenticated',
+      role: 'authenticated',
+      is_anonymous: false,
+      session_id: token.sessionId,
+      app_metadata: { tenant_id: 'acme', scopes: ['orders:read'], roles: ['admin'] },
+    });
+    // No scopesClaim configured: a scope has nowhere to go, and is refused rather than dropped.
+    expect(() => devTokenClaims(issuer({ type: 'supabase', url: 'https://abc.supabase.co', jwks: true }), { ...request, scopes: ['x:y'] })).toThrow('--scope');
   });
 });

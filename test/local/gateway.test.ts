@@ -35,7 +35,7 @@ const bearer = (v: string, extra: Record<string, string> = {}) => ({ Authorizati
 
 describe('local mode', () => {
   it('answers every request local mode prints with the status it promises', async () => {
-    for (const r of demoRequests(env.credentials)) {
+    for (const r of demoRequests(env.credentials).filter((x) => x.expect !== undefined)) {
       const { status } = await call(r.method, r.path, { ...r.headers }, r.body);
       expect({ request: r.title, status }).toEqual({ request: r.title, status: r.expect });
     }
