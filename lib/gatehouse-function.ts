@@ -1,6 +1,6 @@
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type CfnFunction, Code, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { type ICommandHooks, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -8,7 +8,10 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface GatehouseFunctionProps {
-  /** Source file, relative to the repository root (e.g. `lambdas/authorizer/index.ts`). */
+  /**
+   * Source file: relative to the repository root (e.g. `lambdas/authorizer/index.ts`), or absolute (a team's
+   * handler file, wherever its configuration lives).
+   */
   readonly entry: string;
   readonly description: string;
   /** @default - 512 MB */
@@ -33,6 +36,10 @@ export interface GatehouseFunctionProps {
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
+const ESBUILD_TARGET = 'node22';
+/** The runtime's own AWS SDK v3 is used (the default): a smaller bundle and a faster cold start. */
+const EXTERNAL_MODULES = ['@aws-sdk/*'] as const;
+
 /**
  * A Node.js Lambda function as every Gatehouse function is built: arm64, the newest Node.js runtime, bundled and
  * minified by the local esbuild (no Docker), its own log group with a retention, and its own role that may write
@@ -51,9 +58,11 @@ export class GatehouseFunction extends Construct {
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
     this.role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `Runs ${props.description}` });
     this.logGroup.grantWrite(this.role);
+    const entry = path.resolve(REPO_ROOT, props.entry);
+    const outside = isOutside(REPO_ROOT, entry);
     this.function = new NodejsFunction(this, 'Function', {
-      entry: path.join(REPO_ROOT, props.entry),
-      handler: 'handler',
+      entry,
+      ...(outside ? { code: bundleOutside(entry, props.bundledFiles ?? {}), handler: 'index.handler' } : { handler: 'handler' }),
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
@@ -69,11 +78,10 @@ export class GatehouseFunction extends Construct {
       bundling: {
         minify: true,
         sourceMap: false,
-        target: 'node22',
+        target: ESBUILD_TARGET,
         format: OutputFormat.CJS,
         forceDockerBundling: false,
-        // The runtime's own AWS SDK v3 is used (the default): a smaller bundle and a faster cold start.
-        externalModules: ['@aws-sdk/*'],
+        externalModules: [...EXTERNAL_MODULES],
         ...(props.bundledFiles ? { commandHooks: writeFiles(props.bundledFiles) } : {}),
       },
     });
@@ -88,6 +96,53 @@ export class GatehouseFunction extends Construct {
       });
     }
   }
+}
+
+/** Whether `file` is outside the folder `root`. */
+function isOutside(root: string, file: string): boolean {
+  const rel = path.relative(root, file);
+  return rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel);
+}
+
+/**
+ * The code of an entry outside the repository (a team's handler next to its own configuration). NodejsFunction
+ * refuses an entry outside its `projectRoot` ("should be under projectRoot"), and its local bundling runs
+ * `npx --no-install esbuild` in that folder, which finds the repository's esbuild only inside the repository: a
+ * projectRoot widened to hold both (a temp folder's common ancestor is `/`) fails to bundle. So such an entry is
+ * bundled by the same esbuild through its API, with the same options, and the same bundled files written next to
+ * it. The asset's hash is of the output, as for the other functions; the entry's folder itself is never copied.
+ */
+function bundleOutside(entry: string, files: Readonly<Record<string, string>>): Code {
+  return Code.fromAsset(path.dirname(entry), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never run: local bundling always answers (it throws rather than fall back to Docker).
+      image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22'),
+      command: ['sh', '-c', 'echo "Gatehouse bundles with the local esbuild (npm ci installs it), not in Docker" >&2; exit 1'],
+      local: {
+        tryBundle(outputDir: string): boolean {
+          // Loaded only when such an entry is bundled (the repository's esbuild, as NodejsFunction uses).
+          const esbuild = require('esbuild') as typeof import('esbuild');
+          esbuild.buildSync({
+            entryPoints: [entry],
+            bundle: true,
+            platform: 'node',
+            target: ESBUILD_TARGET,
+            format: 'cjs',
+            minify: true,
+            sourcemap: false,
+            external: [...EXTERNAL_MODULES],
+            outfile: path.join(outputDir, 'index.js'),
+            // What tsconfig.json's paths map inside the repository: the handler toolkit by its published name.
+            alias: { 'gatehouse/toolkit': path.join(REPO_ROOT, 'lambdas/toolkit.ts') },
+            logLevel: 'error',
+          });
+          for (const [name, content] of Object.entries(files)) writeFileSync(path.join(outputDir, name), content);
+          return true;
+        },
+      },
+    },
+  });
 }
 
 /** Lambda allows 4 KB for all of a function's environment variables together (names and values). */
