@@ -2,6 +2,7 @@ import { App, CfnElement, Stack, type StackProps } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type { CfnRole } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,6 +63,12 @@ describe("the team's handler files", () => {
     expect(JSON.stringify(apiMethods(template).find((m) => m.Path === '/v1/orders/{id}')!.IntegrationUri)).toContain(
       stack.getLogicalId(stack.handlerFunction('orders').node.defaultChild as CfnElement),
     );
+  });
+
+  it("refuses at synth an environment past Lambda's 4 KB", () => {
+    const handlers = { ...(targets.handlers as Json), orders: { entry: 'handlers/orders.ts', description: 'Acme: orders', environment: { BIG: 'x'.repeat(4096) } } };
+
+    expect(() => build({ ...targets, handlers })).toThrow(/Acme: orders: its environment variables take about \d+ bytes \(the largest is BIG\); Lambda allows 4096 in all/);
   });
 
   it('gives it a role of its own with no DynamoDB access: only its log group', () => {
@@ -244,6 +251,15 @@ describe('HTTP backends', () => {
 
     expect(resources(t, 'AWS::ApiGateway::ClientCertificate')).toEqual([]);
     expect(t.findOutputs(OPTIONAL_STACK_OUTPUTS.clientCertificateId)).toEqual({});
+  });
+});
+
+describe('checks that need no AWS account', () => {
+  it('passes cdk-nag AwsSolutions (as `cdk synth` runs it) with team handlers, an existing function and backends', () => {
+    const s = build();
+    const result = new AwsSolutionsChecks(s.node.scope as App).validateScope(s.node.scope as App);
+
+    expect(result.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.resourceLogicalId).join(',')}`)).toEqual([]);
   });
 });
 
