@@ -136,12 +136,13 @@ function integration(route: RouteConfig, aws: OpenApiAws): Record<string, unknow
  * The request parameters of a backend route: each path parameter into the backend's path, and the caller's context
  * as the X-Gatehouse-* headers (contract/backend-headers.ts): every CONTEXT_HEADERS header from the authorizer's
  * context (which always carries every key, '' where the caller has none), and the request id. On a public route
- * (no authorizer, no context) each context header is the static value '' instead. A mapped integration header is
- * written by API Gateway, so a same-named header a client sent does not reach the backend as the client wrote it;
- * parameter mapping applies to proxy integrations too:
- * https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-parameter-mapping.html and
- * https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-parameter-mapping-sources.html (static
- * values are single-quoted).
+ * (no authorizer, no context) each context header is the static value '' instead. Parameter mapping applies to
+ * the integration request of proxy integrations too, from context variables or single-quoted static values
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-parameter-mapping.html,
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-parameter-mapping-sources.html); the
+ * integration header API Gateway writes takes the place of a same-named header the client sent. The guide does not
+ * say so in as many words: the deployed check is a client's own X-Gatehouse-Tenant-Id on a service route, which
+ * must reach the backend empty.
  */
 export function backendRequestParameters(route: Pick<RouteConfig, 'path' | 'public'>): Record<string, string> {
   const params: Record<string, string> = {};

@@ -40,8 +40,8 @@ export interface HandlerDeployment {
 }
 
 /**
- * The handlers a route's `handler` may name. Teams add theirs here (or build their own functions and integrate
- * them with `GatehouseApi`); each gets only the access it needs.
+ * The built-in handlers a route's `handler` may name, each with only the access it needs. A team's own handlers
+ * are declared in the configuration's `handlers` section instead (a source file or an existing function).
  */
 export const HANDLERS: Readonly<Record<string, HandlerSpec>> = {
   health: { entry: 'lambdas/handlers/health.ts', description: 'Gatehouse: public health check' },
