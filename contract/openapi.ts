@@ -2,6 +2,7 @@ import type { RouteConfig } from './config';
 import { type RouteAuthorizer, routeAuthorizer } from './route-authorizer';
 import type { CorsPolicy } from './cors';
 import { preflightOperations } from './openapi-cors';
+import { CONTEXT_HEADERS, REQUEST_ID_HEADER } from './backend-headers';
 
 /**
  * The OpenAPI 3.0 document of a route table: the API a team's callers see (paths, methods, parameters, which
@@ -17,6 +18,8 @@ export type OpenApiOperation = Record<string, unknown>;
 export interface OpenApiAws {
   /** The Lambda proxy integration URI of the handler a route names. */
   readonly integrationUri: (handler: string) => string;
+  /** The HTTP backend a route names: its base URL and how long API Gateway waits for it. */
+  readonly backend?: (name: string) => { readonly url: string; readonly timeoutMs: number };
   /** The Lambda authorizer's invocation URI. */
   readonly authorizerUri: string;
   /** API Gateway's cache of the cached authorizers' answers, in seconds (0 turns it off). */
@@ -112,17 +115,48 @@ function operation(route: RouteConfig, spec: RouteAuthorizer | undefined, opts: 
     ...(security ? { security: [security] } : {}),
     ...(BODY_METHODS.has(route.method) ? { requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/JsonObject' } } } } } : {}),
     responses: { '200': { description: "The handler's answer" } },
-    ...(opts.aws
-      ? {
-          'x-amazon-apigateway-integration': {
-            type: 'aws_proxy',
-            httpMethod: 'POST',
-            uri: opts.aws.integrationUri(route.handler!),
-            passthroughBehavior: 'when_no_match',
-          },
-        }
-      : {}),
+    ...(opts.aws ? { 'x-amazon-apigateway-integration': integration(route, opts.aws) } : {}),
   };
+}
+
+/** A route's integration: its handler function (Lambda proxy), or its HTTP backend (HTTP proxy). */
+function integration(route: RouteConfig, aws: OpenApiAws): Record<string, unknown> {
+  if (route.backend === undefined) {
+    return { type: 'aws_proxy', httpMethod: 'POST', uri: aws.integrationUri(route.handler!), passthroughBehavior: 'when_no_match' };
+  }
+  if (!aws.backend) throw new Error(`openApiDocument: route ${route.method} ${route.path} goes to backend "${route.backend}", but no backends were given`);
+  const backend = aws.backend(route.backend);
+  return {
+    type: 'http_proxy',
+    httpMethod: route.method,
+    // `{proxy+}` is the greedy parameter `proxy` in the method; the integration path names it `{proxy}`.
+    uri: `${backend.url}${route.path.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\+\}/g, '{$1}')}`,
+    requestParameters: backendRequestParameters(route),
+    passthroughBehavior: 'when_no_match',
+    timeoutInMillis: backend.timeoutMs,
+  };
+}
+
+/**
+ * The request parameters of a backend route: each path parameter into the backend's path, and the caller's context
+ * as the X-Gatehouse-* headers (contract/backend-headers.ts): every CONTEXT_HEADERS header from the authorizer's
+ * context (which always carries every key, '' where the caller has none), and the request id. On a public route
+ * (no authorizer, no context) each context header is the static value '' instead. Parameter mapping applies to
+ * the integration request of proxy integrations too, from context variables or single-quoted static values
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-parameter-mapping.html,
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-parameter-mapping-sources.html); the
+ * integration header API Gateway writes takes the place of a same-named header the client sent. The guide does not
+ * say so in as many words: the deployed check is a client's own X-Gatehouse-Tenant-Id on a service route, which
+ * must reach the backend empty.
+ */
+export function backendRequestParameters(route: Pick<RouteConfig, 'path' | 'public'>): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const name of pathParameters(route.path)) params[`integration.request.path.${name}`] = `method.request.path.${name}`;
+  for (const [key, header] of Object.entries(CONTEXT_HEADERS)) {
+    params[`integration.request.header.${header}`] = route.public ? "''" : `context.authorizer.${key}`;
+  }
+  params[`integration.request.header.${REQUEST_ID_HEADER}`] = 'context.requestId';
+  return params;
 }
 
 /** Who may call a route and with which scopes, in words (OpenAPI 3.0 lets only OAuth2 schemes carry scopes). */

@@ -10,6 +10,15 @@ export const STACK_OUTPUTS = {
   tableName: 'TableName',
 } as const;
 
+/**
+ * Outputs only some stacks have, so not among STACK_OUTPUTS (every one of which the command-line tool requires of
+ * a Gatehouse stack): the stage's client certificate id, when a route goes to an HTTP backend (a backend's owner
+ * reads its PEM with `aws apigateway get-client-certificate --client-certificate-id <id>`).
+ */
+export const OPTIONAL_STACK_OUTPUTS = {
+  clientCertificateId: 'ClientCertificateId',
+} as const;
+
 /** The key of the template's `Metadata` entry holding the stack configuration document. */
 export const CONFIG_METADATA_KEY = 'GatehouseConfig';
 

@@ -1,5 +1,5 @@
-import { Annotations, Aws, Duration, Names, Stack, Validations } from 'aws-cdk-lib';
-import { AccessLogFormat, ApiDefinition, EndpointType, LogGroupLogDestination, MethodLoggingLevel, Period, RestApiMode, SpecRestApi } from 'aws-cdk-lib/aws-apigateway';
+import { Annotations, Aws, Duration, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat, ApiDefinition, CfnClientCertificate, EndpointType, LogGroupLogDestination, MethodLoggingLevel, Period, RestApiMode, SpecRestApi } from 'aws-cdk-lib/aws-apigateway';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -19,6 +19,12 @@ export interface GatehouseApiProps {
   readonly authorizerFunction: IFunction;
   /** Handler functions by the names routes use. */
   readonly handlers: Readonly<Record<string, IFunction>>;
+  /**
+   * HTTP backends by the names routes use (`backend`): API Gateway proxies to `url` + the route's path, with the
+   * caller's context in headers (contract/openapi.ts), waiting at most `timeoutMs`.
+   * @default - none
+   */
+  readonly backends?: Readonly<Record<string, { readonly url: string; readonly timeoutMs: number }>>;
   /** @default 'prod' */
   readonly stageName?: string;
   /** @default 300 seconds - API Gateway reuses a decision for this long per identity-source value */
@@ -102,13 +108,25 @@ export class GatehouseApi extends Construct {
   readonly webAcl?: GatehouseWebAcl;
   /** The OpenAPI document the API is defined by (values of the deployment, such as function ARNs, are tokens). */
   readonly document: OpenApiDocument;
+  /**
+   * The stage's client certificate, when a route goes to an HTTP backend: API Gateway presents it on every
+   * request to a backend, so a backend that requires it over TLS knows the request came through the gateway
+   * (and so that the X-Gatehouse-* headers are the gateway's).
+   * https://docs.aws.amazon.com/apigateway/latest/developerguide/getting-started-client-side-ssl-authentication.html
+   */
+  readonly clientCertificate?: CfnClientCertificate;
 
   // Construct ids and creation order are part of the synthesized template: AccessLogs, Api, the invoke permissions,
   // the usage plans, then the web ACL.
   constructor(scope: Construct, id: string, props: GatehouseApiProps) {
     super(scope, id);
     checkTenantHeader(props.tenantHeader);
-    checkHandlers(props.routes, props.handlers);
+    checkTargets(props.routes, props.handlers, props.backends ?? {});
+    if (props.routes.some((r) => r.backend !== undefined)) {
+      this.clientCertificate = new CfnClientCertificate(this, 'ClientCertificate', {
+        description: `${Stack.of(this).stackName}: API Gateway's certificate to its HTTP backends`,
+      });
+    }
     this.accessLogs = new LogGroup(this, 'AccessLogs', { ...(props.logRetention ? { retention: props.logRetention } : {}) });
     const ttl = props.authorizerResultTtl ?? Duration.seconds(DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS);
     this.document = openApiDocument(props.routes, {
@@ -118,6 +136,7 @@ export class GatehouseApi extends Construct {
       ...(props.cors ? { cors: props.cors } : {}),
       aws: {
         integrationUri: (name) => lambdaInvocationUri(props.handlers[name]!),
+        backend: (name) => props.backends![name]!,
         authorizerUri: lambdaInvocationUri(props.authorizerFunction),
         resultTtlSeconds: ttl.toSeconds(),
         gatewayResponses: gatewayResponsesExtension(props.cors),
@@ -148,6 +167,7 @@ export class GatehouseApi extends Construct {
       cloudWatchRole: props.cloudWatchRole ?? false,
       deployOptions: {
         stageName: props.stageName ?? 'prod',
+        ...(this.clientCertificate ? { clientCertificateId: this.clientCertificate.ref } : {}),
         tracingEnabled: props.tracing ?? false,
         loggingLevel: MethodLoggingLevel.ERROR,
         dataTraceEnabled: false, // full request logging would write Authorization headers to CloudWatch
@@ -191,7 +211,8 @@ export class GatehouseApi extends Construct {
       principal,
       sourceArn: stack.formatArn({ service: 'execute-api', resource: this.api.restApiId, resourceName: 'authorizers/*' }),
     });
-    const used = new Set(props.routes.map((r) => r.handler!));
+    // Backend routes need no permission: API Gateway calls them over HTTPS.
+    const used = new Set(props.routes.flatMap((r) => (r.handler !== undefined ? [r.handler] : [])));
     for (const [name, fn] of Object.entries(props.handlers)) {
       if (!used.has(name)) continue;
       fn.addPermission(id, { principal, sourceArn: this.api.arnForExecuteApi('*', '/*', '*') });
@@ -216,9 +237,13 @@ export class GatehouseApi extends Construct {
   }
 }
 
-/** The URI API Gateway invokes a Lambda function by (proxy integrations and authorizers alike). */
+/**
+ * The URI API Gateway invokes a Lambda function by (proxy integrations and authorizers alike), in the function's
+ * Region: an existing function's ARN names its own.
+ */
 function lambdaInvocationUri(fn: IFunction): string {
-  return `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}:lambda:path/2015-03-31/functions/${fn.functionArn}/invocations`;
+  const region = Token.isUnresolved(fn.env.region) ? Aws.REGION : fn.env.region;
+  return `arn:${Aws.PARTITION}:apigateway:${region}:lambda:path/2015-03-31/functions/${fn.functionArn}/invocations`;
 }
 
 /** The number of API Gateway resources `paths` make: each distinct path prefix, the root excepted. */
@@ -231,10 +256,12 @@ export function apiResourceCount(paths: readonly string[]): number {
   return prefixes.size;
 }
 
-/** Every route's handler must have been given. */
-function checkHandlers(routes: readonly RouteConfig[], handlers: Readonly<Record<string, IFunction>>): void {
-  const missing = [...new Set(routes.map((r) => r.handler!).filter((name) => !handlers[name]))];
+/** Every route's handler function, or its backend, must have been given. */
+function checkTargets(routes: readonly RouteConfig[], handlers: Readonly<Record<string, IFunction>>, backends: Readonly<Record<string, unknown>>): void {
+  const missing = [...new Set(routes.flatMap((r) => (r.handler !== undefined ? [r.handler] : [])).filter((name) => !handlers[name]))];
   if (missing.length) throw new Error(`No handler function named ${missing.map((n) => `"${n}"`).join(', ')} was given to GatehouseApi`);
+  const noBackend = [...new Set(routes.flatMap((r) => (r.backend !== undefined ? [r.backend] : [])).filter((name) => !Object.hasOwn(backends, name)))];
+  if (noBackend.length) throw new Error(`No backend named ${noBackend.map((n) => `"${n}"`).join(', ')} was given to GatehouseApi`);
 }
 
 /** The access log line: one JSON object per request. */

@@ -1,6 +1,6 @@
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type CfnFunction, Code, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { type ICommandHooks, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -9,7 +9,10 @@ import path from 'node:path';
 import { bundlingRoot, packageRoot } from './package-paths';
 
 export interface GatehouseFunctionProps {
-  /** Source file, relative to the package's root (e.g. `lambdas/authorizer/index.ts`), or an absolute path. */
+  /**
+   * Source file: relative to the package's root (e.g. `lambdas/authorizer/index.ts`), or absolute (a team's
+   * handler file, wherever its configuration lives).
+   */
   readonly entry: string;
   readonly description: string;
   /** @default - 512 MB */
@@ -55,9 +58,11 @@ export class GatehouseFunction extends Construct {
     this.logGroup.grantWrite(this.role);
     // Installed, the entries are in the app's node_modules and the lock file is the app's: bundled from the app's root.
     const { projectRoot, depsLockFilePath } = bundlingRoot(PACKAGE_ROOT);
+    const entry = path.resolve(PACKAGE_ROOT, props.entry);
+    const outside = isOutside(projectRoot, entry);
     this.function = new NodejsFunction(this, 'Function', {
-      entry: path.resolve(PACKAGE_ROOT, props.entry),
-      handler: 'handler',
+      entry,
+      ...(outside ? { code: bundleOutside(entry, props.bundledFiles ?? {}), handler: 'index.handler' } : { handler: 'handler' }),
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
@@ -92,6 +97,55 @@ export class GatehouseFunction extends Construct {
       });
     }
   }
+}
+
+/** Whether `file` is outside the folder `root`. */
+function isOutside(root: string, file: string): boolean {
+  const rel = path.relative(root, file);
+  return rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel);
+}
+
+/**
+ * The code of an entry outside the bundling root (the repository, or the app that installed the package): a team's
+ * handler next to its own configuration elsewhere. NodejsFunction
+ * refuses an entry outside its `projectRoot` ("should be under projectRoot"), and its local bundling runs
+ * `npx --no-install esbuild` in that folder, which finds the repository's esbuild only inside the repository: a
+ * projectRoot widened to hold both (a temp folder's common ancestor is `/`) fails to bundle. So such an entry is
+ * bundled by the same esbuild through its API, with the same options, and the same bundled files written next to
+ * it. The asset's hash is of the output, as for the other functions; the entry's folder itself is never copied.
+ */
+function bundleOutside(entry: string, files: Readonly<Record<string, string>>): Code {
+  return Code.fromAsset(path.dirname(entry), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never run: local bundling always answers (it throws rather than fall back to Docker).
+      image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22'),
+      command: ['sh', '-c', 'echo "Gatehouse bundles with the local esbuild (npm ci installs it), not in Docker" >&2; exit 1'],
+      local: {
+        tryBundle(outputDir: string): boolean {
+          // Loaded only when such an entry is bundled (the repository's esbuild, as NodejsFunction uses).
+          const esbuild = require('esbuild') as typeof import('esbuild');
+          esbuild.buildSync({
+            entryPoints: [entry],
+            bundle: true,
+            platform: 'node',
+            // The options of the NodejsFunction bundling above (test/lambdas/authorizer/cold-start.test.ts reads those).
+            target: 'node22',
+            format: 'cjs',
+            minify: true,
+            sourcemap: false,
+            external: ['@aws-sdk/*'],
+            outfile: path.join(outputDir, 'index.js'),
+            // What tsconfig.json's paths map inside the repository: the handler toolkit by its published name.
+            alias: { 'gatehouse/toolkit': path.join(PACKAGE_ROOT, 'lambdas/toolkit.ts') },
+            logLevel: 'error',
+          });
+          for (const [name, content] of Object.entries(files)) writeFileSync(path.join(outputDir, name), content);
+          return true;
+        },
+      },
+    },
+  });
 }
 
 /** Lambda allows 4 KB for all of a function's environment variables together (names and values). */

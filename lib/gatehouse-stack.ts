@@ -1,10 +1,11 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { type StackConfig, type StackConfigInput, deploymentCorsPolicy, renderAuthorizerConfig, usagePlanKeyed } from '../contract/stack-config';
-import { CONFIG_METADATA_KEY, STACK_OUTPUTS } from '../contract/stack-outputs';
+import { CONFIG_METADATA_KEY, OPTIONAL_STACK_OUTPUTS, STACK_OUTPUTS } from '../contract/stack-outputs';
 import { alarmTarget } from '../contract/alarm-config';
 import type { CorsPolicy } from '../contract/cors';
 import { GatehouseApi } from './gatehouse-api';
@@ -75,6 +76,12 @@ export class GatehouseStack extends Stack {
     this.dashboard = observability.dashboard;
     if (observability.topic) this.alarmTopic = observability.topic;
     this.addOutputs(services);
+    if (this.api.clientCertificate) {
+      new CfnOutput(this, OPTIONAL_STACK_OUTPUTS.clientCertificateId, {
+        value: this.api.clientCertificate.ref,
+        description: "The client certificate API Gateway presents to the HTTP backends (its PEM: aws apigateway get-client-certificate)",
+      });
+    }
     // What `gatehouse --stack-name` reads back: the document this stack was synthesized from (names, never secrets).
     this.templateOptions.metadata = { [CONFIG_METADATA_KEY]: { ...config.source, deployment: config.deployment } };
   }
@@ -124,10 +131,25 @@ export class GatehouseStack extends Stack {
     });
   }
 
-  /** One function per handler the routes name. */
+  /**
+   * A team's handler function by its name in the configuration (`handlers`), for grants beyond the default none:
+   * `stack.table.table.grantReadData(stack.handlerFunction('orders'))`. Throws for an existing function (grant its
+   * own role where it is defined) and for a name no route uses.
+   */
+  handlerFunction(name: string): LambdaFunction {
+    const fn = this.handlers.functions[name];
+    if (fn) return fn;
+    if (this.handlers.existing[name]) throw new Error(`handlerFunction: "${name}" is an existing function (functionArn): grant its own role where it is defined`);
+    const known = Object.keys(this.handlers.functions).sort();
+    throw new Error(`handlerFunction: no handler function named "${name}"; the stack built ${known.map((n) => `"${n}"`).join(', ') || 'none'}`);
+  }
+
+  /** One function per handler the routes name: built-in, the team's handler files, or existing functions. */
   private createHandlers(config: StackConfig, logRetention: RetentionDays, cors: CorsPolicy | undefined): HandlerFunctions {
     return new HandlerFunctions(this, 'Handlers', {
-      names: config.authorizer.routes.map((r) => r.handler!),
+      names: config.authorizer.routes.flatMap((r) => (r.handler !== undefined ? [r.handler] : [])),
+      teamHandlers: config.handlers,
+      baseDir: config.baseDir,
       table: this.table.table,
       deployment: {
         environment: config.authorizer.environment,
@@ -146,7 +168,8 @@ export class GatehouseStack extends Stack {
     return new GatehouseApi(this, 'Api', {
       routes: config.authorizer.routes,
       authorizerFunction: this.authorizer.function,
-      handlers: handlers.functions,
+      handlers: { ...handlers.functions, ...handlers.existing },
+      backends: config.backends,
       stageName: deployment.stageName,
       ...(config.authorizer.membership ? { tenantHeader: config.authorizer.membership.header } : {}),
       usagePlans: {

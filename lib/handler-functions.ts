@@ -1,13 +1,18 @@
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { Duration } from 'aws-cdk-lib';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { APIKEY_PK_PREFIX, APIKEYS_INDEX_SUFFIX, GSI1, TENANT_PK_PREFIX, TENANT_SUBPARTITIONS } from '../contract/table';
 import { RATE_LIMIT_PK_PREFIX } from '../lambdas/shared/rate-limit/limiter';
 import { RATE_LIMIT_TIERS_FILE } from '../contract/rate-limit-tiers';
 import { CORS_FILE, type CorsPolicy } from '../contract/cors';
+import { type FileHandler, type UserHandler, isFileHandler } from '../contract/targets';
 import { GatehouseFunction } from './gatehouse-function';
+import { importExistingFunction } from './existing-function';
 
 /** What a handler needs besides its code. */
 interface HandlerSpec {
@@ -19,6 +24,10 @@ interface HandlerSpec {
   readonly environment?: (d: HandlerDeployment) => Record<string, string>;
   /** Counts requests with the per-tenant limiter: TABLE_NAME, the bundled tiers and its buckets (RATE#*) only. */
   readonly rateLimited?: boolean;
+  /** @default - GatehouseFunction's (512 MB) */
+  readonly memoryMb?: number;
+  /** @default - GatehouseFunction's (10 s) */
+  readonly timeoutSeconds?: number;
 }
 
 /** What handlers may need to know about the deployment. */
@@ -34,8 +43,8 @@ export interface HandlerDeployment {
 }
 
 /**
- * The handlers a route's `handler` may name. Teams add theirs here (or build their own functions and integrate
- * them with `GatehouseApi`); each gets only the access it needs.
+ * The built-in handlers a route's `handler` may name, each with only the access it needs. A team's own handlers
+ * are declared in the configuration's `handlers` section instead (a source file or an existing function).
  */
 export const HANDLERS: Readonly<Record<string, HandlerSpec>> = {
   health: { entry: 'lambdas/handlers/health.ts', description: 'Gatehouse: public health check' },
@@ -111,8 +120,16 @@ export const HANDLERS: Readonly<Record<string, HandlerSpec>> = {
 };
 
 export interface HandlerFunctionsProps {
-  /** Handler names to build (keys of {@link HANDLERS}). */
+  /** Handler names the routes use: keys of {@link HANDLERS} or of `teamHandlers`. */
   readonly names: readonly string[];
+  /**
+   * The team's own handlers (the configuration's `handlers` section): source files, built like the built-in
+   * handlers, or existing functions, imported.
+   * @default - none
+   */
+  readonly teamHandlers?: Readonly<Record<string, UserHandler>>;
+  /** The folder team handler entries are relative to (the configuration file's). @default - the working folder */
+  readonly baseDir?: string;
   readonly table: ITable;
   readonly deployment: HandlerDeployment;
   /** @default - one month */
@@ -121,24 +138,39 @@ export interface HandlerFunctionsProps {
   readonly tracing?: boolean;
 }
 
-/** One Lambda per named handler, with `TABLE_NAME` set and only the grants its spec asks for. */
+/**
+ * One Lambda per named handler, with `TABLE_NAME` set and only the grants its spec asks for. A team's handler file
+ * gets its own role with no table access (unless `rateLimited`: the limiter's items only); grant it more through
+ * {@link functions}, e.g. `table.grantReadData(handlers.functions.orders)`. An existing function is only imported.
+ */
 export class HandlerFunctions extends Construct {
+  /** The functions this construct built (built-in handlers and the team's handler files), by handler name. */
   readonly functions: Readonly<Record<string, LambdaFunction>>;
+  /** The team's existing functions (`functionArn`), imported, by handler name. */
+  readonly existing: Readonly<Record<string, IFunction>>;
   /** Handler name -> the files bundled with its code (the rate-limit tiers of the limited ones, the CORS policy). */
   readonly bundledFiles: Readonly<Record<string, Readonly<Record<string, string>>>>;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionsProps) {
     super(scope, id);
     const functions: Record<string, LambdaFunction> = {};
+    const existing: Record<string, IFunction> = {};
     const bundledFiles: Record<string, Readonly<Record<string, string>>> = {};
     for (const name of new Set(props.names)) {
-      const spec = HANDLERS[name];
+      const team = props.teamHandlers?.[name];
+      if (team && !isFileHandler(team)) {
+        existing[name] = importExistingFunction(this, name, team.functionArn);
+        continue;
+      }
+      const spec = team ? teamHandlerSpec(name, team, props.baseDir ?? process.cwd()) : HANDLERS[name];
       if (!spec) {
         throw new Error(`Unknown handler "${name}" in the route table: use one of ${Object.keys(HANDLERS).join(', ')}, or add it to HANDLERS in lib/handler-functions.ts`);
       }
       const fn = new GatehouseFunction(this, name, {
         entry: spec.entry,
         description: spec.description,
+        ...(spec.memoryMb !== undefined ? { memorySize: spec.memoryMb } : {}),
+        ...(spec.timeoutSeconds !== undefined ? { timeout: Duration.seconds(spec.timeoutSeconds) } : {}),
         environment: {
           ...(spec.table || spec.rateLimited ? { TABLE_NAME: props.table.tableName } : {}),
           ...spec.environment?.(props.deployment),
@@ -153,21 +185,12 @@ export class HandlerFunctions extends Construct {
         tracing: props.tracing ?? false,
       });
       spec.table?.(fn.function, props.table);
-      if (spec.rateLimited) {
-        // The limiter's buckets and monthly counters only (RATE#<tenant>): one conditional UpdateItem per request.
-        fn.function.addToRolePolicy(
-          new PolicyStatement({
-            effect: Effect.ALLOW,
-            actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
-            resources: [props.table.tableArn],
-            conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RATE_LIMIT_PK_PREFIX}*`] } },
-          }),
-        );
-      }
+      if (spec.rateLimited) grantLimiter(fn.function, props.table);
       functions[name] = fn.function;
       bundledFiles[name] = fn.bundledFiles;
     }
     this.functions = functions;
+    this.existing = existing;
     this.bundledFiles = bundledFiles;
   }
 }
@@ -176,4 +199,34 @@ export class HandlerFunctions extends Construct {
 /** The bundledFiles prop: none at all when there is no file (an empty set would still add a bundling step). */
 function bundled(files: Record<string, string>): { bundledFiles?: Record<string, string> } {
   return Object.keys(files).length ? { bundledFiles: files } : {};
+}
+
+/** The limiter's buckets and monthly counters only (RATE#<tenant>): one conditional UpdateItem per request. */
+function grantLimiter(fn: LambdaFunction, table: ITable): void {
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RATE_LIMIT_PK_PREFIX}*`] } },
+    }),
+  );
+}
+
+/**
+ * A team's handler file as a spec: its entry made absolute against the configuration's folder, its memory, timeout
+ * and variables, and no table access unless rate limited (least privilege: further grants are the team's own, in
+ * code, through HandlerFunctions.functions).
+ */
+function teamHandlerSpec(name: string, handler: FileHandler, baseDir: string): HandlerSpec {
+  const entry = path.resolve(baseDir, handler.entry);
+  if (!existsSync(entry)) throw new Error(`handlers.${name}.entry: ${entry} does not exist (entries are relative to the configuration file's folder)`);
+  return {
+    entry,
+    description: handler.description ?? `Gatehouse: the ${name} handler (${handler.entry})`,
+    memoryMb: handler.memoryMb,
+    timeoutSeconds: handler.timeoutSeconds,
+    environment: () => ({ ...handler.environment }),
+    rateLimited: handler.rateLimited,
+  };
 }

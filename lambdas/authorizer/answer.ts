@@ -1,5 +1,6 @@
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import type { TenantRecord } from '../../contract/table';
+import type { ContextHeaderKey } from '../../contract/backend-headers';
 import { AuthError } from './errors';
 import { type PolicyDocument, arnPrefix } from './policy';
 import { type Principal, principalId } from './principal';
@@ -32,16 +33,31 @@ export function denyAnswer(principal: Principal | undefined, methodArn: string):
   return { principalId: principal ? principalId(principal) : 'anonymous', policyDocument: denyAll(methodArn) };
 }
 
-/** The context handed to handlers: flat strings only (API Gateway refuses objects and arrays). */
-export function context(p: Principal, tenant: TenantRecord | undefined): Record<string, string> {
-  // Built in place rather than by spreading: this runs on every decision.
-  const c: Record<string, string> = {
+/**
+ * The context handed to handlers and, as X-Gatehouse-* headers, to HTTP backends: flat strings only (API Gateway
+ * refuses objects and arrays). Every key of CONTEXT_HEADERS is always present, '' where the principal has none
+ * (an API key has no email, a service no tenant): API Gateway maps each one to a backend header
+ * (`context.authorizer.<key>`), and the mapping needs a value to write. Handlers read '' as absent
+ * (lambdas/shared/auth-context.ts).
+ */
+export function context(p: Principal, tenant: TenantRecord | undefined): Record<ContextHeaderKey, string> {
+  // One object literal of a fixed shape, filled in place: this runs on every decision.
+  const c: Record<ContextHeaderKey, string> = {
     kind: p.kind,
     principalId: principalId(p),
     tenantId: p.kind === 'service' || p.kind === 'signed' ? '' : (p.tenantId ?? ''),
     scopes: p.scopes.join(' '),
+    tier: tenant ? tenant.tier : '',
+    issuer: '',
+    subject: '',
+    roles: '',
+    email: '',
+    sessionId: '',
+    keyId: '',
+    service: '',
+    signer: '',
+    bodySha256: '',
   };
-  if (tenant) c.tier = tenant.tier;
   switch (p.kind) {
     case 'user':
       c.issuer = p.issuerId;

@@ -74,7 +74,9 @@ const text = z.string().check(z.minLength(1));
 const tenantId = z.string().check(z.regex(TENANT_ID_PATTERN));
 // API Gateway passes context values on as strings; the authorizer joins lists with single spaces.
 const list = z.pipe(z.string(), z.transform((s: string) => s.split(' ').filter(Boolean)));
-// An empty tier carries no information: it is dropped rather than refused.
+// The authorizer sets every context key on every answer ('' where the principal has none: backends receive them
+// all as headers), so an empty tier, email or session id is absent: dropped rather than refused. Keys of another
+// kind (a user's empty keyId) are ignored, like the keys API Gateway adds.
 const common = { principalId: text, scopes: list, tier: z.optional(z.string()) };
 
 const contextShapes = z.discriminatedUnion('kind', [
@@ -86,8 +88,8 @@ const contextShapes = z.discriminatedUnion('kind', [
     issuer: text,
     subject: text,
     roles: list,
-    email: z.optional(text),
-    sessionId: z.optional(text),
+    email: z.optional(z.string()),
+    sessionId: z.optional(z.string()),
   }),
   z.looseObject({ ...common, kind: z.literal('apiKey'), tenantId, keyId: text }),
   z.looseObject({ ...common, kind: z.literal('service'), tenantId: z.literal(''), service: text }),
@@ -103,7 +105,7 @@ const contextShapes = z.discriminatedUnion('kind', [
 /**
  * Validates `event.requestContext.authorizer` of an API Gateway REST proxy event into an AuthContext. Requires
  * every key the authorizer always sets and tolerates keys API Gateway adds (`integrationLatency`, ...), which are
- * dropped from the output. API-key contexts need a tenant; service and signed contexts have tenantId '', and so
+ * dropped from the output, as are other kinds' keys; an empty tier, email or session id is absent. API-key contexts need a tenant; service and signed contexts have tenantId '', and so
  * has a user of an issuer that does not require one; a tenant id must be one (contract/patterns.ts). A signed
  * context without a well-formed bodySha256 is refused: without it the body could not be checked.
  */

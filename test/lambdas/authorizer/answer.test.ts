@@ -1,11 +1,14 @@
 import { allowAnswer, context, denyAnswer, stagePrefix } from '../../../lambdas/authorizer/answer';
 import type { PolicyDocument } from '../../../lambdas/authorizer/policy';
 import { API_ARN_PREFIX } from '../../support/fixture';
+import { CONTEXT_HEADERS } from '../../../contract/backend-headers';
 import { apiKey, reasonOf, service, signer, user } from './steps';
 
 /** The answer step alone: what API Gateway is handed for an allowed principal or a 403. */
 const POLICY: PolicyDocument = { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [`${API_ARN_PREFIX}/GET/v1/me`] }] };
 const ACME = { tenantId: 'acme', status: 'active' as const, tier: 'pro', usageKey: 'usage-acme' };
+/** Every context key empty: the authorizer sets them all, '' where the principal has none. */
+const EMPTY = Object.fromEntries(Object.keys(CONTEXT_HEADERS).map((k) => [k, '']));
 
 describe('stage prefix', () => {
   it("is the method ARN's API and stage", () => {
@@ -25,7 +28,7 @@ describe('allow answer', () => {
     expect(answer).toEqual({
       principalId: 'key_1',
       policyDocument: POLICY,
-      context: { kind: 'apiKey', principalId: 'key_1', tenantId: 'acme', scopes: '', tier: 'pro', keyId: 'key_1' },
+      context: { ...EMPTY, kind: 'apiKey', principalId: 'key_1', tenantId: 'acme', scopes: '', tier: 'pro', keyId: 'key_1' },
       usageIdentifierKey: 'usage-acme',
     });
   });
@@ -41,19 +44,38 @@ describe('context', () => {
     const u = user({ tenantId: 'acme', scopes: ['a', 'b'], roles: ['admin', 'member'], email: 'u@example.com', sessionId: 's-1' });
 
     expect(context(u, ACME)).toEqual({
+      ...EMPTY,
       kind: 'user', principalId: 'user-1', tenantId: 'acme', scopes: 'a b', tier: 'pro',
       issuer: 'supabase', subject: 'user-1', roles: 'admin member', email: 'u@example.com', sessionId: 's-1',
     });
   });
 
   it('gives services and signers an empty tenant, and a signer the body hash its signature covers', () => {
-    expect(context(service(), undefined)).toEqual({ kind: 'service', principalId: 'service:billing', tenantId: '', scopes: 'jobs:run', service: 'billing' });
+    expect(context(service(), undefined)).toEqual({ ...EMPTY, kind: 'service', principalId: 'service:billing', tenantId: '', scopes: 'jobs:run', service: 'billing' });
     expect(context(signer(), undefined)).toMatchObject({ kind: 'signed', principalId: 'signer:stripe-relay', tenantId: '', signer: 'stripe-relay', bodySha256: 'a'.repeat(64) });
   });
 
-  it('gives a user without a tenant an empty tenant id and no tier', () => {
-    expect(context(user({ tenantId: undefined }), undefined)).toMatchObject({ tenantId: '' });
-    expect(context(user({ tenantId: undefined }), undefined)).not.toHaveProperty('tier');
+  it('gives a user without a tenant an empty tenant id and an empty tier', () => {
+    expect(context(user({ tenantId: undefined }), undefined)).toMatchObject({ tenantId: '', tier: '' });
+  });
+
+  it.each([
+    ['a user with everything', () => context(user({ tenantId: 'acme', email: 'u@example.com', sessionId: 's-1' }), ACME)],
+    ['a user with nothing optional', () => context(user({ tenantId: undefined, email: undefined, sessionId: undefined, roles: [], scopes: [] }), undefined)],
+    ['an API key', () => context(apiKey({ keyId: 'key_1', tenantId: 'acme' }), ACME)],
+    ['a service', () => context(service(), undefined)],
+    ['a signer', () => context(signer(), undefined)],
+  ])('has every key a backend header carries, each a string, for %s', (_name, make) => {
+    const c = make();
+
+    // API Gateway maps each `context.authorizer.<key>` to an X-Gatehouse-* header: none may be missing.
+    expect(Object.keys(c).sort()).toEqual(Object.keys(CONTEXT_HEADERS).sort());
+    for (const value of Object.values(c)) expect(typeof value).toBe('string');
+  });
+
+  it("leaves other kinds' keys empty", () => {
+    expect(context(apiKey({ keyId: 'key_1', tenantId: 'acme' }), ACME)).toMatchObject({ issuer: '', subject: '', email: '', service: '', signer: '', bodySha256: '' });
+    expect(context(signer(), undefined)).toMatchObject({ tenantId: '', tier: '', keyId: '', issuer: '', service: '' });
   });
 });
 

@@ -10,6 +10,7 @@ import {
   requireScopes,
 } from '../../../lambdas/shared/auth-context';
 import { httpErrors } from '../../../lambdas/shared/http-errors';
+import { context } from '../../../lambdas/authorizer/answer';
 import { httpHandler } from '../../../lambdas/shared/http-handler';
 import { json, toProxyResult } from '../../../lambdas/shared/http-response';
 import { type Fixture, authorizerEvent, createFixture } from '../../support/fixture';
@@ -105,6 +106,18 @@ describe('parseAuthContext', () => {
       subject: '6f1c3b2a-1111-4222-8333-944455556666',
       roles: [],
     });
+  });
+
+  it("reads the authorizer's empty keys as absent: a user's empty email, session id and tier, and other kinds' keys", () => {
+    // Prepare: the context as the authorizer builds it for a user with no email, session or tenant record.
+    const c = context({ kind: 'user', issuerId: 'supabase', subject: 'user-1', tenantId: 'acme', tenantRequired: true, scopes: ['a'], roles: [] }, undefined);
+
+    // Act
+    const result = parseAuthContext(withAuthorizer({ ...c, integrationLatency: 3 }));
+
+    // Assert
+    expect(c).toMatchObject({ email: '', sessionId: '', tier: '', keyId: '', service: '', signer: '', bodySha256: '' });
+    expect(result.ok && result.auth).toEqual({ kind: 'user', principalId: 'user-1', tenantId: 'acme', scopes: ['a'], issuer: 'supabase', subject: 'user-1', roles: [] });
   });
 
   it.each(Object.entries(PROVIDER_TENANT_IDS))("takes a %s organization id (%s) as the tenant exactly, for users and API keys", (_, id) => {

@@ -74,6 +74,10 @@ describe('Auth0 access tokens for a custom API are allowed', () => {
       tier: 'default',
       scopes: 'openid profile email delete:stuff read:stuff write:stuff',
       roles: '',
+      email: '',
+      sessionId: '',
+      // Every context key is always there (each becomes a backend header): '' where a user has none.
+      keyId: '', service: '', signer: '', bodySha256: '',
     });
   });
 

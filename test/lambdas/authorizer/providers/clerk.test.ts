@@ -79,6 +79,9 @@ describe('Clerk session tokens (v2): organization and session status', () => {
       scopes: 'org:dashboard:manage org:dashboard:read org:teams:read',
       roles: 'org:admin',
       sessionId: 'sess_123',
+      email: '',
+      // Every context key is always there (each becomes a backend header): '' where a user has none.
+      keyId: '', service: '', signer: '', bodySha256: '',
     });
   });
 

@@ -100,6 +100,9 @@ describe('Cognito access tokens (tokenUse "access", the default)', () => {
       scopes: 'phone openid profile resourceserver.1/appclient2 email',
       roles: 'testgroup',
       sessionId: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+      email: '',
+      // Every context key is always there (each becomes a backend header): '' where a user has none.
+      keyId: '', service: '', signer: '', bodySha256: '',
     });
   });
 
@@ -161,6 +164,8 @@ describe('Cognito id tokens (tokenUse "id")', () => {
       roles: 'test-group-a test-group-b test-group-c',
       email: 'my-test-user@example.com',
       sessionId: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+      // Every context key is always there (each becomes a backend header): '' where a user has none.
+      keyId: '', service: '', signer: '', bodySha256: '',
     });
   });
 

@@ -113,6 +113,10 @@ describe('Microsoft Entra ID access tokens (v2.0)', () => {
       tier: 'default',
       scopes: 'access_as_user',
       roles: '',
+      email: '',
+      sessionId: '',
+      // Every context key is always there (each becomes a backend header): '' where a user has none.
+      keyId: '', service: '', signer: '', bodySha256: '',
     });
   });
 

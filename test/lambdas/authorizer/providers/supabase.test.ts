@@ -79,6 +79,8 @@ describe('Supabase access tokens', () => {
       roles: 'admin',
       email: 'user@example.com',
       sessionId: '123e4567-e89b-12d3-a456-426614174000',
+      // Every context key is always there (each becomes a backend header): '' where a user has none.
+      keyId: '', service: '', signer: '', bodySha256: '',
     });
   });
 

@@ -56,6 +56,9 @@ describe('WorkOS AuthKit access tokens', () => {
       scopes: 'posts:read posts:write',
       roles: 'member',
       sessionId: 'session_01HQSXZGF8FHF7A9ZZFCW4387R',
+      email: '',
+      // Every context key is always there (each becomes a backend header): '' where a user has none.
+      keyId: '', service: '', signer: '', bodySha256: '',
     });
   });
 
