@@ -11,7 +11,7 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!(jose|@middy)/)'],
   moduleNameMapper: {
-    '^@middy/(core|util|http-cors)$': '<rootDir>/node_modules/@middy/$1/index.js',
+    '^@middy/(core|util)$': '<rootDir>/node_modules/@middy/$1/index.js',
     // The package's own entry points by their published names (tsconfig.json paths).
     '^gatehouse/toolkit$': '<rootDir>/lambdas/toolkit.ts',
   },

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Part of `npm run build`: the handler toolkit (lambdas/toolkit.ts) as one ES module, dist/toolkit.mjs, which
+// Part of `npm run build`: the installed `gatehouse` command (below), and the handler toolkit (lambdas/toolkit.ts) as one ES module, dist/toolkit.mjs, which
 // package.json exports as `gatehouse/toolkit` (its types are tsc's dist/lambdas/toolkit.d.ts). An ES module because
 // @middy/core is one and exports nothing to require(): esbuild bundles a team's handler from it at the app's synth,
 // and Node >= 20.19 loads it from import and require alike. Dependencies (jose, zod, @middy, the AWS SDK) stay
@@ -19,4 +19,20 @@ await build({
   format: 'esm',
   target: 'node20',
   logLevel: 'warning',
+});
+
+// The `gatehouse` command of an installed package (scripts/gatehouse.mjs runs it there; in the repository it
+// bundles bin/gatehouse-cli.ts afresh instead): one ES module, its dependencies resolved from the app's node_modules.
+await build({
+  absWorkingDir: root,
+  entryPoints: ['bin/gatehouse-cli.ts'],
+  outfile: 'dist/gatehouse-cli.mjs',
+  bundle: true,
+  packages: 'external',
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'warning',
+  // Bundled CommonJS-style code may call require() for Node built-ins; ESM output has none of its own.
+  banner: { js: "import { createRequire as __gatehouseRequire } from 'node:module'; const require = __gatehouseRequire(import.meta.url);" },
 });

@@ -119,7 +119,7 @@ interface CfnResource {
 
   it('ships the built entry points, the Lambda sources and no tests or lock file', () => {
     const pkg = path.join(tmp, 'app/node_modules/gatehouse');
-    for (const file of ['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/toolkit.mjs', 'dist/lambdas/toolkit.d.ts', 'lambdas/authorizer/index.ts', 'lambdas/handlers/me.ts', 'contract/stack-config.ts', 'LICENSE', 'README.md']) {
+    for (const file of ['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/toolkit.mjs', 'dist/gatehouse-cli.mjs', 'dist/lambdas/toolkit.d.ts', 'lambdas/authorizer/index.ts', 'lambdas/handlers/me.ts', 'contract/stack-config.ts', 'LICENSE', 'README.md']) {
       expect(existsSync(path.join(pkg, file))).toBe(true);
     }
     for (const absent of ['package-lock.json', 'test', 'lib', 'local', 'tsconfig.json']) expect(existsSync(path.join(pkg, absent))).toBe(false);
@@ -138,6 +138,15 @@ interface CfnResource {
     expect(required.stdout.trim()).toBe('function function');
   });
 
+  it('runs the installed gatehouse command (the bundle built at pack time, not the repository sources)', () => {
+    const app = path.join(tmp, 'app');
+    const cli = spawnSync(path.join(app, 'node_modules/.bin/gatehouse'), ['--help'], { cwd: app, encoding: 'utf8', env: childEnv() });
+    expect(cli.stderr).toBe('');
+    expect(cli.status).toBe(0);
+    expect(cli.stdout).toContain('Usage: gatehouse');
+    expect(cli.stdout).toContain('--stack-name');
+  });
+
   it('synthesizes the REST API with the authorizer in front of it', () => {
     expect(resources('AWS::ApiGateway::RestApi')).toHaveLength(1);
     lambda('AuthorizerHandlerFunction');
@@ -145,6 +154,7 @@ interface CfnResource {
     const body = JSON.stringify(resources('AWS::ApiGateway::RestApi')[0]![1].Properties?.Body);
     expect(body).toContain('"/v1/me"');
     expect(body).toContain('"/health"');
+    expect(body).toContain('"/v1/orders/{id}"'); // the team's handler, routed by the configuration
     expect(body).toContain('x-amazon-apigateway-authorizer');
     expect(body).toMatch(/AuthorizerHandlerFunction[0-9A-F]{8}/);
   });
