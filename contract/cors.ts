@@ -85,35 +85,29 @@ export function allowedOrigin(policy: CorsPolicy, origin: string | undefined): s
 }
 
 /**
- * The headers an answer carries for a request from `origin` (handlers' answers, the gateway's own): none for an
- * origin that may not read it. `Vary: Origin` whenever the answer depends on the origin, so a cache never serves
- * one origin's headers to another.
+ * The headers every CORS answer to `origin` starts with, and `extra` for an allowed origin: Allow-Origin and
+ * Allow-Credentials; none of them for an origin that may not read it. `Vary: Origin` whenever the answer depends on
+ * the origin, so a cache never serves one origin's headers to another.
  */
-export function corsResponseHeaders(policy: CorsPolicy, origin: string | undefined): Record<string, string> {
+function answerTo(policy: CorsPolicy, origin: string | undefined, extra: () => Record<string, string>): Record<string, string> {
   const allow = allowedOrigin(policy, origin);
   const vary: Record<string, string> = policy.origins === '*' ? {} : { Vary: 'Origin' };
   if (!allow) return vary;
-  return {
-    'Access-Control-Allow-Origin': allow,
-    ...vary,
-    ...(policy.credentials ? { 'Access-Control-Allow-Credentials': 'true' } : {}),
-    'Access-Control-Expose-Headers': policy.exposeHeaders.join(', '),
-  };
+  return { 'Access-Control-Allow-Origin': allow, ...vary, ...(policy.credentials ? { 'Access-Control-Allow-Credentials': 'true' } : {}), ...extra() };
+}
+
+/** The headers an answer carries for a request from `origin` (handlers' answers, the gateway's own). */
+export function corsResponseHeaders(policy: CorsPolicy, origin: string | undefined): Record<string, string> {
+  return answerTo(policy, origin, () => ({ 'Access-Control-Expose-Headers': policy.exposeHeaders.join(', ') }));
 }
 
 /** The answer to a preflight from `origin` for a path whose routes take `methods`: headers for an allowed origin, none otherwise. */
 export function preflightHeaders(policy: CorsPolicy, origin: string | undefined, methods: readonly string[]): Record<string, string> {
-  const allow = allowedOrigin(policy, origin);
-  const vary: Record<string, string> = policy.origins === '*' ? {} : { Vary: 'Origin' };
-  if (!allow) return vary;
-  return {
-    'Access-Control-Allow-Origin': allow,
-    ...vary,
-    ...(policy.credentials ? { 'Access-Control-Allow-Credentials': 'true' } : {}),
+  return answerTo(policy, origin, () => ({
     'Access-Control-Allow-Methods': methods.join(', '),
     'Access-Control-Allow-Headers': policy.allowHeaders.join(', '),
     'Access-Control-Max-Age': String(policy.maxAgeSeconds),
-  };
+  }));
 }
 
 /** The methods a preflight for `path` allows: those of its routes (ANY: every method), with OPTIONS. */

@@ -9,30 +9,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-await build({
-  absWorkingDir: root,
-  entryPoints: ['lambdas/toolkit.ts'],
-  outfile: 'dist/toolkit.mjs',
-  bundle: true,
-  packages: 'external',
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  logLevel: 'warning',
-});
+/** What both bundles share: one ES module for Node 20, its packages left as imports. */
+const esm = { absWorkingDir: root, bundle: true, packages: 'external', platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' };
+await build({ ...esm, entryPoints: ['lambdas/toolkit.ts'], outfile: 'dist/toolkit.mjs' });
 
 // The `gatehouse` command of an installed package (scripts/gatehouse.mjs runs it there; in the repository it
 // bundles bin/gatehouse-cli.ts afresh instead): one ES module, its dependencies resolved from the app's node_modules.
 await build({
-  absWorkingDir: root,
+  ...esm,
   entryPoints: ['bin/gatehouse-cli.ts'],
   outfile: 'dist/gatehouse-cli.mjs',
-  bundle: true,
-  packages: 'external',
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  logLevel: 'warning',
   // Bundled CommonJS-style code may call require() for Node built-ins; ESM output has none of its own.
   banner: { js: "import { createRequire as __gatehouseRequire } from 'node:module'; const require = __gatehouseRequire(import.meta.url);" },
 });
