@@ -2,7 +2,7 @@ import type { RouteConfig } from './config';
 import { type RouteAuthorizer, routeAuthorizer } from './route-authorizer';
 import type { CorsPolicy } from './cors';
 import { preflightOperations } from './openapi-cors';
-import { CONTEXT_HEADERS, REQUEST_ID_HEADER } from './backend-headers';
+import { CONTEXT_HEADER, GATEWAY_CONTEXT_KEY, PUBLIC_CONTEXT, REQUEST_ID_HEADER } from './backend-headers';
 
 /**
  * The OpenAPI 3.0 document of a route table: the API a team's callers see (paths, methods, parameters, which
@@ -139,22 +139,21 @@ function integration(route: RouteConfig, aws: OpenApiAws): Record<string, unknow
 
 /**
  * The request parameters of a backend route: each path parameter into the backend's path, and the caller's context
- * as the X-Gatehouse-* headers (contract/backend-headers.ts): every CONTEXT_HEADERS header from the authorizer's
- * context (which always carries every key, '' where the caller has none), and the request id. On a public route
- * (no authorizer, no context) each context header is the static value '' instead. Parameter mapping applies to
- * the integration request of proxy integrations too, from context variables or single-quoted static values
+ * as the gateway's headers (contract/backend-headers.ts): X-Gatehouse-Context from the authorizer's context key
+ * `gatehouseContext` (the encoded context, set on every Allow and never empty), or on a public route (no
+ * authorizer, no context) the static PUBLIC_CONTEXT (`{"kind":"public"}` encoded, single-quoted as static values
+ * are); and X-Gatehouse-Request-Id from the request id. Parameter mapping applies to the integration request of
+ * proxy integrations too, from context variables or static values
  * (https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-parameter-mapping.html,
- * https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-parameter-mapping-sources.html); the
- * integration header API Gateway writes takes the place of a same-named header the client sent. The guide does not
- * say so in as many words: the deployed check is a client's own X-Gatehouse-Tenant-Id on a service route, which
- * must reach the backend empty.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-parameter-mapping-sources.html). What API
+ * Gateway does with a mapped value that is empty is not documented (left out, a client's own copy would pass
+ * through), so no mapped value here ever is: the one documented case, a non-empty value, sets the header whatever a
+ * client sent. There is no header per context key for the same reason (most keys are empty for most callers).
  */
 export function backendRequestParameters(route: Pick<RouteConfig, 'path' | 'public'>): Record<string, string> {
   const params: Record<string, string> = {};
   for (const name of pathParameters(route.path)) params[`integration.request.path.${name}`] = `method.request.path.${name}`;
-  for (const [key, header] of Object.entries(CONTEXT_HEADERS)) {
-    params[`integration.request.header.${header}`] = route.public ? "''" : `context.authorizer.${key}`;
-  }
+  params[`integration.request.header.${CONTEXT_HEADER}`] = route.public ? `'${PUBLIC_CONTEXT}'` : `context.authorizer.${GATEWAY_CONTEXT_KEY}`;
   params[`integration.request.header.${REQUEST_ID_HEADER}`] = 'context.requestId';
   return params;
 }

@@ -6,9 +6,11 @@ import { type Refusal, refuse } from './gateway-response';
 
 /**
  * API Gateway's HTTP proxy integration (`http_proxy`) for a route whose target is an HTTP backend: the method, path,
- * query and body go to `localUrl ?? url` + the request's path, with the caller's context as X-Gatehouse-* headers
- * (contract/backend-headers.ts), and the backend's answer comes back as it is. A client's own X-Gatehouse-* headers
- * never reach the backend: a backend trusts these headers, so only the gateway may write them.
+ * query and body go to `localUrl ?? url` + the request's path, with the caller's context in X-Gatehouse-Context
+ * (the authorizer's encoded context, or the "public" context on a public route) and X-Gatehouse-Request-Id
+ * (contract/backend-headers.ts), and the backend's answer comes back as it is. Every client header that starts with
+ * X-Gatehouse- is removed first (on an authorized route the authorizer refuses such a request, unless the result
+ * cache answers for it): a backend trusts these headers, so only the gateway may write them.
  */
 
 /** Headers of one connection, not of the message (RFC 9110 7.6.1): never forwarded either way. */
@@ -21,7 +23,7 @@ export interface BackendRequest {
   readonly pathAndQuery: string;
   readonly requestId: string;
   readonly body: Buffer;
-  /** The authorizer's context (undefined on a public route: every context header empty). */
+  /** The authorizer's context (undefined on a public route: X-Gatehouse-Context says `{"kind":"public"}`). */
   readonly authorizer: Readonly<Record<string, unknown>> | undefined;
 }
 

@@ -1,10 +1,11 @@
 /**
  * An existing HTTP API (Express 5) behind Gatehouse: the gateway checks the caller and proxies the request here with
- * the caller's context in X-Gatehouse-* headers (contract/backend-headers.ts), so this server keeps no credentials
- * of its own. It refuses a request without X-Gatehouse-Kind: such a request did not come through the gateway (the
- * gateway always writes that header and removes any a client sent). Deployed, trust these headers only on requests
- * that came through the gateway: give the stage a client certificate and check it (README, "Put Gatehouse in front
- * of your API"), or keep the server off the internet.
+ * the caller's context in one header, X-Gatehouse-Context (base64url-encoded JSON: kind, principalId, tenantId,
+ * scopes, ...; README, "Put Gatehouse in front of your API"), so this server keeps no credentials of its own. The
+ * gateway writes that header on every request it forwards, over any copy a client sent; on a public route it says
+ * `{"kind":"public"}`. Every route here needs a caller, so a request without the header, with one that does not
+ * decode, or with kind "public" is refused. Deployed, trust the header only on requests that came through the
+ * gateway: give the stage a client certificate and check it (README), or keep the server off the internet.
  *
  * Run it: node scripts/run.mjs examples/express-backend/server.ts   (listens on 127.0.0.1:8000, or $PORT)
  * then:   npm start -- --config examples/express-backend/gatehouse.json
@@ -14,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 
 /** The caller as the gateway describes it. */
 export interface Caller {
-  /** user, apiKey, service or signed. */
+  /** user, apiKey, service or signed (never public: those requests are refused). */
   readonly kind: string;
   readonly principalId: string;
   /** '' for a caller without one (a service). */
@@ -30,15 +31,22 @@ interface Order {
   readonly createdBy: string;
 }
 
-/** Reads the gateway's headers (Express reads header names in any case). */
-function callerOf(req: Request): Caller {
-  const h = (name: string) => req.get(name) ?? '';
+/** The caller X-Gatehouse-Context names, or undefined without one (absent, not base64url JSON, or a public route). */
+function callerOf(req: Request): Caller | undefined {
+  let c: Record<string, unknown>;
+  try {
+    c = JSON.parse(Buffer.from(req.get('X-Gatehouse-Context') ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const text = (key: string) => (typeof c?.[key] === 'string' ? (c[key] as string) : '');
+  if (!text('kind') || text('kind') === 'public' || !text('principalId')) return undefined;
   return {
-    kind: h('X-Gatehouse-Kind'),
-    principalId: h('X-Gatehouse-Principal-Id'),
-    tenantId: h('X-Gatehouse-Tenant-Id'),
-    scopes: h('X-Gatehouse-Scopes').split(' ').filter(Boolean),
-    requestId: h('X-Gatehouse-Request-Id'),
+    kind: text('kind'),
+    principalId: text('principalId'),
+    tenantId: text('tenantId'),
+    scopes: text('scopes').split(' ').filter(Boolean),
+    requestId: req.get('X-Gatehouse-Request-Id') ?? '',
   };
 }
 
@@ -55,10 +63,10 @@ export function createOrdersApp(opts: OrdersAppOptions = {}): express.Express {
     opts.onRequest?.({ ...req.headers });
     next();
   });
-  // Every route here is behind the gateway: without its kind header, the request did not come through it.
+  // Every route here needs a caller the gateway checked: without a context, or with the public one, there is none.
   app.use((req: Request, res: Response, next: NextFunction) => {
     const caller = callerOf(req);
-    if (!caller.kind) return void res.status(401).json({ error: 'unauthorized', message: 'requests come through the gateway' });
+    if (!caller) return void res.status(401).json({ error: 'unauthorized', message: 'requests come through the gateway' });
     res.locals.caller = caller;
     next();
   });
@@ -72,7 +80,7 @@ export function createOrdersApp(opts: OrdersAppOptions = {}): express.Express {
 
   app.post('/v1/orders', (req: Request, res: Response) => {
     const caller = res.locals.caller as Caller;
-    // The gateway already checked the route's scopes; a finer rule of the API's own reads the same header.
+    // The gateway already checked the route's scopes; a finer rule of the API's own reads caller.scopes.
     if (!caller.tenantId) return void res.status(403).json({ error: 'forbidden', message: 'orders belong to a tenant' });
     const body = (req.body ?? {}) as { item?: unknown; quantity?: unknown };
     if (typeof body.item !== 'string' || !body.item) return void res.status(400).json({ error: 'bad_request', message: 'item is a non-empty string' });

@@ -1,6 +1,6 @@
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import type { TenantRecord } from '../../contract/table';
-import type { ContextHeaderKey } from '../../contract/backend-headers';
+import { type ContextKey, GATEWAY_CONTEXT_KEY, encodeGatewayContext } from '../../contract/backend-headers';
 import { AuthError } from './errors';
 import { type PolicyDocument, arnPrefix } from './policy';
 import { type Principal, principalId } from './principal';
@@ -17,13 +17,18 @@ export function stagePrefix(event: { readonly methodArn?: string }): string {
 
 /**
  * The answer to a principal that passed every check: the policy for every route (API Gateway may cache it and reuse
- * it on other methods), the context handed to handlers, and the tenant's usage-plan key when it has one.
+ * it on other methods), the context handed to handlers with the same context encoded for HTTP backends
+ * (`gatehouseContext`: API Gateway maps it to X-Gatehouse-Context, contract/backend-headers.ts), and the tenant's
+ * usage-plan key when it has one.
  */
 export function allowAnswer(principal: Principal, policyDocument: PolicyDocument, tenant: TenantRecord | undefined): APIGatewayAuthorizerResult {
+  const c = context(principal, tenant);
   return {
     principalId: principalId(principal),
     policyDocument,
-    context: context(principal, tenant),
+    // Never empty (it always holds a kind and a principal id): a mapped value that is empty might leave a client's
+    // own X-Gatehouse-Context in place, a non-empty one always replaces it.
+    context: { ...c, [GATEWAY_CONTEXT_KEY]: encodeGatewayContext(c) },
     ...(tenant?.usageKey ? { usageIdentifierKey: tenant.usageKey } : {}),
   };
 }
@@ -34,15 +39,14 @@ export function denyAnswer(principal: Principal | undefined, methodArn: string):
 }
 
 /**
- * The context handed to handlers and, as X-Gatehouse-* headers, to HTTP backends: flat strings only (API Gateway
- * refuses objects and arrays). Every key of CONTEXT_HEADERS is always present, '' where the principal has none
- * (an API key has no email, a service no tenant): API Gateway maps each one to a backend header
- * (`context.authorizer.<key>`), and the mapping needs a value to write. Handlers read '' as absent
- * (lambdas/shared/auth-context.ts).
+ * The context handed to handlers and, encoded as X-Gatehouse-Context (allowAnswer), to HTTP backends: flat strings
+ * only (API Gateway refuses objects and arrays). Every key of CONTEXT_KEYS is always present, '' where the principal
+ * has none (an API key has no email, a service no tenant); handlers read '' as absent
+ * (lambdas/shared/auth-context.ts), and the encoded context leaves such keys out.
  */
-export function context(p: Principal, tenant: TenantRecord | undefined): Record<ContextHeaderKey, string> {
+export function context(p: Principal, tenant: TenantRecord | undefined): Record<ContextKey, string> {
   // One object literal of a fixed shape, filled in place: this runs on every decision.
-  const c: Record<ContextHeaderKey, string> = {
+  const c: Record<ContextKey, string> = {
     kind: p.kind,
     principalId: principalId(p),
     tenantId: p.kind === 'service' || p.kind === 'signed' ? '' : (p.tenantId ?? ''),

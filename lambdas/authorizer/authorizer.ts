@@ -3,6 +3,7 @@ import { parseConfig } from '../../contract/config';
 import { allowAnswer, stagePrefix } from './answer';
 import { authenticate } from './authenticate';
 import { type AuthorizerDeps, type Collaborators, buildCollaborators } from './collaborators';
+import { checkNoContextHeaders } from './context-header-check';
 import { checkCsrf } from './csrf-check';
 import { DecisionLog } from './decision-log';
 import { checkOwner } from './owner-check';
@@ -32,12 +33,15 @@ export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps =
  * One decision, as a pipeline of steps. The order is part of the security design: checks that need no I/O come
  * before those that do (a CSRF failure reads no key and no secret), the credential is verified before anything is
  * looked up for the principal it names, and the first refusal decides the reason code logged. Each step throws an
- * AuthError to refuse; ./refusal.ts turns that into a 401, a Deny policy (403) or a 500.
+ * AuthError to refuse; ./refusal.ts turns that into a 401, a Deny policy (403) or a 500. A client's own
+ * X-Gatehouse-* header is refused first, before any credential work (./context-header-check.ts: defence in depth,
+ * the backend mapping is the guarantee).
  */
 export async function authorize(c: Collaborators, event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
   const log = new DecisionLog(c.logger, c.now, event);
   let principal: Principal | undefined;
   try {
+    checkNoContextHeaders(event);
     const prefix = stagePrefix(event);
     const credential = c.classify(event);
     log.credential(credential);

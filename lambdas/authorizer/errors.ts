@@ -8,6 +8,8 @@
  *   fine, and a 401 would tell a client to drop a good token.
  */
 export const REASONS = {
+  // Before anything else: a client's own X-Gatehouse-* header (the gateway's namespace for backends).
+  CONTEXT_HEADER_FROM_CLIENT: 'unauthorized',
   // Classification (no I/O).
   CREDENTIAL_MISSING: 'unauthorized',
   CREDENTIAL_MULTIPLE: 'unauthorized',

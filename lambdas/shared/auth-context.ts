@@ -74,9 +74,9 @@ const text = z.string().check(z.minLength(1));
 const tenantId = z.string().check(z.regex(TENANT_ID_PATTERN));
 // API Gateway passes context values on as strings; the authorizer joins lists with single spaces.
 const list = z.pipe(z.string(), z.transform((s: string) => s.split(' ').filter(Boolean)));
-// The authorizer sets every context key on every answer ('' where the principal has none: backends receive them
-// all as headers), so an empty tier, email or session id is absent: dropped rather than refused. Keys of another
-// kind (a user's empty keyId) are ignored, like the keys API Gateway adds.
+// The authorizer sets every context key on every answer ('' where the principal has none), so an empty tier, email
+// or session id is absent: dropped rather than refused. Keys of another kind (a user's empty keyId) are ignored,
+// like the keys API Gateway adds and the copy encoded for HTTP backends (gatehouseContext).
 const common = { principalId: text, scopes: list, tier: z.optional(z.string()) };
 
 const contextShapes = z.discriminatedUnion('kind', [

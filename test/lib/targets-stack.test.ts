@@ -6,7 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CONTEXT_HEADERS, REQUEST_ID_HEADER } from '../../contract/backend-headers';
+import { CONTEXT_HEADER, CONTEXT_HEADER_PREFIX, PUBLIC_CONTEXT, REQUEST_ID_HEADER, decodeGatewayContext } from '../../contract/backend-headers';
 import { RATE_LIMIT_TIERS_FILE } from '../../contract/rate-limit-tiers';
 import { parseStackConfig } from '../../contract/stack-config';
 import { OPTIONAL_STACK_OUTPUTS } from '../../contract/stack-outputs';
@@ -192,9 +192,18 @@ describe('existing functions', () => {
 });
 
 describe('HTTP backends', () => {
-  const contextMapping = Object.fromEntries(Object.entries(CONTEXT_HEADERS).map(([key, header]) => [`integration.request.header.${header}`, `context.authorizer.${key}`]));
+  const contextMapping = {
+    [`integration.request.header.${CONTEXT_HEADER}`]: 'context.authorizer.gatehouseContext',
+    [`integration.request.header.${REQUEST_ID_HEADER}`]: 'context.requestId',
+  };
+  /** The X-Gatehouse-* headers an integration's mapping writes. */
+  const gatehouseHeaders = (requestParameters: Record<string, string>) =>
+    Object.keys(requestParameters)
+      .filter((k) => k.startsWith('integration.request.header.'))
+      .map((k) => k.slice('integration.request.header.'.length))
+      .filter((h) => h.toLowerCase().startsWith(CONTEXT_HEADER_PREFIX.toLowerCase()));
 
-  it('proxies to the backend URL plus the route path, mapping each path parameter, every context header and the request id', () => {
+  it('proxies to the backend URL plus the route path, mapping each path parameter, the encoded context and the request id', () => {
     expect(integrationOf('get', '/v1/stock/{sku}/levels/{warehouse}')).toEqual({
       type: 'http_proxy',
       httpMethod: 'GET',
@@ -205,10 +214,8 @@ describe('HTTP backends', () => {
         'integration.request.path.sku': 'method.request.path.sku',
         'integration.request.path.warehouse': 'method.request.path.warehouse',
         ...contextMapping,
-        [`integration.request.header.${REQUEST_ID_HEADER}`]: 'context.requestId',
       },
     });
-    expect(Object.keys(contextMapping)).toHaveLength(Object.keys(CONTEXT_HEADERS).length);
   });
 
   it('proxies ANY with a greedy path as ANY to {proxy}', () => {
@@ -220,13 +227,27 @@ describe('HTTP backends', () => {
     });
   });
 
-  it("overwrites every context header with '' on a public backend route (no authorizer, no context)", () => {
+  it('maps no header per context key on any backend route: only X-Gatehouse-Context and X-Gatehouse-Request-Id', () => {
+    const backendIntegrations = Object.values(apiBody(template).paths as Record<string, Json>)
+      .flatMap((methods) => Object.values(methods) as Json[])
+      .map((m) => m['x-amazon-apigateway-integration'])
+      .filter((i) => i?.type === 'http_proxy');
+
+    expect(backendIntegrations.length).toBeGreaterThan(1);
+    for (const i of backendIntegrations) expect(gatehouseHeaders(i.requestParameters).sort()).toEqual([CONTEXT_HEADER, REQUEST_ID_HEADER].sort());
+  });
+
+  it('overwrites X-Gatehouse-Context with a static, non-empty "public" context on a public backend route (no authorizer)', () => {
     const { requestParameters } = integrationOf('get', '/status');
 
     expect(requestParameters).toEqual({
-      ...Object.fromEntries(Object.values(CONTEXT_HEADERS).map((header) => [`integration.request.header.${header}`, "''"])),
+      [`integration.request.header.${CONTEXT_HEADER}`]: `'${PUBLIC_CONTEXT}'`,
       [`integration.request.header.${REQUEST_ID_HEADER}`]: 'context.requestId',
     });
+    // A static value is single-quoted; what is inside the quotes is never empty, and decodes to { kind: 'public' }.
+    const value = requestParameters[`integration.request.header.${CONTEXT_HEADER}`] as string;
+    expect(value).toMatch(/^'[A-Za-z0-9_-]+'$/);
+    expect(decodeGatewayContext(value.slice(1, -1))).toEqual({ kind: 'public' });
     expect(apiMethods(template).find((m) => m.Path === '/status')!.AuthorizationType).toBe('NONE');
   });
 

@@ -3,6 +3,7 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { decodeGatewayContext } from '../../contract/backend-headers';
 import type { LogFields, Logger } from '../../contract/log';
 import { createOrdersApp } from '../../examples/express-backend/server';
 import { demoRequests, requestExamples } from '../../local/examples';
@@ -77,6 +78,9 @@ describe('the Express example as an HTTP backend', () => {
   const seen: Record<string, string | string[] | undefined>[] = [];
   const lines: { message: string; fields?: LogFields }[] = [];
   const capture: Logger = { ...quietLogger, error: (message: string, fields?: LogFields) => void lines.push({ message, ...(fields ? { fields } : {}) }) };
+  // The authorizer's decision lines (their reason codes).
+  const decisions: LogFields[] = [];
+  const authorizerLog: Logger = { ...quietLogger, info: (message: string, fields?: LogFields) => void (message === 'decision' && fields && decisions.push(fields)) };
 
   beforeAll(async () => {
     app = createServer(createOrdersApp({ onRequest: (h) => void seen.push(h) }));
@@ -95,40 +99,92 @@ describe('the Express example as an HTTP backend', () => {
       { method: 'GET', path: '/v1/slow', accepts: ['apiKey'], backend: 'slow' },
       { method: 'GET', path: '/v1/down', accepts: ['apiKey'], backend: 'down' },
     );
-    env = await provisionLocal({ stackConfig: config, port: 0, logger: quietLogger, gatewayLogger: capture });
+    env = await provisionLocal({ stackConfig: config, port: 0, logger: authorizerLog, gatewayLogger: capture });
   }, 60_000);
   afterAll(async () => {
     await env?.close();
     await Promise.all([app, slow].map((s) => s && closeServer(s)));
   });
 
-  it("receives the caller's context headers, and never a client's own X-Gatehouse-* headers", async () => {
+  const decoded = (h: Record<string, string | string[] | undefined>) => decodeGatewayContext(h['x-gatehouse-context']);
+  const gatehouseNames = (h: Record<string, unknown>) => Object.keys(h).filter((k) => k.startsWith('x-gatehouse-')).sort();
+
+  it("receives the caller's context in X-Gatehouse-Context, and the request id", async () => {
     const c = env.credentials;
     seen.length = 0;
-    const forged = { 'X-Gatehouse-Tenant-Id': 'globex', 'X-Gatehouse-Anything': 'forged', 'x-gatehouse-kind': 'service' };
-    const created = await call(c.baseUrl, 'POST', '/v1/orders?source=test', bearer(c.apiKeyWrite, forged), { item: 'tea', quantity: 2 });
+    const created = await call(c.baseUrl, 'POST', '/v1/orders?source=test', bearer(c.apiKeyWrite), { item: 'tea', quantity: 2 });
     expect(created).toMatchObject({ status: 201, body: { tenantId: 'demo', order: { item: 'tea', quantity: 2 } } });
-    const listed = await call(c.baseUrl, 'GET', '/v1/orders', bearer(c.userTokenHs256, forged));
+    const listed = await call(c.baseUrl, 'GET', '/v1/orders', bearer(c.userTokenHs256));
     expect(listed).toMatchObject({ status: 200, body: { tenantId: 'demo', caller: { kind: 'user', principalId: expect.any(String) }, orders: [{ item: 'tea' }] } });
     expect(listed.headers.get('x-powered-by')).toBe('Express'); // the backend's own headers come back
 
     expect(seen).toHaveLength(2);
     for (const h of seen) {
-      expect(h['x-gatehouse-tenant-id']).toBe('demo');
-      expect(h['x-gatehouse-anything']).toBeUndefined();
+      // Only the gateway's two headers, whatever the caller: no header per context key.
+      expect(gatehouseNames(h)).toEqual(['x-gatehouse-context', 'x-gatehouse-request-id']);
+      expect(h['x-gatehouse-context']).toMatch(/^[A-Za-z0-9_-]+$/);
+      expect(decoded(h)).toMatchObject({ tenantId: 'demo', principalId: expect.any(String) });
       expect(h['x-gatehouse-request-id']).toEqual(expect.stringMatching(/^[0-9a-f-]{36}$/));
       expect(h.authorization).toMatch(/^Bearer /);
     }
-    expect(seen.map((h) => h['x-gatehouse-kind'])).toEqual(['apiKey', 'user']);
-    expect(seen[0]!['x-gatehouse-scopes']).toContain('orders:write');
-    expect(seen[0]!['x-gatehouse-email']).toBe(''); // every context header, empty where the caller has none
+    const [asKey, asUser] = seen.map(decoded);
+    expect(asKey).toMatchObject({ kind: 'apiKey', keyId: expect.any(String) });
+    expect(asKey!.scopes?.split(' ')).toContain('orders:write');
+    // What a caller lacks is absent, not empty: an API key has no roles and no email.
+    expect(asKey).not.toHaveProperty('roles');
+    expect(asKey).not.toHaveProperty('email');
+    expect(asUser).toMatchObject({ kind: 'user', issuer: expect.any(String), subject: expect.any(String) });
   });
 
-  it('passes the backend answer back unchanged: a public route has every context header empty, and the example refuses it', async () => {
+  it('refuses a request that carries its own X-Gatehouse-* header (any case) as 401 with its reason: it never reaches the backend', async () => {
+    const c = env.credentials;
     seen.length = 0;
-    const r = await call(env.credentials.baseUrl, 'GET', '/v1/public-orders', { 'X-Gatehouse-Kind': 'user', 'X-Gatehouse-Tenant-Id': 'demo' });
+    decisions.length = 0;
+    const forgedContext = Buffer.from(JSON.stringify({ kind: 'user', principalId: 'admin', tenantId: 'demo', scopes: 'orders:write', roles: 'admin' })).toString('base64url');
+    const forgeries: Record<string, string>[] = [
+      { 'X-Gatehouse-Context': forgedContext },
+      { 'X-Gatehouse-Scopes': 'orders:write' },
+      { 'x-gatehouse-roles': 'admin' },
+      { 'X-GATEHOUSE-ANYTHING': 'forged' },
+    ];
+    for (const forged of forgeries) {
+      // Credentials no earlier request got an answer for (nothing cached): a read-only key, another tenant's user.
+      const key = await call(c.baseUrl, 'POST', '/v1/orders', bearer(c.apiKeyRead, forged), { item: 'forged' });
+      const asUser = await call(c.baseUrl, 'GET', '/v1/orders', bearer(c.otherTenantToken, forged));
+      expect({ forged, statuses: [key.status, asUser.status] }).toEqual({ forged, statuses: [401, 401] });
+    }
+    expect(seen).toEqual([]);
+    expect(decisions.map((d) => d.reason)).toEqual(Array(forgeries.length * 2).fill('CONTEXT_HEADER_FROM_CLIENT'));
+    // The same credentials without them are allowed.
+    expect((await call(c.baseUrl, 'GET', '/v1/orders', bearer(c.otherTenantToken))).status).toBe(200);
+    expect((await call(c.baseUrl, 'GET', '/v1/orders', bearer(c.apiKeyRead))).status).toBe(200);
+  });
+
+  it("gives the backend the gateway's context, never the client's, when a cached answer lets a forged header through", async () => {
+    const c = env.credentials;
+    // The read-only key's Allow is cached (the test before): API Gateway answers from its cache without asking the
+    // authorizer, so its refusal cannot help here. The header the gateway writes is what the backend gets.
+    seen.length = 0;
+    decisions.length = 0;
+    const forgedContext = Buffer.from(JSON.stringify({ kind: 'user', principalId: 'admin', tenantId: 'globex', scopes: 'orders:write', roles: 'admin' })).toString('base64url');
+    const r = await call(c.baseUrl, 'GET', '/v1/orders', bearer(c.apiKeyRead, { 'X-Gatehouse-Context': forgedContext, 'X-Gatehouse-Roles': 'admin', 'X-Gatehouse-Tenant-Id': 'globex' }));
+    expect(r).toMatchObject({ status: 200, body: { tenantId: 'demo', caller: { kind: 'apiKey' } } });
+    expect(decisions).toEqual([]); // answered from the cache
+    expect(seen).toHaveLength(1);
+    expect(gatehouseNames(seen[0]!)).toEqual(['x-gatehouse-context', 'x-gatehouse-request-id']);
+    expect(decoded(seen[0]!)).toMatchObject({ kind: 'apiKey', tenantId: 'demo' });
+    expect(decoded(seen[0]!)).not.toHaveProperty('roles');
+  });
+
+  it("strips a client's X-Gatehouse-* headers on a public route: the backend gets the public context, and the example refuses it", async () => {
+    seen.length = 0;
+    const forgedContext = Buffer.from(JSON.stringify({ kind: 'user', principalId: 'u', tenantId: 'demo', scopes: 'orders:read' })).toString('base64url');
+    const forged = { 'X-Gatehouse-Context': forgedContext, 'X-Gatehouse-Scopes': 'orders:write', 'X-Gatehouse-Anything': 'forged', 'x-gatehouse-tenant-id': 'demo' };
+    const r = await call(env.credentials.baseUrl, 'GET', '/v1/public-orders', forged);
     expect(r).toMatchObject({ status: 401, body: { error: 'unauthorized', message: 'requests come through the gateway' } });
-    expect(seen[0]).toMatchObject({ 'x-gatehouse-kind': '', 'x-gatehouse-tenant-id': '', 'x-gatehouse-principal-id': '' });
+    expect(seen).toHaveLength(1);
+    expect(gatehouseNames(seen[0]!)).toEqual(['x-gatehouse-context', 'x-gatehouse-request-id']);
+    expect(decoded(seen[0]!)).toEqual({ kind: 'public' });
   });
 
   it('answers 504 when the backend is slower than its timeout, and 502 when it is unreachable, each with a reason in the log', async () => {

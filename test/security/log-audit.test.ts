@@ -201,6 +201,8 @@ describe('log audit', () => {
     const stranger = await makeKey('ES256');
     vault.secret('stranger private key', String((await exportJWK(stranger.privateKey)).d));
     const scenarios: Record<ReasonCode, () => Promise<Status>> = {
+      // A forged context header beside a good credential: the header's name is logged, never its value or the token.
+      CONTEXT_HEADER_FROM_CLIENT: async () => send(authz(), bearer(await user(), { 'X-Gatehouse-Context': randomSecret('forged context header') })),
       CREDENTIAL_MISSING: () => send(authz(), {}),
       CREDENTIAL_MULTIPLE: async () => {
         const [a, b] = [await user(), await user({ sub: 'user-2' })];

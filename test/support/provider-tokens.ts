@@ -7,6 +7,7 @@
  */
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { type JWTPayload, SignJWT } from 'jose';
+import { GATEWAY_CONTEXT_KEY, type GatewayContext, decodeGatewayContext } from '../../contract/backend-headers';
 import type { AuthorizerConfigInput } from '../../contract/config';
 import { type PolicyDocument, evaluatePolicy } from '../../lambdas/authorizer/policy';
 import { API_ARN_PREFIX, type Fixture, authorizerEvent, createFixture, withRequestLine } from './fixture';
@@ -17,11 +18,15 @@ export type IssuerInput = NonNullable<AuthorizerConfigInput['issuers']>[number];
 export type Authorize = ReturnType<Fixture['authorizer']>;
 export type Claims = Record<string, unknown>;
 
-/** API Gateway's answer to one request, the reason code in the decision log, and the context on an Allow. */
+/**
+ * API Gateway's answer to one request, the reason code in the decision log, and on an Allow the context handed to
+ * handlers (without its encoded copy) and the context an HTTP backend gets in X-Gatehouse-Context (decoded).
+ */
 export interface Decision {
   readonly status: 200 | 401 | 403 | 500;
   readonly reason: string | undefined;
   readonly context: APIGatewayAuthorizerResult['context'] | undefined;
+  readonly backendContext: GatewayContext | undefined;
 }
 
 /**
@@ -47,17 +52,28 @@ export function signAs(key: TestKey, payload: Claims, header: Record<string, unk
 export async function decide(fx: Fixture, authorize: Authorize, token: string, method = 'GET', path = '/v1/me'): Promise<Decision> {
   const before = fx.logs.length;
   let status: Decision['status'];
-  let context: Decision['context'];
+  let result: APIGatewayAuthorizerResult | undefined;
   try {
-    const result = await authorize(withRequestLine(authorizerEvent({ Authorization: `Bearer ${token}` }, method, path)));
+    result = await authorize(withRequestLine(authorizerEvent({ Authorization: `Bearer ${token}` }, method, path)));
     status = evaluatePolicy(result.policyDocument as PolicyDocument, `${API_ARN_PREFIX}/${method}${path}`) === 'Allow' ? 200 : 403;
-    context = status === 200 ? result.context : undefined;
   } catch (err) {
     status = (err as Error).message === 'Unauthorized' ? 401 : 500;
   }
+  let context: Decision['context'];
+  let backendContext: GatewayContext | undefined;
+  if (status === 200 && result?.context) {
+    const { [GATEWAY_CONTEXT_KEY]: encoded, ...rest } = result.context;
+    context = rest;
+    backendContext = decodeGatewayContext(String(encoded));
+    // The backend's copy is the handlers' context, keys that are '' left out.
+    const sorted = (o: object) => JSON.stringify(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+    if (sorted(backendContext) !== sorted(Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== '')))) {
+      throw new Error(`decide: X-Gatehouse-Context ${JSON.stringify(backendContext)} is not the context ${JSON.stringify(rest)}`);
+    }
+  }
   // The decision this request logged (not an earlier one's).
   const reason = fx.logs.length > before ? fx.lastReason() : undefined;
-  return { status, reason, context };
+  return { status, reason, context, backendContext };
 }
 
 /** One provider's stand-in and the fixture around it, set up before the file's tests and closed after them. */

@@ -1,14 +1,14 @@
 import { allowAnswer, context, denyAnswer, stagePrefix } from '../../../lambdas/authorizer/answer';
 import type { PolicyDocument } from '../../../lambdas/authorizer/policy';
 import { API_ARN_PREFIX } from '../../support/fixture';
-import { CONTEXT_HEADERS } from '../../../contract/backend-headers';
+import { CONTEXT_KEYS, GATEWAY_CONTEXT_KEY, decodeGatewayContext } from '../../../contract/backend-headers';
 import { apiKey, reasonOf, service, signer, user } from './steps';
 
 /** The answer step alone: what API Gateway is handed for an allowed principal or a 403. */
 const POLICY: PolicyDocument = { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [`${API_ARN_PREFIX}/GET/v1/me`] }] };
 const ACME = { tenantId: 'acme', status: 'active' as const, tier: 'pro', usageKey: 'usage-acme' };
 /** Every context key empty: the authorizer sets them all, '' where the principal has none. */
-const EMPTY = Object.fromEntries(Object.keys(CONTEXT_HEADERS).map((k) => [k, '']));
+const EMPTY = Object.fromEntries(CONTEXT_KEYS.map((k) => [k, '']));
 
 describe('stage prefix', () => {
   it("is the method ARN's API and stage", () => {
@@ -28,9 +28,34 @@ describe('allow answer', () => {
     expect(answer).toEqual({
       principalId: 'key_1',
       policyDocument: POLICY,
-      context: { ...EMPTY, kind: 'apiKey', principalId: 'key_1', tenantId: 'acme', scopes: '', tier: 'pro', keyId: 'key_1' },
+      context: { ...EMPTY, kind: 'apiKey', principalId: 'key_1', tenantId: 'acme', scopes: '', tier: 'pro', keyId: 'key_1', [GATEWAY_CONTEXT_KEY]: expect.any(String) },
       usageIdentifierKey: 'usage-acme',
     });
+  });
+
+  it.each([
+    ['a user with everything', () => user({ tenantId: 'acme', scopes: ['a', 'b'], roles: ['admin', 'member'], email: 'u@example.com', sessionId: 's-1' }), ACME],
+    ['a user with nothing optional', () => user({ tenantId: undefined, email: undefined, sessionId: undefined, roles: [], scopes: [] }), undefined],
+    ['an API key without scopes', () => apiKey({ keyId: 'key_1', tenantId: 'acme', scopes: [] }), ACME],
+    ['a service', () => service(), undefined],
+    ['a signer', () => signer(), undefined],
+  ] as const)("encodes the context for HTTP backends (X-Gatehouse-Context), never empty, for %s", (_name, make, tenant) => {
+    const principal = make();
+    const ctx = allowAnswer(principal, POLICY, tenant).context!;
+    const encoded = ctx[GATEWAY_CONTEXT_KEY];
+
+    expect(encoded).toMatch(/^[A-Za-z0-9_-]+$/);
+    // The same context the handlers get, without the keys that are '' (nor itself).
+    const expected = Object.fromEntries(Object.entries(context(principal, tenant)).filter(([, v]) => v !== ''));
+    expect(decodeGatewayContext(encoded as string)).toEqual(expected);
+    expect(JSON.parse(Buffer.from(encoded as string, 'base64url').toString('utf8'))).toEqual(expected);
+    expect(expected).toMatchObject({ kind: principal.kind, principalId: expect.any(String) });
+  });
+
+  it('leaves out of the encoded context what a caller lacks: no roles, scopes or email for a key without them', () => {
+    const decoded = decodeGatewayContext(allowAnswer(apiKey({ keyId: 'key_1', tenantId: 'acme', scopes: [] }), POLICY, undefined).context![GATEWAY_CONTEXT_KEY] as string);
+
+    expect(decoded).toEqual({ kind: 'apiKey', principalId: 'key_1', tenantId: 'acme', keyId: 'key_1' });
   });
 
   it('has no usage-plan key when the tenant has none, or there is no tenant', () => {
@@ -65,11 +90,11 @@ describe('context', () => {
     ['an API key', () => context(apiKey({ keyId: 'key_1', tenantId: 'acme' }), ACME)],
     ['a service', () => context(service(), undefined)],
     ['a signer', () => context(signer(), undefined)],
-  ])('has every key a backend header carries, each a string, for %s', (_name, make) => {
+  ])('has every context key, each a string, for %s', (_name, make) => {
     const c = make();
 
-    // API Gateway maps each `context.authorizer.<key>` to an X-Gatehouse-* header: none may be missing.
-    expect(Object.keys(c).sort()).toEqual(Object.keys(CONTEXT_HEADERS).sort());
+    // Handlers read every key (lambdas/shared/auth-context.ts): none may be missing.
+    expect(Object.keys(c).sort()).toEqual([...CONTEXT_KEYS].sort());
     for (const value of Object.values(c)) expect(typeof value).toBe('string');
   });
 

@@ -80,6 +80,15 @@ const signed = (o: { timestamp?: number; caller?: string; secret?: string; nonce
   signedHeaders({ secret: o.secret ?? signerSecret, caller: o.caller ?? SIGNER, body: '{"id":"evt_1"}', requestPath: `/prod${WEBHOOK.path}`, ...o }).headers;
 
 const SCENARIOS: Record<ReasonCode, Scenario> = {
+  // A good credential with a client's own X-Gatehouse-* header (any case, either header map): refused before it is read.
+  CONTEXT_HEADER_FROM_CLIENT: {
+    run: async () => {
+      const key = (await fx.putApiKey({ tenantId: 'acme' })).key;
+      expect(await send(bearer(key))).toBe(200);
+      expect(await send(bearer(key), { multi: { 'x-gatehouse-roles': ['admin'] } })).toBe(401);
+      return send(bearer(await user(), { 'X-Gatehouse-Scopes': 'orders:write' }));
+    },
+  },
   CREDENTIAL_MISSING: { run: () => send({}) },
   CREDENTIAL_MULTIPLE: {
     run: async () => {

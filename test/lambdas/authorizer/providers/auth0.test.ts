@@ -76,7 +76,7 @@ describe('Auth0 access tokens for a custom API are allowed', () => {
       roles: '',
       email: '',
       sessionId: '',
-      // Every context key is always there (each becomes a backend header): '' where a user has none.
+      // Every context key is always there: '' where a user has none (left out of the backend's X-Gatehouse-Context).
       keyId: '', service: '', signer: '', bodySha256: '',
     });
   });

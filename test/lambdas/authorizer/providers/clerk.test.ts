@@ -80,7 +80,7 @@ describe('Clerk session tokens (v2): organization and session status', () => {
       roles: 'org:admin',
       sessionId: 'sess_123',
       email: '',
-      // Every context key is always there (each becomes a backend header): '' where a user has none.
+      // Every context key is always there: '' where a user has none (left out of the backend's X-Gatehouse-Context).
       keyId: '', service: '', signer: '', bodySha256: '',
     });
   });

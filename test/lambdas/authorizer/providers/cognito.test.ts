@@ -101,7 +101,7 @@ describe('Cognito access tokens (tokenUse "access", the default)', () => {
       roles: 'testgroup',
       sessionId: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
       email: '',
-      // Every context key is always there (each becomes a backend header): '' where a user has none.
+      // Every context key is always there: '' where a user has none (left out of the backend's X-Gatehouse-Context).
       keyId: '', service: '', signer: '', bodySha256: '',
     });
   });
@@ -164,7 +164,7 @@ describe('Cognito id tokens (tokenUse "id")', () => {
       roles: 'test-group-a test-group-b test-group-c',
       email: 'my-test-user@example.com',
       sessionId: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
-      // Every context key is always there (each becomes a backend header): '' where a user has none.
+      // Every context key is always there: '' where a user has none (left out of the backend's X-Gatehouse-Context).
       keyId: '', service: '', signer: '', bodySha256: '',
     });
   });

@@ -115,7 +115,7 @@ describe('Microsoft Entra ID access tokens (v2.0)', () => {
       roles: '',
       email: '',
       sessionId: '',
-      // Every context key is always there (each becomes a backend header): '' where a user has none.
+      // Every context key is always there: '' where a user has none (left out of the backend's X-Gatehouse-Context).
       keyId: '', service: '', signer: '', bodySha256: '',
     });
   });

@@ -79,7 +79,7 @@ describe('Supabase access tokens', () => {
       roles: 'admin',
       email: 'user@example.com',
       sessionId: '123e4567-e89b-12d3-a456-426614174000',
-      // Every context key is always there (each becomes a backend header): '' where a user has none.
+      // Every context key is always there: '' where a user has none (left out of the backend's X-Gatehouse-Context).
       keyId: '', service: '', signer: '', bodySha256: '',
     });
   });

@@ -57,7 +57,7 @@ describe('WorkOS AuthKit access tokens', () => {
       roles: 'member',
       sessionId: 'session_01HQSXZGF8FHF7A9ZZFCW4387R',
       email: '',
-      // Every context key is always there (each becomes a backend header): '' where a user has none.
+      // Every context key is always there: '' where a user has none (left out of the backend's X-Gatehouse-Context).
       keyId: '', service: '', signer: '', bodySha256: '',
     });
   });
