@@ -11,10 +11,11 @@ import type { ProxyRequest } from './http-errors';
  * itself, refusals and 500s included, or the page sees a network error instead of the status.
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-cors.html
  *
- * Why not @middy/http-cors (tried, and removed from the dependencies): for a request from an origin that is not allowed it still sends
- * Access-Control-Allow-Credentials and Access-Control-Expose-Headers; with one allowed origin it leaves out
- * `Vary: Origin` whenever the origin does not match (so a cache may hand the header-less answer to the allowed
- * origin); and it matches origins without case, where the deployed preflight (VTL) and the local gateway match
+ * Why not @middy/http-cors (tried, and removed from the dependencies): for a request from an origin that is not
+ * allowed it still sends Access-Control-Allow-Credentials and Access-Control-Expose-Headers; with one allowed origin
+ * it leaves out `Vary: Origin` whenever the origin does not match (so a cache may hand the header-less answer to the
+ * allowed origin); and it matches origins without case, where the deployed preflight (VTL) and the local gateway
+ * match
  * exactly. One function, corsResponseHeaders, decides for the handlers and both gateways instead.
  */
 export function corsHeaders(policy: CorsPolicy): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
