@@ -15,8 +15,7 @@ import type { ProxyRequest } from './http-errors';
  * allowed it still sends Access-Control-Allow-Credentials and Access-Control-Expose-Headers; with one allowed origin
  * it leaves out `Vary: Origin` whenever the origin does not match (so a cache may hand the header-less answer to the
  * allowed origin); and it matches origins without case, where the deployed preflight (VTL) and the local gateway
- * match
- * exactly. One function, corsResponseHeaders, decides for the handlers and both gateways instead.
+ * match exactly. One function, corsResponseHeaders, decides for the handlers and both gateways instead.
  */
 export function corsHeaders(policy: CorsPolicy): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   const addHeaders = (request: ProxyRequest): void => {
