@@ -201,6 +201,12 @@ const documentSchema = z.strictObject({
   /** Owner mode: only this user (`sub`) may call, for single-owner deployments. */
   owner: z.optional(z.strictObject({ subject: text(1) })),
   routes: z.array(routeSchema).check(z.minLength(1)),
+  /**
+   * Put the caller's context, encoded for HTTP backends, in every Allow (`gatehouseContext`, which API Gateway maps
+   * to X-Gatehouse-Context: contract/backend-headers.ts). The stack and local mode turn it on when a route has a
+   * backend; off, no decision pays for the encoding (about 2-3 µs).
+   */
+  backendContext: z._default(z.boolean(), false),
   /** An Authorization header longer than this is refused before any parsing. */
   maxAuthorizationBytes: z._default(int(256, 16_384), 8192),
 });

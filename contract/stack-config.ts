@@ -187,6 +187,8 @@ export function renderAuthorizerConfig(config: StackConfig, tableName: string, s
   return {
     ...config.source,
     ...csrfWithCorsOrigins(config.source, config.cors),
+    // Routes to HTTP backends: every Allow carries the context X-Gatehouse-Context is mapped from.
+    ...(hasBackendRoutes(config.authorizer.routes) ? { backendContext: true } : {}),
     // The stack puts usage plans on the API: a tenant without a usage-plan key is refused with a reason.
     ...(config.authorizer.tenants.verify ? { tenants: { ...config.source.tenants, requireUsageKey: true } } : {}),
     tableName,
@@ -194,6 +196,9 @@ export function renderAuthorizerConfig(config: StackConfig, tableName: string, s
     ...(config.source.signers !== undefined ? { signers: config.source.signers.map((s) => ({ ...s, secretId: s.secretId ?? secretIds.signers[s.name]! })) } : {}),
   };
 }
+
+/** Whether any route goes to an HTTP backend (the authorizer then encodes the caller for it: `backendContext`). */
+export const hasBackendRoutes = (routes: readonly { readonly backend?: string | undefined }[]): boolean => routes.some((r) => r.backend !== undefined);
 
 /**
  * The CSRF check's allowed origins: as configured, else (with credentialed CORS for exact origins) the CORS origins,

@@ -3,7 +3,7 @@ import { type JWK, exportJWK, generateKeyPair } from 'jose';
 import { randomBytes } from 'node:crypto';
 import type { AuthorizerConfig, AuthorizerConfigInput, IssuerConfig } from '../contract/config';
 import type { CorsConfig } from '../contract/cors';
-import { csrfWithCorsOrigins } from '../contract/stack-config';
+import { csrfWithCorsOrigins, hasBackendRoutes } from '../contract/stack-config';
 import type { StandInIssuer } from '../control/dev-tokens/stand-in';
 import { type LocalTargetFile, revocationOf } from '../control/target';
 
@@ -101,6 +101,8 @@ export function localAuthorizerConfig(setup: LocalSetup, stackConfig: Record<str
     ...(settings as Partial<AuthorizerConfigInput>),
     // As the stack renders it: credentialed CORS origins are the CSRF check's allowed origins unless csrf names its own.
     ...csrfWithCorsOrigins(settings as AuthorizerConfigInput, cors as CorsConfig | undefined),
+    // As the stack renders it: with routes to HTTP backends, every Allow carries the context they receive.
+    ...(hasBackendRoutes((stackConfig.routes as { backend?: string }[] | undefined) ?? []) ? { backendContext: true } : {}),
     // As the stack renders it: every tenant has a usage-plan key, and one without is refused with a reason.
     ...((settings.tenants as { verify?: boolean } | undefined)?.verify === false ? {} : { tenants: { ...(settings.tenants as object), requireUsageKey: true } }),
     environment: 'test',

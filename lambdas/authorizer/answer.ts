@@ -17,18 +17,18 @@ export function stagePrefix(event: { readonly methodArn?: string }): string {
 
 /**
  * The answer to a principal that passed every check: the policy for every route (API Gateway may cache it and reuse
- * it on other methods), the context handed to handlers with the same context encoded for HTTP backends
- * (`gatehouseContext`: API Gateway maps it to X-Gatehouse-Context, contract/backend-headers.ts), and the tenant's
- * usage-plan key when it has one.
+ * it on other methods), the context handed to handlers, with `backendContext` the same context encoded for HTTP
+ * backends (`gatehouseContext`: API Gateway maps it to X-Gatehouse-Context, contract/backend-headers.ts), and the
+ * tenant's usage-plan key when it has one.
  */
-export function allowAnswer(principal: Principal, policyDocument: PolicyDocument, tenant: TenantRecord | undefined): APIGatewayAuthorizerResult {
+export function allowAnswer(principal: Principal, policyDocument: PolicyDocument, tenant: TenantRecord | undefined, backendContext = false): APIGatewayAuthorizerResult {
   const c = context(principal, tenant);
   return {
     principalId: principalId(principal),
     policyDocument,
     // Never empty (it always holds a kind and a principal id): a mapped value that is empty might leave a client's
     // own X-Gatehouse-Context in place, a non-empty one always replaces it.
-    context: { ...c, [GATEWAY_CONTEXT_KEY]: encodeGatewayContext(c) },
+    context: backendContext ? { ...c, [GATEWAY_CONTEXT_KEY]: encodeGatewayContext(c) } : c,
     ...(tenant?.usageKey ? { usageIdentifierKey: tenant.usageKey } : {}),
   };
 }

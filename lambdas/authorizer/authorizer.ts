@@ -59,7 +59,7 @@ export async function authorize(c: Collaborators, event: APIGatewayRequestAuthor
     if (c.members && principal.kind === 'user') principal = await c.members.member(principal);
     const answer = c.policies.answer(prefix, principal, event.methodArn);
     log.answer(answer);
-    return allowAnswer(principal, answer.policyDocument, tenant);
+    return allowAnswer(principal, answer.policyDocument, tenant, c.backendContext);
   } catch (err) {
     return refuse(err, log, event, principal);
   }

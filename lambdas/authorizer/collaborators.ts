@@ -52,6 +52,8 @@ export interface Collaborators {
   /** Membership mode only: the user's member item in that tenant. */
   readonly members: MemberCheck | undefined;
   readonly policies: PolicyMemo;
+  /** Whether every Allow carries the context encoded for HTTP backends (config `backendContext`). */
+  readonly backendContext: boolean;
 }
 
 /** The table's stores, each present only when the configuration uses it (and names a table). */
@@ -91,6 +93,7 @@ export function buildCollaborators(config: AuthorizerConfig, deps: AuthorizerDep
     tenants: new TenantCheck(stores.tenants, { requireUsageKey: config.tenants.requireUsageKey }),
     members: config.membership ? new MemberCheck(stores.members) : undefined,
     policies: new PolicyMemo(compiled),
+    backendContext: config.backendContext,
   };
 }
 

@@ -10,6 +10,11 @@ import {
   encodeGatewayContext,
   isContextHeader,
 } from '../../contract/backend-headers';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseConfig } from '../../contract/config';
+import { parseStackConfig, renderAuthorizerConfig } from '../../contract/stack-config';
+import { allowAnswer } from '../../lambdas/authorizer/answer';
 
 /** The one header a backend reads the caller from: what it holds, and what it refuses to decode. */
 const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v), 'utf8').toString('base64url');
@@ -109,5 +114,36 @@ describe('the headers a backend gets', () => {
   it('are in a namespace a client may not use, in any case', () => {
     for (const name of ['X-Gatehouse-Context', 'x-gatehouse-scopes', 'X-GATEHOUSE-', 'x-Gatehouse-anything']) expect(isContextHeader(name)).toBe(true);
     for (const name of ['X-Gatehouse', 'Gatehouse-Context', 'X-Gatehousecontext', 'X-Forwarded-For', '']) expect(isContextHeader(name)).toBe(false);
+  });
+});
+
+describe('backendContext: the encoded context only where a route has a backend', () => {
+  const render = (extra: Record<string, unknown>) => {
+    const doc = JSON.parse(readFileSync(path.join(__dirname, '../../config/gatehouse.example.json'), 'utf8')) as Record<string, unknown>;
+    const config = parseStackConfig({ ...doc, ...extra }, 'test');
+    return renderAuthorizerConfig(config, 'tbl', { services: { reporting: 'svc' }, signers: { 'payments-relay': 'relay' } });
+  };
+
+  it('is off for a stack whose routes all go to Lambda handlers (no decision pays for the encoding)', () => {
+    const rendered = render({});
+    expect(rendered.backendContext).toBeUndefined();
+    expect(parseConfig(rendered).backendContext).toBe(false);
+  });
+
+  it('is on as soon as one route goes to an HTTP backend', () => {
+    const doc = JSON.parse(readFileSync(path.join(__dirname, '../../config/gatehouse.example.json'), 'utf8')) as { routes: unknown[] };
+    const rendered = render({
+      routes: [...doc.routes, { method: 'GET', path: '/v1/orders', accepts: ['apiKey'], backend: 'orders' }],
+      backends: { orders: { url: 'https://orders.example.com' } },
+    });
+    expect(rendered.backendContext).toBe(true);
+  });
+
+  it('decides whether an Allow carries gatehouseContext', () => {
+    const principal = { kind: 'apiKey', keyId: 'key_1', tenantId: 'acme', scopes: [], name: 'k', environment: 'live' } as unknown as Parameters<typeof allowAnswer>[0];
+    const policy = { Version: '2012-10-17', Statement: [] } as unknown as Parameters<typeof allowAnswer>[1];
+    expect(allowAnswer(principal, policy, undefined).context).not.toHaveProperty(GATEWAY_CONTEXT_KEY);
+    const encoded = allowAnswer(principal, policy, undefined, true).context![GATEWAY_CONTEXT_KEY] as string;
+    expect(decodeGatewayContext(encoded)).toMatchObject({ kind: 'apiKey', principalId: 'key_1', tenantId: 'acme' });
   });
 });

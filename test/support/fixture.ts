@@ -130,6 +130,8 @@ export async function createFixture(): Promise<Fixture> {
   const config: AuthorizerConfigInput = {
     environment: 'live',
     tableName,
+    // Every Allow carries the context encoded for HTTP backends, so the provider tests check that copy too.
+    backendContext: true,
     issuers: [
       { type: 'supabase', url: supabaseUrl, hs256SecretId: supabaseSecretId, jwks: true },
       {

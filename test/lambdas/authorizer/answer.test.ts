@@ -23,7 +23,7 @@ describe('stage prefix', () => {
 
 describe('allow answer', () => {
   it("hands over the policy, the principal's id and context, and the tenant's usage-plan key", () => {
-    const answer = allowAnswer(apiKey({ keyId: 'key_1', tenantId: 'acme' }), POLICY, ACME);
+    const answer = allowAnswer(apiKey({ keyId: 'key_1', tenantId: 'acme' }), POLICY, ACME, true);
 
     expect(answer).toEqual({
       principalId: 'key_1',
@@ -41,7 +41,7 @@ describe('allow answer', () => {
     ['a signer', () => signer(), undefined],
   ] as const)("encodes the context for HTTP backends (X-Gatehouse-Context), never empty, for %s", (_name, make, tenant) => {
     const principal = make();
-    const ctx = allowAnswer(principal, POLICY, tenant).context!;
+    const ctx = allowAnswer(principal, POLICY, tenant, true).context!;
     const encoded = ctx[GATEWAY_CONTEXT_KEY];
 
     expect(encoded).toMatch(/^[A-Za-z0-9_-]+$/);
@@ -53,7 +53,7 @@ describe('allow answer', () => {
   });
 
   it('leaves out of the encoded context what a caller lacks: no roles, scopes or email for a key without them', () => {
-    const decoded = decodeGatewayContext(allowAnswer(apiKey({ keyId: 'key_1', tenantId: 'acme', scopes: [] }), POLICY, undefined).context![GATEWAY_CONTEXT_KEY] as string);
+    const decoded = decodeGatewayContext(allowAnswer(apiKey({ keyId: 'key_1', tenantId: 'acme', scopes: [] }), POLICY, undefined, true).context![GATEWAY_CONTEXT_KEY] as string);
 
     expect(decoded).toEqual({ kind: 'apiKey', principalId: 'key_1', tenantId: 'acme', keyId: 'key_1' });
   });
