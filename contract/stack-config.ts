@@ -125,6 +125,26 @@ function section<T>(schema: z.ZodMiniType<T>, value: unknown, name: string, orig
   throw new ConfigError(`${origin}: invalid ${name} section:\n${lines.join('\n')}`);
 }
 
+/** The stack-level sections local mode serves as well as the stack: route targets and CORS. */
+export interface ServingSections {
+  readonly handlers: Readonly<Record<string, UserHandler>>;
+  readonly backends: Readonly<Record<string, BackendConfig>>;
+  readonly cors?: CorsConfig;
+}
+
+/**
+ * The `handlers`, `backends` and `cors` sections of a stack configuration, each validated on its own (the route
+ * table's references to them are checked by parseStackConfig). A ConfigError names each bad field.
+ */
+export function parseServingSections(raw: Readonly<Record<string, unknown>>, origin = 'configuration'): ServingSections {
+  const handlers = section(userHandlersSchema, raw.handlers, 'handlers', origin);
+  const backends = section(backendsSchema, raw.backends, 'backends', origin);
+  const cors = raw.cors === undefined ? undefined : section(corsSchema, raw.cors, 'cors', origin);
+  const corsIssues = cors ? corsProblems(cors) : [];
+  if (corsIssues.length) throw new ConfigError(`${origin}: invalid cors section:\n${corsIssues.map((p) => `  - ${p}`).join('\n')}`);
+  return { handlers, backends, ...(cors ? { cors } : {}) };
+}
+
 /**
  * Validates the whole document. Throws a ConfigError that names the bad field (`routes[2].accepts: ...`), so a
  * wrong configuration fails `cdk synth` before anything is built. `baseDir` is the folder handler entries are
@@ -132,13 +152,9 @@ function section<T>(schema: z.ZodMiniType<T>, value: unknown, name: string, orig
  */
 export function parseStackConfig(raw: unknown, origin = 'configuration', baseDir = '.'): StackConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${origin}: expected a JSON object`);
-  const { deployment: rawDeployment, handlers: rawHandlers, backends: rawBackends, cors: rawCors, ...source } = raw as Record<string, unknown>;
+  const { deployment: rawDeployment, handlers: _handlers, backends: _backends, cors: _cors, ...source } = raw as Record<string, unknown>;
   const deployment = section(deploymentSchema, rawDeployment ?? {}, 'deployment', origin);
-  const handlers = section(userHandlersSchema, rawHandlers, 'handlers', origin);
-  const backends = section(backendsSchema, rawBackends, 'backends', origin);
-  const cors = rawCors === undefined ? undefined : section(corsSchema, rawCors, 'cors', origin);
-  const corsIssues = cors ? corsProblems(cors) : [];
-  if (corsIssues.length) throw new ConfigError(`${origin}: invalid cors section:\n${corsIssues.map((p) => `  - ${p}`).join('\n')}`);
+  const { handlers, backends, cors } = parseServingSections(raw as Record<string, unknown>, origin);
   if ('tableName' in source) throw new ConfigError(`${origin}: tableName: the stack creates the table; remove this field`);
   const services = entries(source.services);
   const signers = entries(source.signers);

@@ -1,8 +1,5 @@
 import type { RouteConfig } from '../contract/config';
-import { ConfigError } from '../contract/config-error';
-import { type CorsConfig, type CorsPolicy, corsProblems, corsSchema, preflightHeaders, preflightMethods } from '../contract/cors';
-import type { AuthorizerConfig } from '../contract/config';
-import { deploymentCorsPolicy } from '../contract/stack-config';
+import { type CorsPolicy, preflightHeaders, preflightMethods } from '../contract/cors';
 import { matchRoute } from './route-match';
 
 /**
@@ -18,18 +15,4 @@ export function preflightAnswer(routes: readonly RouteConfig[], cors: CorsPolicy
   const resource = matchRoute(routes.map((r) => ({ ...r, method: 'ANY' as const })), 'OPTIONS', path);
   if (!resource) return undefined;
   return preflightHeaders(cors, origin, preflightMethods(routes, resource.route.path));
-}
-
-/**
- * Local mode's policy from the stack configuration's `cors` section, validated as the stack validates it, with the
- * same extra request headers (contract/stack-config.ts deploymentCorsPolicy). Undefined without a section.
- */
-export function localCorsPolicy(stackConfig: Record<string, unknown>, authorizer: Pick<AuthorizerConfig, 'csrf' | 'membership'>): CorsPolicy | undefined {
-  if (stackConfig.cors === undefined) return undefined;
-  const parsed = corsSchema.safeParse(stackConfig.cors);
-  if (!parsed.success) throw new ConfigError(`invalid cors section: ${parsed.error.issues.map((i) => `cors.${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const cors: CorsConfig = parsed.data;
-  const problems = corsProblems(cors);
-  if (problems.length) throw new ConfigError(`invalid cors section: ${problems.join('; ')}`);
-  return deploymentCorsPolicy(cors, authorizer);
 }

@@ -48,6 +48,6 @@ export function localHandlers(deps: {
  * Each handler with the policy around it: what the deployed ones read from their bundled CORS_FILE (local mode's
  * handlers have no bundle); the same middleware (lambdas/shared/cors.ts), so the same headers.
  */
-export function withLocalCors(handlers: Readonly<Record<string, ProxyLambda>>, cors: CorsPolicy): Record<string, ProxyLambda> {
+function withLocalCors(handlers: Readonly<Record<string, ProxyLambda>>, cors: CorsPolicy): Record<string, ProxyLambda> {
   return Object.fromEntries(Object.entries(handlers).map(([name, h]) => [name, withCors(h, cors)]));
 }

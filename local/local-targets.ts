@@ -1,21 +1,23 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { AuthorizerConfig } from '../contract/config';
-import { type BackendConfig, backendsSchema, userHandlersSchema } from '../contract/targets';
+import type { BackendConfig } from '../contract/targets';
+import { deploymentCorsPolicy, parseServingSections } from '../contract/stack-config';
 import type { ProxyLambda } from './handlers';
-import { CORS_FILE } from '../contract/cors';
-import { localCorsPolicy } from './cors';
+import { CORS_FILE, type CorsPolicy } from '../contract/cors';
 import type { LocalSetup } from './local-setup';
 import { type UnavailableRoute, loadUserHandlers, unavailableRoutes } from './user-handlers';
 
 /**
  * Where local mode sends each route besides the built-in handlers: the team's handler files (bundled and loaded:
  * local/user-handlers.ts) and the HTTP backends (proxied: local/http-backend.ts), read from the configuration's
- * `handlers` and `backends` sections.
+ * `handlers` and `backends` sections, and the CORS policy (`cors`) the gateway and every handler answer with.
  */
 export interface LocalTargets {
   readonly handlers: Readonly<Record<string, ProxyLambda>>;
   readonly backends: Readonly<Record<string, BackendConfig>>;
+  /** The stack's policy (contract/stack-config.ts deploymentCorsPolicy); undefined without a `cors` section. */
+  readonly cors: CorsPolicy | undefined;
   readonly unavailableRoutes: readonly UnavailableRoute[];
   /** Removes the bundles when the run chose their folder itself (a given `buildDir` is its caller's to remove). */
   cleanup(): void;
@@ -30,9 +32,9 @@ interface TargetInputs {
 
 /** Loads the configuration's own handlers and reads its backends (sections validated as the stack validates them). */
 export async function localTargets(opts: TargetInputs, setup: LocalSetup, shape: AuthorizerConfig): Promise<LocalTargets> {
-  const cors = localCorsPolicy(opts.stackConfig, shape);
-  const handlers = userHandlersSchema.parse(opts.stackConfig.handlers);
-  const backends = backendsSchema.parse(opts.stackConfig.backends);
+  const sections = parseServingSections(opts.stackConfig);
+  const cors = deploymentCorsPolicy(sections.cors, shape);
+  const { handlers, backends } = sections;
   // GATEHOUSE_ROOT: set by scripts/run.mjs, whose bundle's own folder is not the repository.
   const root = process.env.GATEHOUSE_ROOT ?? (typeof __dirname === 'string' ? path.resolve(__dirname, '..') : process.cwd());
   const buildDir = opts.buildDir ?? path.join(root, '.local', 'build', `handlers-${setup.suffix}`);
@@ -47,6 +49,7 @@ export async function localTargets(opts: TargetInputs, setup: LocalSetup, shape:
   return {
     handlers: loaded.handlers,
     backends,
+    cors,
     unavailableRoutes: unavailableRoutes(shape.routes, loaded.unavailable),
     cleanup: () => {
       if (opts.buildDir === undefined) rmSync(buildDir, { recursive: true, force: true });

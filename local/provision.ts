@@ -17,7 +17,6 @@ import { type LocalUsagePlans, createSecrets, demoScopes, createUsagePlans, rest
 import { type StandInPlan, planStandIns, standInIssuer, standInJwksRoutes } from './stand-ins';
 import { UsagePlans, usagePlansOf } from './usage-plans';
 import { type ServingClients, servingClients } from './serving-clients';
-import { localCorsPolicy } from './cors';
 import { type LocalTargets, localTargets, withUserHandlers } from './local-targets';
 
 export type { DemoCredentials } from './demo-credentials';
@@ -140,7 +139,7 @@ async function startGateway(inputs: GatewayInputs): Promise<{ gateway: LocalGate
   const logger = opts.logger ? { logger: opts.logger } : {};
   // The local issuer's URL is the gateway's own, known once it listens; the route table does not depend on it.
   let authorize: LambdaHandler<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult> | undefined;
-  const cors = localCorsPolicy(opts.stackConfig, shape);
+  const { cors } = inputs.targets;
   const gateway = createLocalGateway({
     ...(cors ? { cors } : {}),
     routes: shape.routes,
