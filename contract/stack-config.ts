@@ -4,7 +4,7 @@ import { type RevocationBounds, revocationBoundSeconds } from './revocation';
 import { ConfigError } from './config-error';
 import { alarmsSchema } from './alarm-config';
 import { ZOD_MESSAGES } from './rate-limit-tiers';
-import { type BackendConfig, type UserHandler, backendsSchema, targetProblems, userHandlersSchema } from './targets';
+import { type BackendConfig, type UserHandler, backendsSchema, routeBackends, targetProblems, userHandlersSchema } from './targets';
 import { type CorsConfig, type CorsPolicy, corsPolicy, corsProblems, corsSchema } from './cors';
 
 /** API Gateway's authorizer result TTL unless `deployment.authorizerResultTtlSeconds` says otherwise. */
@@ -214,7 +214,7 @@ export function renderAuthorizerConfig(config: StackConfig, tableName: string, s
 }
 
 /** Whether any route goes to an HTTP backend (the authorizer then encodes the caller for it: `backendContext`). */
-export const hasBackendRoutes = (routes: readonly { readonly backend?: string | undefined }[]): boolean => routes.some((r) => r.backend !== undefined);
+export const hasBackendRoutes = (routes: readonly { readonly backend?: string | undefined }[]): boolean => routeBackends(routes).length > 0;
 
 /**
  * The CSRF check's allowed origins: as configured, else (with credentialed CORS for exact origins) the CORS origins,

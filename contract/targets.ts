@@ -73,6 +73,16 @@ export const userHandlersSchema = z._default(z.record(targetName, userHandlerSch
 /** The stack configuration's `backends` section: HTTP backends by the names routes use. */
 export const backendsSchema = z._default(z.record(targetName, backendSchema), {});
 
+/** The handler names the routes use, once each, in route-table order (routes to backends name none). */
+export function routeHandlers(routes: readonly { readonly handler?: string | undefined }[]): string[] {
+  return [...new Set(routes.flatMap((r) => (r.handler !== undefined ? [r.handler] : [])))];
+}
+
+/** The backend names the routes use, once each, in route-table order. */
+export function routeBackends(routes: readonly { readonly backend?: string | undefined }[]): string[] {
+  return [...new Set(routes.flatMap((r) => (r.backend !== undefined ? [r.backend] : [])))];
+}
+
 /** What one route needs of its target. */
 interface RouteTarget {
   readonly method: string;

@@ -12,6 +12,7 @@ import { gatewayResponsesExtension } from './gateway-responses';
 import { GatehouseWebAcl } from './web-acl';
 import { AUTHORIZATION_HEADER, SERVICE_NAME_HEADER } from '../contract/headers';
 import type { CorsPolicy } from '../contract/cors';
+import { routeBackends, routeHandlers } from '../contract/targets';
 
 export interface GatehouseApiProps {
   /** The route table the authorizer reads: every route becomes a method, each with its handler. */
@@ -122,7 +123,7 @@ export class GatehouseApi extends Construct {
     super(scope, id);
     checkTenantHeader(props.tenantHeader);
     checkTargets(props.routes, props.handlers, props.backends ?? {});
-    if (props.routes.some((r) => r.backend !== undefined)) {
+    if (routeBackends(props.routes).length) {
       this.clientCertificate = new CfnClientCertificate(this, 'ClientCertificate', {
         description: `${Stack.of(this).stackName}: API Gateway's certificate to its HTTP backends`,
       });
@@ -212,7 +213,7 @@ export class GatehouseApi extends Construct {
       sourceArn: stack.formatArn({ service: 'execute-api', resource: this.api.restApiId, resourceName: 'authorizers/*' }),
     });
     // Backend routes need no permission: API Gateway calls them over HTTPS.
-    const used = new Set(props.routes.flatMap((r) => (r.handler !== undefined ? [r.handler] : [])));
+    const used = new Set(routeHandlers(props.routes));
     for (const [name, fn] of Object.entries(props.handlers)) {
       if (!used.has(name)) continue;
       fn.addPermission(id, { principal, sourceArn: this.api.arnForExecuteApi('*', '/*', '*') });
@@ -258,9 +259,9 @@ export function apiResourceCount(paths: readonly string[]): number {
 
 /** Every route's handler function, or its backend, must have been given. */
 function checkTargets(routes: readonly RouteConfig[], handlers: Readonly<Record<string, IFunction>>, backends: Readonly<Record<string, unknown>>): void {
-  const missing = [...new Set(routes.flatMap((r) => (r.handler !== undefined ? [r.handler] : [])).filter((name) => !handlers[name]))];
+  const missing = routeHandlers(routes).filter((name) => !handlers[name]);
   if (missing.length) throw new Error(`No handler function named ${missing.map((n) => `"${n}"`).join(', ')} was given to GatehouseApi`);
-  const noBackend = [...new Set(routes.flatMap((r) => (r.backend !== undefined ? [r.backend] : [])).filter((name) => !Object.hasOwn(backends, name)))];
+  const noBackend = routeBackends(routes).filter((name) => !Object.hasOwn(backends, name));
   if (noBackend.length) throw new Error(`No backend named ${noBackend.map((n) => `"${n}"`).join(', ')} was given to GatehouseApi`);
 }
 

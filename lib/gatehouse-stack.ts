@@ -8,6 +8,7 @@ import { type StackConfig, type StackConfigInput, deploymentCorsPolicy, renderAu
 import { CONFIG_METADATA_KEY, OPTIONAL_STACK_OUTPUTS, STACK_OUTPUTS } from '../contract/stack-outputs';
 import { alarmTarget } from '../contract/alarm-config';
 import type { CorsPolicy } from '../contract/cors';
+import { routeHandlers } from '../contract/targets';
 import { GatehouseApi } from './gatehouse-api';
 import { GatehouseAuthorizer } from './gatehouse-authorizer';
 import { GatehouseTable } from './gatehouse-table';
@@ -147,7 +148,7 @@ export class GatehouseStack extends Stack {
   /** One function per handler the routes name: built-in, the team's handler files, or existing functions. */
   private createHandlers(config: StackConfig, logRetention: RetentionDays, cors: CorsPolicy | undefined): HandlerFunctions {
     return new HandlerFunctions(this, 'Handlers', {
-      names: config.authorizer.routes.flatMap((r) => (r.handler !== undefined ? [r.handler] : [])),
+      names: routeHandlers(config.authorizer.routes),
       teamHandlers: config.handlers,
       baseDir: config.baseDir,
       table: this.table.table,
