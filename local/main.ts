@@ -31,11 +31,11 @@ Options:
   --config F   stack configuration to serve (default config/gatehouse.example.json; one per provider in
                config/examples/)
   --verbose    print the authorizer's and handlers' JSON log lines
+  --help       this text
 
 Each run keeps its files in .local/<port>/ (demo credentials, CLI target, bundled handlers), so two runs on
 different ports do not meet; .local/cli-target.json points \`gatehouse --local\` at the most recent run, and
 GATEHOUSE_LOCAL_PORT=<port> at another.
-  --help       this text
 `;
 
 async function main(): Promise<void> {
