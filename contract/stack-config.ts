@@ -53,6 +53,12 @@ const wafSchema = z.strictObject({
  * zod/mini like contract/config.ts, with classic zod's English messages (ZOD_MESSAGES, passed per parse).
  */
 const deploymentSchema = z.strictObject({
+  /**
+   * Which API Gateway API the stack deploys: `rest` (API Gateway v1: usage plans, request validation, WAF on the
+   * stage, gateway responses) or `http` (API Gateway v2, HTTP API: about 3.5 times cheaper per request, none of
+   * those). README, Deploy: REST or HTTP API.
+   */
+  api: z._default(z.enum(['rest', 'http']), 'rest'),
   stageName: z._default(z.string().check(z.regex(/^[A-Za-z0-9_]{1,64}$/)), 'prod'),
   /** API Gateway's authorizer result cache (0 turns it off; at most 3600). */
   authorizerResultTtlSeconds: z._default(int(0, 3600), DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS),
@@ -85,6 +91,8 @@ const deploymentSchema = z.strictObject({
 });
 
 export type DeploymentConfig = z.output<typeof deploymentSchema>;
+/** The kind of API Gateway API a deployment uses (`deployment.api`). */
+export type ApiKind = DeploymentConfig['api'];
 
 export interface StackConfig {
   /** The authorizer document as validated, with placeholders where the stack fills values in. */
