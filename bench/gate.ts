@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RouteConfig } from '../contract/config';
 import { type RouteAuthorizer, routeAuthorizer } from '../contract/route-authorizer';
-import { AuthorizerCache } from '../local/authorizer-cache';
+import { restAuthorizerCache } from '../local/authorizer-cache';
 import type { GatewayRequest } from '../local/gateway-request';
 import { isRefusal } from '../local/gateway-response';
 import type { SectionContext } from './section';
@@ -43,7 +43,7 @@ async function invocations(route: RouteConfig, guard: RouteAuthorizer, headers: 
   const refuse = async (): Promise<APIGatewayAuthorizerResult> => {
     throw new Error('Unauthorized');
   };
-  const gateway = new AuthorizerCache(refuse as (e: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>, 300, Date.now);
+  const gateway = restAuthorizerCache(refuse as (e: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>, 300, Date.now);
   for (let i = 0; i < REQUESTS; i++) {
     const answer = await gateway.decide(guard, request(route, i, headers));
     // The figure is only worth printing if every request was refused as API Gateway would: 401 UNAUTHORIZED.

@@ -1,13 +1,11 @@
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RouteConfig } from '../contract/config';
 import { type Logger, jsonLogger } from '../contract/log';
 import { routeAuthorizer } from '../contract/route-authorizer';
 import { type PolicyDocument, evaluatePolicy } from '../lambdas/authorizer/policy';
-import { AuthorizerCache } from './authorizer-cache';
-import { type ControlPlane, createControlPlane } from './control-plane';
+import { type AuthorizerCache, restAuthorizerCache } from './authorizer-cache';
+import { type LocalGateway, serveGateway } from './gateway-server';
 import { type GatewayRequest, type LambdaHandler, declaresTooLarge, lambdaContext, parseRequest, readBody, requestLine } from './gateway-request';
 import { type Refusal, isRefusal, refusalStatus, refuse, send, sendGatewayResponse, sendProxyResult } from './gateway-response';
 import { matchRoute } from './route-match';
@@ -17,7 +15,7 @@ import { UsagePlans } from './usage-plans';
 import type { CorsPolicy } from '../contract/cors';
 import { preflightAnswer } from './cors';
 
-export type { LambdaHandler };
+export type { LambdaHandler, LocalGateway };
 
 /** What the local gateway serves: the route table, the authorizer and handlers, and API Gateway's settings. */
 export interface LocalGatewayOptions {
@@ -65,24 +63,6 @@ export interface LocalGatewayOptions {
   readonly cors?: CorsPolicy;
 }
 
-/** A local gateway: its HTTP server, stage and control plane. */
-export interface LocalGateway {
-  readonly server: Server;
-  readonly restApiId: string;
-  readonly stageName: string;
-  /**
-   * The control plane's URL once `listen` has resolved: give it as `endpoint` to an APIGatewayClient, and
-   * `FlushStageAuthorizersCache` for this gateway's rest API id and stage empties the authorizer result cache.
-   */
-  readonly controlPlaneUrl: string | undefined;
-  /** Authorizer invocations so far (cache hits do not count). */
-  authorizerCalls(): number;
-  /** Empties the authorizer result cache (what the control plane's flush does). */
-  flushAuthorizerCache(): void;
-  listen(port?: number, host?: string): Promise<string>;
-  close(): Promise<void>;
-}
-
 /** What one request needs of the gateway: its options, where it is deployed, its clock and its authorizers. */
 interface GatewayParts {
   readonly opts: LocalGatewayOptions;
@@ -101,51 +81,20 @@ export function createLocalGateway(opts: LocalGatewayOptions): LocalGateway {
   const now = opts.now ?? Date.now;
   const stage = opts.stageName ?? 'local';
   const apiId = opts.restApiId ?? 'local';
-  const authorizers = new AuthorizerCache(opts.authorizer, opts.resultTtlSeconds, now);
-  const controlPlane: ControlPlane = createControlPlane({ restApiId: apiId, stageName: stage, flushAuthorizersCache: () => authorizers.flush() });
+  const authorizers = restAuthorizerCache(opts.authorizer, opts.resultTtlSeconds, now);
   const log = opts.logger ?? jsonLogger('gatehouse-local-gateway', (line) => process.stderr.write(line));
   const parts: GatewayParts = { opts, apiId, stage, now, authorizers, log };
-
-  const server = createServer((req, res) => {
-    const requestId = randomUUID();
-    handleRequest(parts, req, res, requestId)
-      .then((refusal) => refusal && answer(parts, res, requestId, refusal))
-      .catch((err: unknown) => {
-        // A fault of the gateway itself: still API Gateway's DEFAULT_5XX body with the request id, and a log line.
-        const reason = `gateway_error: ${(err as Error)?.name ?? typeof err}: ${(err as Error)?.message ?? ''}`.slice(0, 300);
-        if (!res.headersSent) return answer(parts, res, requestId, refuse('DEFAULT_5XX', 500, reason));
-        log.error('gateway 5xx', { requestId, status: res.statusCode, reason });
-        res.destroy();
-      });
+  return serveGateway({
+    api: 'rest',
+    apiId,
+    stage,
+    authorizers,
+    ...(opts.controlPlanePort === undefined ? {} : { controlPlanePort: opts.controlPlanePort }),
+    log,
+    handle: (req, res, requestId) => handleRequest(parts, req, res, requestId).then((refusal) => refusal && answer(parts, res, requestId, refusal)),
+    // A fault of the gateway itself: still API Gateway's DEFAULT_5XX body with the request id, and a log line.
+    fault: (res, requestId, reason) => answer(parts, res, requestId, refuse('DEFAULT_5XX', 500, reason)),
   });
-
-  return {
-    server,
-    restApiId: apiId,
-    stageName: stage,
-    get controlPlaneUrl() {
-      return controlPlane.url;
-    },
-    authorizerCalls: () => authorizers.calls,
-    flushAuthorizerCache: () => authorizers.flush(),
-    async listen(port = 0, host = '127.0.0.1') {
-      const url = await new Promise<string>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => resolve(`http://${host}:${(server.address() as AddressInfo).port}`));
-      });
-      // The control plane stays on loopback whatever the gateway listens on: its flush takes no credentials.
-      try {
-        await controlPlane.listen(opts.controlPlanePort ?? 0, '127.0.0.1');
-      } catch (err) {
-        await closeServer(server);
-        throw err;
-      }
-      return url;
-    },
-    async close() {
-      await Promise.all([closeServer(server), controlPlane.close()]);
-    },
-  };
 }
 
 /**
@@ -260,12 +209,4 @@ async function invokeHandler(
   }
   if (!out || typeof out.statusCode !== 'number') return refuse('DEFAULT_5XX', 502, 'handler_result_invalid');
   return out;
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) return resolve();
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
 }

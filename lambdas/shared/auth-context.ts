@@ -103,7 +103,7 @@ const contextShapes = z.discriminatedUnion('kind', [
 ]);
 
 /**
- * Validates `event.requestContext.authorizer` of an API Gateway REST proxy event into an AuthContext. Requires
+ * Validates the authorizer context of an API Gateway proxy event (authorizerContextOf) into an AuthContext. Requires
  * every key the authorizer always sets and tolerates keys API Gateway adds (`integrationLatency`, ...), which are
  * dropped from the output, as are other kinds' keys; an empty tier, email or session id is absent. API-key contexts need a tenant; service and signed contexts have tenantId '', and so
  * has a user of an issuer that does not require one; a tenant id must be one (contract/patterns.ts). A signed
@@ -134,9 +134,23 @@ export const authorizerContextSchema = z.pipe(
   }),
 );
 
-/** Validates the authorizer context of `event` without throwing. */
-export function parseAuthContext(event: Pick<APIGatewayProxyEvent, 'requestContext'> | undefined): AuthContextResult {
+/**
+ * Where the authorizer's context is in a proxy event: `requestContext.authorizer` behind a REST API, and
+ * `requestContext.authorizer.lambda` behind an HTTP API (its Lambda integrations, payload format 1.0 or 2.0, put a
+ * Lambda authorizer's context there:
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html). A REST
+ * context is flat (strings, numbers, booleans), so an object under `lambda` can only be an HTTP API's.
+ */
+export function authorizerContextOf(event: Pick<APIGatewayProxyEvent, 'requestContext'> | undefined): unknown {
   const raw: unknown = event?.requestContext?.authorizer;
+  if (typeof raw !== 'object' || raw === null) return raw;
+  const lambda: unknown = (raw as { lambda?: unknown }).lambda;
+  return typeof lambda === 'object' && lambda !== null ? lambda : raw;
+}
+
+/** Validates the authorizer context of `event` (REST or HTTP API: {@link authorizerContextOf}) without throwing. */
+export function parseAuthContext(event: Pick<APIGatewayProxyEvent, 'requestContext'> | undefined): AuthContextResult {
+  const raw: unknown = authorizerContextOf(event);
   if (raw === undefined || raw === null) return { ok: false, reason: 'AUTH_CONTEXT_MISSING', fields: [] };
   const parsed = authorizerContextSchema.safeParse(raw);
   if (parsed.success) return { ok: true, auth: parsed.data };

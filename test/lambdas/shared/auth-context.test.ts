@@ -125,6 +125,23 @@ describe('parseAuthContext', () => {
     expect(parseAuthContext(withAuthorizer(apiKeyAuthorizer({ tenantId: id })))).toMatchObject({ ok: true, auth: { kind: 'apiKey', tenantId: id } });
   });
 
+  it("reads an HTTP API's context under requestContext.authorizer.lambda, with the same result as REST's flat one", () => {
+    const rest = parseAuthContext(withAuthorizer(userAuthorizer()));
+    const http = parseAuthContext(withAuthorizer({ lambda: userAuthorizer() }));
+
+    expect(rest.ok).toBe(true);
+    expect(http).toEqual(rest);
+    expect(parseAuthContext(withAuthorizer({ lambda: apiKeyAuthorizer() }))).toMatchObject({ ok: true, auth: { kind: 'apiKey' } });
+  });
+
+  it('refuses an HTTP API authorizer object without a valid lambda context, never reading the keys beside it', () => {
+    // An HTTP API route without a Lambda authorizer has { claims: null, scopes: null } (a JWT authorizer's slots).
+    expect(parseAuthContext(withAuthorizer({ claims: null, scopes: null }))).toMatchObject({ ok: false, reason: 'AUTH_CONTEXT_INVALID' });
+    expect(parseAuthContext(withAuthorizer({ lambda: { kind: 'user' }, ...userAuthorizer() }))).toMatchObject({ ok: false, reason: 'AUTH_CONTEXT_INVALID' });
+    // A non-object `lambda` is not an HTTP API context: the flat REST reading applies (and refuses it here).
+    expect(parseAuthContext(withAuthorizer({ lambda: 'x' }))).toMatchObject({ ok: false, reason: 'AUTH_CONTEXT_INVALID' });
+  });
+
   it('reports a missing authorizer object as AUTH_CONTEXT_MISSING', () => {
     expect(parseAuthContext(withAuthorizer(undefined))).toEqual({ ok: false, reason: 'AUTH_CONTEXT_MISSING', fields: [] });
     expect(parseAuthContext(withAuthorizer(null))).toEqual({ ok: false, reason: 'AUTH_CONTEXT_MISSING', fields: [] });
