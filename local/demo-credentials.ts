@@ -1,3 +1,4 @@
+import type { ApiKind } from '../contract/stack-config';
 import { SignJWT, importJWK } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { type AuthorizerConfig, type RouteConfig, issuerIdentity } from '../contract/config';
@@ -24,6 +25,8 @@ export interface StandInCredential {
 /** What local mode prints as ready-to-paste requests (local/examples.ts) and writes to .local/demo-credentials.json. */
 export interface DemoCredentials {
   readonly baseUrl: string;
+  /** Which API Gateway API the gateway emulates (`deployment.api`): refusals differ (local/README.md). */
+  readonly api: ApiKind;
   readonly tenantId: string;
   readonly userTokenHs256: string;
   readonly userTokenEs256: string;
@@ -65,6 +68,7 @@ export async function demoCredentials(
   secrets: LocalSecrets,
   config: AuthorizerConfig,
   issuers: { readonly standIns: readonly StandInIssuer[]; readonly dropped: readonly DroppedIssuer[] } = { standIns: [], dropped: [] },
+  api: ApiKind = 'rest',
 ): Promise<DemoCredentials> {
   const { all: scopes, read: readScopes } = demoScopes(config);
   const token = await localIssuer(baseUrl, secrets, scopes);
@@ -72,6 +76,7 @@ export async function demoCredentials(
   const signerName = setup.signers[0]?.name ?? '';
   return {
     baseUrl,
+    api,
     tenantId: DEMO_TENANT,
     userTokenHs256: await token('HS256', DEMO_TENANT, DEMO_USER),
     userTokenEs256: await token('ES256', DEMO_TENANT, DEMO_USER),

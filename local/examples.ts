@@ -1,5 +1,5 @@
 import type { DemoCredentials } from './provision';
-import { type RequestExample, answerOf, examplePath, knownStatus, providerName, routeRequests } from './route-examples';
+import { type RequestExample, answerOf, authorizerRefusal, examplePath, knownStatus, providerName, routeRequests } from './route-examples';
 
 export type { RequestExample } from './route-examples';
 
@@ -24,7 +24,7 @@ function signedExample(c: DemoCredentials): string[] {
     `export GATEHOUSE_SIGNER=${c.signerName} GATEHOUSE_SIGNER_SECRET=${shellQuote(c.signerSecret)}`,
     `printf '%s' '{"id":"evt_1","type":"payment.succeeded"}' > /tmp/gatehouse-event.json`,
     `scripts/signed-curl.sh ${route.method} ${url} /tmp/gatehouse-event.json -- -s -i -H 'Content-Type: application/json'`,
-    `# The same signed request twice -> ${answer}, then 401 (its nonce is spent):`,
+    `# The same signed request twice -> ${answer}, then ${authorizerRefusal(c)} (its nonce is spent):`,
     `H=$(GATEHOUSE_DRY_RUN=1 scripts/signed-curl.sh ${route.method} ${url} /tmp/gatehouse-event.json 2>/dev/null)`,
     `for i in 1 2; do curl -s -o /dev/null -w '%{http_code}\\n' -X ${route.method} -H "$(echo "$H" | sed -n 1p)" -H "$(echo "$H" | sed -n 2p)" -H 'Content-Type: application/json' --data-binary @/tmp/gatehouse-event.json ${url}; done`,
     '',
@@ -54,9 +54,15 @@ export function curlOf(c: DemoCredentials, r: RequestExample): string {
   return parts.join(' ');
 }
 
+/** What the banner says the gateway emulates, by `deployment.api`. */
+const API_KINDS = {
+  rest: 'as an API Gateway REST API (deployment.api "rest")',
+  http: 'as an API Gateway HTTP API (deployment.api "http": no usage plans, native CORS, the authorizer\'s refusals are 403)',
+} as const;
+
 /** The text local mode prints: every demo request as a curl line with its expected status, and the 429 demo. */
 export function requestExamples(c: DemoCredentials, credentialsFile: string): string {
-  const lines = ['', `Gatehouse is running locally. Demo credentials (tenant "${c.tenantId}"): ${credentialsFile}`, ''];
+  const lines = ['', `Gatehouse is running locally, ${API_KINDS[c.api]}. Demo credentials (tenant "${c.tenantId}"): ${credentialsFile}`, ''];
   for (const r of demoRequests(c)) lines.push(`# ${r.title}${r.expect !== undefined ? ` -> ${r.expect}` : ''}`, curlOf(c, r), '');
   const scope = c.readScopes[0] ?? c.scopes[0];
   lines.push(

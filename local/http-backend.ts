@@ -31,7 +31,14 @@ export interface BackendRequest {
  * Proxies the request to the backend and writes its answer to `res`; a refusal when the backend cannot answer: 504
  * past `timeoutMs`, 502 when it is unreachable or its answer breaks off (the reason goes to the gateway's log line).
  */
-export async function proxyToBackend(name: string, backend: BackendConfig, r: BackendRequest, res: ServerResponse): Promise<Refusal | undefined> {
+export async function proxyToBackend(
+  name: string,
+  backend: BackendConfig,
+  r: BackendRequest,
+  res: ServerResponse,
+  /** The answer's headers as the gateway sends them (an HTTP API's request id header and CORS). @default - as they are */
+  finish: (headers: OutgoingHttpHeaders) => OutgoingHttpHeaders = (h) => h,
+): Promise<Refusal | undefined> {
   const target = new URL(`${backend.localUrl ?? backend.url}${r.pathAndQuery}`);
   const headers = forwardedHeaders(r.req, target, r.body.length);
   Object.assign(headers, contextHeaders(r.authorizer, r.requestId));
@@ -44,7 +51,7 @@ export async function proxyToBackend(name: string, backend: BackendConfig, r: Ba
   const out: OutgoingHttpHeaders = { 'x-amzn-requestid': r.requestId };
   for (const [k, v] of Object.entries(outcome.headers)) if (v !== undefined && !hopByHop(k, outcome.headers)) out[k] = v;
   out['content-length'] = String(outcome.body.length);
-  res.writeHead(outcome.status, out);
+  res.writeHead(outcome.status, finish(out));
   res.end(outcome.body);
   return undefined;
 }

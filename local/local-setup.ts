@@ -3,7 +3,7 @@ import { type JWK, exportJWK, generateKeyPair } from 'jose';
 import { randomBytes } from 'node:crypto';
 import type { AuthorizerConfig, AuthorizerConfigInput, IssuerConfig } from '../contract/config';
 import type { CorsConfig } from '../contract/cors';
-import { csrfWithCorsOrigins, hasBackendRoutes } from '../contract/stack-config';
+import { type ApiKind, DEFAULT_STAGE_THROTTLE, csrfWithCorsOrigins, hasBackendRoutes } from '../contract/stack-config';
 import type { StandInIssuer } from '../control/dev-tokens/stand-in';
 import { type LocalTargetFile, revocationOf } from '../control/target';
 
@@ -126,6 +126,25 @@ export function localAuthorizerConfig(setup: LocalSetup, stackConfig: Record<str
     signers: setup.signers.map((s) => ({ name: s.name, secretId: setup.secretId(`signers/${s.name}`), scopes: s.scopes })),
     routes: (stackConfig.routes as AuthorizerConfigInput['routes']) ?? [],
   };
+}
+
+/** Which API local mode emulates and the stage's throttle, from the stack configuration's `deployment` section. */
+export interface LocalDeployment {
+  readonly api: ApiKind;
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+}
+
+/**
+ * `deployment.api` (or the `--api` override) and `deployment.throttle` as the stack reads them: `rest` and
+ * DEFAULT_STAGE_THROTTLE unless set. Any other api value is refused, naming the field.
+ */
+export function localDeployment(stackConfig: Record<string, unknown>, apiOverride?: ApiKind): LocalDeployment {
+  const deployment = (stackConfig.deployment ?? {}) as { api?: unknown; throttle?: { rateLimit?: unknown; burstLimit?: unknown } };
+  const api = apiOverride ?? deployment.api ?? 'rest';
+  if (api !== 'rest' && api !== 'http') throw new Error('deployment.api: expected "rest" or "http"');
+  const t = deployment.throttle;
+  const throttle = typeof t?.rateLimit === 'number' && typeof t.burstLimit === 'number' ? { rateLimit: t.rateLimit, burstLimit: t.burstLimit } : DEFAULT_STAGE_THROTTLE;
+  return { api, throttle };
 }
 
 /** API Gateway's authorizer result TTL locally: the option, else the stack configuration's deployment setting. */

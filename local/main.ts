@@ -3,13 +3,14 @@
  * Local mode: the whole API on this machine. Starts the AWS emulator (moto, installed into .venv on first use),
  * creates the table and secrets, seeds a demo tenant, serves the API through the local gateway, prints
  * ready-to-paste requests, writes the demo credentials to .local/<port>/demo-credentials.json, and stops everything
- * on Ctrl-C (removing that run's files: local/run-files.ts). Usage: npm start -- [--port 3000] [--keep]
+ * on Ctrl-C (removing that run's files: local/run-files.ts). Usage: npm start -- [--port 3000] [--keep] [--api http]
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from '../contract/log';
+import type { ApiKind } from '../contract/stack-config';
 import { type LocalState, provisionLocal } from './provision';
 import { requestExamples } from './examples';
 import type { LocalTargetFile } from '../control/target';
@@ -30,6 +31,7 @@ Options:
   --keep       keep the data (table items, secrets, signing keys) between runs on this port, in .local/<port>/state.json
   --config F   stack configuration to serve (default config/gatehouse.example.json; one per provider in
                config/examples/)
+  --api KIND   emulate a REST API (rest) or an HTTP API (http); default: the configuration's deployment.api (rest)
   --verbose    print the authorizer's and handlers' JSON log lines
   --help       this text
 
@@ -44,6 +46,7 @@ async function main(): Promise<void> {
       port: { type: 'string' },
       keep: { type: 'boolean', default: false },
       config: { type: 'string', default: path.join(ROOT, 'config/gatehouse.example.json') },
+      api: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -54,6 +57,7 @@ async function main(): Promise<void> {
   }
   const port = Number(values.port ?? process.env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: expected a port number, got ${values.port}`);
+  if (values.api !== undefined && values.api !== 'rest' && values.api !== 'http') throw new Error('--api: expected rest or http');
 
   // Imported at run time from the repository (not bundled): the emulator script finds .venv next to itself.
   const { startMoto } = (await import(pathToFileURL(path.join(ROOT, 'scripts/emulator.mjs')).href)) as typeof import('../scripts/emulator.mjs');
@@ -79,6 +83,7 @@ async function main(): Promise<void> {
       configDir: path.dirname(configFile),
       buildDir,
       port,
+      ...(values.api ? { api: values.api as ApiKind } : {}),
       ...(state ? { state } : {}),
       ...(values.verbose ? {} : { logger: quiet }),
     });

@@ -2,17 +2,18 @@ import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/clien
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { JWK } from 'jose';
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { type AuthorizerConfig, type AuthorizerConfigInput, parseConfig } from '../contract/config';
 import type { Logger } from '../contract/log';
-import { usagePlanKeyed } from '../contract/stack-config';
+import { type ApiKind, usagePlanKeyed } from '../contract/stack-config';
 import { createAuthorizer } from '../lambdas/authorizer/authorizer';
 import { createRateLimiter } from '../lambdas/shared/rate-limit/limiter';
 import { createGatehouseTable } from './create-table';
 import { type DemoCredentials, demoCredentials } from './demo-credentials';
 import { type LambdaHandler, type LocalGateway, createLocalGateway } from './gateway';
+import { createHttpApiGateway } from './gateway-v2';
 import { localHandlers } from './handlers';
-import { LOCAL_STAGE, type LocalCliTarget, type LocalSetup, type LocalState, localAuthorizerConfig, localCliTarget, localResultTtlSeconds, localSecrets, localSetup } from './local-setup';
+import { LOCAL_STAGE, type LocalCliTarget, type LocalSetup, type LocalState, localAuthorizerConfig, localCliTarget, localDeployment, localResultTtlSeconds, localSecrets, localSetup } from './local-setup';
 import { type LocalUsagePlans, createSecrets, demoScopes, createUsagePlans, restoreItems, seedDemoTenants } from './seed';
 import { type StandInPlan, planStandIns, standInIssuer, standInJwksRoutes } from './stand-ins';
 import { UsagePlans, usagePlansOf } from './usage-plans';
@@ -38,6 +39,8 @@ export interface ProvisionOptions {
   readonly configDir?: string;
   /** Where the team's handlers are bundled. @default .local/build/handlers-<run suffix> */
   readonly buildDir?: string;
+  /** Which API Gateway API to emulate, over the configuration's `deployment.api`. @default - the configuration's (rest) */
+  readonly api?: ApiKind;
 }
 
 /** A running local environment: the gateway, its demo credentials, and what --keep and the CLI need. */
@@ -84,7 +87,7 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
   const rsaKey = secrets.rsaSigningKey!;
   const { gateway, baseUrl, serving } = await startGateway({ opts, setup, shape, plans, resultTtlSeconds, publicJwk, configAt, plan, rsaKey, targets });
   const standIns = standInsAt(baseUrl);
-  const credentials = await demoCredentials(baseUrl, setup, secrets, shape, { standIns, dropped: plan.dropped });
+  const credentials = await demoCredentials(baseUrl, setup, secrets, shape, { standIns, dropped: plan.dropped }, gateway.api);
   const parsed = parseConfig(configAt(baseUrl));
   const stage = { restApiId: gateway.restApiId, stageName: gateway.stageName, endpoint: gateway.controlPlaneUrl! };
 
@@ -128,24 +131,46 @@ interface GatewayInputs {
 }
 
 /**
- * Starts the local gateway over the real handlers and the real authorizer, with the usage plans of the emulator's
- * REST API, and serves the local issuer's and the stand-ins' JWKS. Resolves with the gateway's URL once it listens,
- * and the clients it serves with (local/serving-clients.ts), for close to destroy.
+ * Starts the local gateway over the real handlers and the real authorizer, as the kind of API the configuration
+ * deploys (`deployment.api`, or the `api` option): a REST API with the usage plans of the emulator's REST API, or an
+ * HTTP API (local/gateway-v2.ts) with its stage throttle. Either serves the local issuer's and the stand-ins' JWKS.
+ * Resolves with the gateway's URL once it listens, and the clients it serves with (local/serving-clients.ts), for
+ * close to destroy.
  */
 async function startGateway(inputs: GatewayInputs): Promise<{ gateway: LocalGateway; baseUrl: string; serving: ServingClients }> {
-  const { opts, setup, shape, plans } = inputs;
+  const { opts } = inputs;
   const serving = servingClients();
-  const tableName = setup.tableName;
   const logger = opts.logger ? { logger: opts.logger } : {};
   // The local issuer's URL is the gateway's own, known once it listens; the route table does not depend on it.
-  let authorize: LambdaHandler<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult> | undefined;
+  let authorizer: AuthorizerHandler | undefined;
+  const gateway = createGateway(inputs, serving, (event, context) => authorizer!(event, context));
+  let baseUrl: string;
+  try {
+    baseUrl = await gateway.listen(opts.port, opts.host ?? '127.0.0.1');
+  } catch (err) {
+    serving.destroy();
+    throw err;
+  }
+  const authorize = createAuthorizer(inputs.configAt(baseUrl), { ...serving.authorizer, ...logger });
+  authorizer = (event) => authorize(event as never);
+  return { gateway, baseUrl, serving };
+}
+
+/** The authorizer as both kinds of gateway call it (REST events, or HTTP API payload 2.0 events). */
+type AuthorizerHandler = LambdaHandler<APIGatewayRequestAuthorizerEvent | APIGatewayRequestAuthorizerEventV2, APIGatewayAuthorizerResult>;
+
+/** The gateway of the configured kind, not yet listening, over the handlers, backends and CORS of the run. */
+function createGateway(inputs: GatewayInputs, serving: ServingClients, authorizer: AuthorizerHandler): LocalGateway {
+  const { opts, setup, shape, plans } = inputs;
+  const tableName = setup.tableName;
+  const logger = opts.logger ? { logger: opts.logger } : {};
   const { cors } = inputs.targets;
-  const gateway = createLocalGateway({
+  const deployment = localDeployment(opts.stackConfig, opts.api);
+  const common = {
     ...(cors ? { cors } : {}),
     routes: shape.routes,
     // Membership mode: user routes are keyed by the tenant header too, exactly as the stack's tenant authorizer.
     ...(shape.membership ? { tenantHeader: shape.membership.header } : {}),
-    authorizer: (event, context) => authorize!(event, context),
     backends: inputs.targets.backends,
     handlers: withUserHandlers(inputs.targets, localHandlers({
       dynamodb: serving.handlers,
@@ -159,25 +184,20 @@ async function startGateway(inputs: GatewayInputs): Promise<{ gateway: LocalGate
     })),
     resultTtlSeconds: inputs.resultTtlSeconds,
     ...(opts.gatewayLogger ? { logger: opts.gatewayLogger } : {}),
-    restApiId: plans.restApiId,
     stageName: LOCAL_STAGE,
-    usagePlans: new UsagePlans(usagePlansOf(serving.apigateway, plans.restApiId, LOCAL_STAGE)),
-    apiKeyRequired: (route) => usagePlanKeyed(shape, route),
     staticRoutes: {
       '/auth/v1/.well-known/jwks.json': () => ({ status: 200, body: { keys: [inputs.publicJwk] } }),
       ...standInJwksRoutes(inputs.plan, inputs.rsaKey),
     },
+  };
+  if (deployment.api === 'http') return createHttpApiGateway({ ...common, authorizer, apiId: plans.restApiId, throttle: deployment.throttle });
+  return createLocalGateway({
+    ...common,
+    authorizer,
+    restApiId: plans.restApiId,
+    usagePlans: new UsagePlans(usagePlansOf(serving.apigateway, plans.restApiId, LOCAL_STAGE)),
+    apiKeyRequired: (route) => usagePlanKeyed(shape, route),
   });
-  let baseUrl: string;
-  try {
-    baseUrl = await gateway.listen(opts.port, opts.host ?? '127.0.0.1');
-  } catch (err) {
-    serving.destroy();
-    throw err;
-  }
-  const authorizer = createAuthorizer(inputs.configAt(baseUrl), { ...serving.authorizer, ...logger });
-  authorize = (event) => authorizer(event);
-  return { gateway, baseUrl, serving };
 }
 
 /** Every item of the table (what --keep saves with the secrets). */

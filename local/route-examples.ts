@@ -8,8 +8,12 @@ import { matchRoute } from './route-match';
  * for each route a request with a credential it accepts, and the status it answers where that is known (a built-in
  * handler's); a team handler or a backend answers what it answers. Then the refusals any route table shows: no
  * credential (401), a scope the key lacks (403), a credential kind the route does not take, a cookie without its
- * CSRF proof, a route that does not exist (404).
+ * CSRF proof, a route that does not exist (404). Behind an HTTP API (`c.api` http), a refusal the authorizer makes
+ * itself is a 403 (a Deny) where REST answers 401; a missing identity source is a 401 on both.
  */
+
+/** The status of a refusal the authorizer makes itself: 401 on REST, a Deny (403) behind an HTTP API. */
+export const authorizerRefusal = (c: Pick<DemoCredentials, 'api'>): number => (c.api === 'http' ? 403 : 401);
 
 /** A request a newcomer can paste, and what it answers (`expect` undefined: the handler's or backend's answer). */
 export interface RequestExample {
@@ -201,7 +205,7 @@ function browserRequests(c: DemoCredentials): RequestExample[] {
   if (read) {
     const status = knownStatus(read);
     out.push({ title: `Browser: the user token in the ${c.tokenCookie} cookie, ${read.method} ${read.path}${status === undefined ? `: ${answerOf(read)}` : ''}`, ...(status !== undefined ? { expect: status } : {}), method: 'GET', path: examplePath(read), headers: { Cookie: cookie, ...tenant } });
-    out.push({ title: 'Browser: a cookie and an Authorization header together are refused', expect: 401, method: 'GET', path: examplePath(read), headers: { Cookie: cookie, Authorization: `Bearer ${c.userTokenHs256}`, ...tenant } });
+    out.push({ title: 'Browser: a cookie and an Authorization header together are refused', expect: authorizerRefusal(c), method: 'GET', path: examplePath(read), headers: { Cookie: cookie, Authorization: `Bearer ${c.userTokenHs256}`, ...tenant } });
   }
   const write = c.routes.find((r) => r.cookie === c.tokenCookie && MUTATING.has(r.method) && r.accepts.includes('user'));
   if (write) {
