@@ -1,5 +1,8 @@
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
-import { type IncomingHttpHeaders, request } from 'node:http';
+import { type IncomingHttpHeaders, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { decodeGatewayContext, encodeGatewayContext } from '../../contract/backend-headers';
+import type { BackendConfig } from '../../contract/targets';
 import type { RouteConfig } from '../../contract/config';
 import { corsPolicy, corsSchema } from '../../contract/cors';
 import { type HttpApiGatewayOptions, createHttpApiGateway } from '../../local/gateway-v2';
@@ -306,5 +309,34 @@ describe('http mode: native CORS', () => {
   it('takes the methods of the whole route table, or * with an ANY route, as the stack configures them', () => {
     expect(httpApiCorsMethods(ROUTES)).toEqual(['GET', 'POST', 'OPTIONS']);
     expect(httpApiCorsMethods([...ROUTES, { method: 'ANY', path: '/x' } as unknown as RouteConfig])).toEqual(['*']);
+  });
+});
+
+describe('http mode: an HTTP backend', () => {
+  it('gets the context from the authorizer (X-Gatehouse-Context), the request id, and none of the client\'s X-Gatehouse-*; its CORS headers are replaced', async () => {
+    const seen: IncomingHttpHeaders[] = [];
+    const backend = createServer((req, res) => {
+      seen.push(req.headers);
+      res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
+      res.end('{"from":"backend"}');
+    });
+    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
+    const routes = [...ROUTES, { method: 'GET', path: '/v1/orders', accepts: ['user'], scopes: [], backend: 'orders' }] as unknown as RouteConfig[];
+    try {
+      await withGateway(
+        async () => ({ ...allow(['GET/v1/orders']), context: { ...CONTEXT, gatehouseContext: encodeGatewayContext(CONTEXT) } }),
+        async (base) => {
+          const res = await call(base, 'GET', '/v1/orders?x=1', { Authorization: 'Bearer t', Origin: 'https://evil.example' });
+          expect(res).toMatchObject({ status: 200, body: { from: 'backend' } });
+          expect(decodeGatewayContext(seen[0]!['x-gatehouse-context'] as string)).toMatchObject({ kind: 'user', principalId: 'u1', tenantId: 'acme' });
+          expect(seen[0]!['x-gatehouse-request-id']).toBe(res.headers.get('apigw-requestid'));
+          expect(res.headers.get('access-control-allow-origin')).toBeNull();
+        },
+        { routes, backends: { orders: { url, timeoutMs: 2000 } as BackendConfig }, cors: corsPolicy(corsSchema.parse({ allowOrigins: [APP] })) },
+      );
+    } finally {
+      await new Promise((resolve) => backend.close(resolve));
+    }
   });
 });

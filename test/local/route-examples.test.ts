@@ -74,3 +74,14 @@ it('prints a signed-request recipe for its signed route that works, and whose re
   });
   expect(run.stdout.trim().split('\n')).toEqual(['202', '202', '401']);
 });
+
+it('says which kind of API it emulates, and prints the authorizer refusals of that kind (401 on REST, 403 behind an HTTP API)', () => {
+  const rest = requestExamples(env.credentials, 'f.json');
+  const http = requestExamples({ ...env.credentials, api: 'http' }, 'f.json');
+  expect(rest).toContain('as an API Gateway REST API');
+  expect(http).toContain('as an API Gateway HTTP API');
+  expect(rest).toMatch(/twice -> 202, then 401/);
+  expect(http).toMatch(/twice -> 202, then 403/);
+  const both = (c: typeof env.credentials) => demoRequests(c).find((r) => r.title.startsWith('Browser: a cookie and an Authorization header'))?.expect;
+  expect([both(env.credentials), both({ ...env.credentials, api: 'http' })]).toEqual([401, 403]);
+});
