@@ -4,6 +4,7 @@ import { type ContextKey, GATEWAY_CONTEXT_KEY, encodeGatewayContext } from '../.
 import { AuthError } from './errors';
 import { type PolicyDocument, arnPrefix } from './policy';
 import { type Principal, principalId } from './principal';
+import type { AnswerFormat } from './request';
 
 /**
  * The stage's ARN prefix (`arn:aws:execute-api:region:account:apiId/stage`) of the request's method ARN: the policy
@@ -19,9 +20,15 @@ export function stagePrefix(event: { readonly methodArn?: string }): string {
  * The answer to a principal that passed every check: the policy for every route (API Gateway may cache it and reuse
  * it on other methods), the context handed to handlers, with `backendContext` the same context encoded for HTTP
  * backends (`gatehouseContext`: API Gateway maps it to X-Gatehouse-Context, contract/backend-headers.ts), and the
- * tenant's usage-plan key when it has one.
+ * tenant's usage-plan key when it has one (REST only: `format`).
  */
-export function allowAnswer(principal: Principal, policyDocument: PolicyDocument, tenant: TenantRecord | undefined, backendContext = false): APIGatewayAuthorizerResult {
+export function allowAnswer(
+  principal: Principal,
+  policyDocument: PolicyDocument,
+  tenant: TenantRecord | undefined,
+  backendContext = false,
+  format: AnswerFormat = 'rest',
+): APIGatewayAuthorizerResult {
   const c = context(principal, tenant);
   return {
     principalId: principalId(principal),
@@ -29,7 +36,9 @@ export function allowAnswer(principal: Principal, policyDocument: PolicyDocument
     // Never empty (it always holds a kind and a principal id): a mapped value that is empty might leave a client's
     // own X-Gatehouse-Context in place, a non-empty one always replaces it.
     context: backendContext ? { ...c, [GATEWAY_CONTEXT_KEY]: encodeGatewayContext(c) } : c,
-    ...(tenant?.usageKey ? { usageIdentifierKey: tenant.usageKey } : {}),
+    // HTTP APIs have no usage plans: their IAM-policy answer is principalId, policyDocument and context only
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html#http-api-lambda-authorizer.v2).
+    ...(tenant?.usageKey && format === 'rest' ? { usageIdentifierKey: tenant.usageKey } : {}),
   };
 }
 

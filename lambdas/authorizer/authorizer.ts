@@ -7,38 +7,78 @@ import { checkNoContextHeaders } from './context-header-check';
 import { checkCsrf } from './csrf-check';
 import { DecisionLog } from './decision-log';
 import { checkOwner } from './owner-check';
+import { type HttpApiAuthorizerEvent, fromPayloadV2, isPayloadV2 } from './payload-v2';
 import type { Principal } from './principal';
 import { refuse } from './refusal';
+import type { AnswerFormat, AuthorizerRequest } from './request';
 
 export type { ApiKeyPrincipal } from './api-keys';
 export type { AuthorizerDeps } from './collaborators';
 export { MIN_CSRF_TOKEN_LENGTH } from './csrf-check';
+export type { HttpApiAuthorizerEvent } from './payload-v2';
 export type { Principal } from './principal';
+export type { AuthorizerRequest } from './request';
 export { UNAUTHORIZED } from './refusal';
 
-/** The Lambda handler: one REQUEST authorizer event in, an Allow or Deny policy out (or a thrown 401 or 500). */
-export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+/** The events the handler takes: REST REQUEST authorizer events, and HTTP API ones of payload format 2.0. */
+export type AuthorizerEvent = APIGatewayRequestAuthorizerEvent | HttpApiAuthorizerEvent;
+
+/** An HTTP API (payload 2.0) IAM-policy answer: principalId, policyDocument and context; HTTP APIs have no usage plans. */
+export type HttpApiAuthorizerResult = Omit<APIGatewayAuthorizerResult, 'usageIdentifierKey'>;
 
 /**
- * Builds the API Gateway REST REQUEST authorizer from one configuration document. Validates the document first
- * (throws a ConfigError naming the bad field), builds expensive things once (./collaborators.ts), and returns the
- * handler.
+ * The Lambda handler: one REQUEST authorizer event in, an Allow or Deny policy out in the event's own format (or a
+ * thrown 401 on REST, or a thrown 500). One function serves a REST API and an HTTP API alike.
+ */
+export interface AuthorizerHandler {
+  (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult>;
+  (event: HttpApiAuthorizerEvent): Promise<HttpApiAuthorizerResult>;
+  (event: AuthorizerEvent): Promise<APIGatewayAuthorizerResult | HttpApiAuthorizerResult>;
+}
+
+/**
+ * Builds the API Gateway REQUEST authorizer from one configuration document. Validates the document first (throws a
+ * ConfigError naming the bad field), builds expensive things once (./collaborators.ts), and returns the handler. A
+ * REST event goes to the pipeline as it is; an HTTP API event (payload 2.0, by its `version`) is mapped first
+ * (./payload-v2.ts) and answered in its own format.
  */
 export function createAuthorizer(configDocument: unknown, deps: AuthorizerDeps = {}): AuthorizerHandler {
   const collaborators = buildCollaborators(parseConfig(configDocument), deps);
-  return (event) => authorize(collaborators, event);
+  const handler = (event: AuthorizerEvent) => (isPayloadV2(event) ? authorizeHttpApi(collaborators, event) : authorize(collaborators, event));
+  return handler as AuthorizerHandler;
+}
+
+/** What the decision log names for an HTTP API event too malformed to say its method and route. */
+const UNREADABLE_REQUEST = { httpMethod: '-', resource: '-' } as const;
+
+/**
+ * One decision on an HTTP API event of payload format 2.0: mapped to the pipeline's request, decided, answered in
+ * the 2.0 format. An event that cannot be mapped is INTERNAL_ERROR, logged and thrown (500): never a decision.
+ */
+export async function authorizeHttpApi(c: Collaborators, event: HttpApiAuthorizerEvent): Promise<HttpApiAuthorizerResult> {
+  let request: AuthorizerRequest;
+  try {
+    request = fromPayloadV2(event);
+  } catch (err) {
+    const log = new DecisionLog(c.logger, c.now, UNREADABLE_REQUEST);
+    log.format('http-2.0');
+    return refuse(err, log, { methodArn: '' }, undefined, 'http-2.0');
+  }
+  return authorize(c, request, 'http-2.0');
 }
 
 /**
  * One decision, as a pipeline of steps. The order is part of the security design: checks that need no I/O come
  * before those that do (a CSRF failure reads no key and no secret), the credential is verified before anything is
  * looked up for the principal it names, and the first refusal decides the reason code logged. Each step throws an
- * AuthError to refuse; ./refusal.ts turns that into a 401, a Deny policy (403) or a 500. A client's own
+ * AuthError to refuse; ./refusal.ts turns that into a 401, a Deny policy (403) or a 500, as `format` allows (an HTTP
+ * API authorizer has no 401 of its own: a Deny). A client's own
  * X-Gatehouse-* header is refused first, before any credential work (./context-header-check.ts: defence in depth,
  * the backend mapping is the guarantee).
  */
-export async function authorize(c: Collaborators, event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+export async function authorize(c: Collaborators, event: AuthorizerRequest, format: AnswerFormat = 'rest'): Promise<APIGatewayAuthorizerResult> {
   const log = new DecisionLog(c.logger, c.now, event);
+  if (format !== 'rest') log.format(format);
   let principal: Principal | undefined;
   try {
     checkNoContextHeaders(event);
@@ -59,8 +99,8 @@ export async function authorize(c: Collaborators, event: APIGatewayRequestAuthor
     if (c.members && principal.kind === 'user') principal = await c.members.member(principal);
     const answer = c.policies.answer(prefix, principal, event.methodArn);
     log.answer(answer);
-    return allowAnswer(principal, answer.policyDocument, tenant, c.backendContext);
+    return allowAnswer(principal, answer.policyDocument, tenant, c.backendContext, format);
   } catch (err) {
-    return refuse(err, log, event, principal);
+    return refuse(err, log, event, principal, format);
   }
 }

@@ -5,6 +5,7 @@ import type { Credential } from './classify';
 import type { AuthError, ReasonCode } from './errors';
 import { type Principal, principalId } from './principal';
 import type { PolicyAnswer } from './policy-memo';
+import type { AnswerFormat } from './request';
 
 /** How a decision ended: an Allow, a Deny policy (403), a 401, or a 500. */
 export type Decision = 'allow' | 'deny' | 'unauthorized' | 'error';
@@ -37,6 +38,14 @@ export class DecisionLog {
       method: event.httpMethod,
       resource: event.resource,
     };
+  }
+
+  /**
+   * Records the answer format when it is not REST's (`payload: '2.0'` for an HTTP API event), so that a line's
+   * `decision` (the status the client got: on HTTP APIs a 401 reason is answered with a Deny) reads unambiguously.
+   */
+  format(format: AnswerFormat): void {
+    if (format === 'http-2.0') this.fields.payload = '2.0';
   }
 
   /** Records the credential's kind (a JWT is a `user`), and `source: cookie` for a JWT taken from a cookie. */

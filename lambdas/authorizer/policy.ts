@@ -91,9 +91,13 @@ export function routeDecision(routes: readonly CompiledRoute[], p: PolicyPrincip
   return { allow, deny };
 }
 
-/** `arn:aws:execute-api:region:account:apiId/stage` from a method ARN, or undefined if it is not one. */
+/**
+ * `arn:aws:execute-api:region:account:apiId/stage` from a method ARN (or an HTTP API route ARN), or undefined if it
+ * is not one. A stage name is letters, digits, `-` and `_`; an HTTP API's default stage is `$default`
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-stages.html), which REST stages cannot be.
+ */
 export function arnPrefix(methodArn: string): string | undefined {
-  const m = /^(arn:aws[a-z-]*:execute-api:[a-z0-9-]+:\d{12}:[A-Za-z0-9]+\/[A-Za-z0-9_-]+)\//.exec(methodArn);
+  const m = /^(arn:aws[a-z-]*:execute-api:[a-z0-9-]+:\d{12}:[A-Za-z0-9]+\/(?:[A-Za-z0-9_-]+|\$default))\//.exec(methodArn);
   return m?.[1];
 }
 

@@ -1,8 +1,8 @@
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
-import { type AuthorizerDeps, createAuthorizer } from '../../lambdas/authorizer/authorizer';
+import { type AuthorizerDeps, type AuthorizerHandler, createAuthorizer } from '../../lambdas/authorizer/authorizer';
 import { generateApiKey, hashApiKey } from '../../contract/api-key';
 import type { AuthorizerConfigInput } from '../../contract/config';
 import { canonicalString, formatSignatureHeader, sha256Hex, signatureOf } from '../../contract/signing';
@@ -87,7 +87,7 @@ export interface Fixture {
   readonly clients: ReturnType<typeof countingClients>;
   readonly logs: Record<string, unknown>[];
   /** A fresh authorizer (fresh caches) over the fixture's config, with overrides. */
-  authorizer(config?: Partial<AuthorizerConfigInput>, deps?: AuthorizerDeps): (e: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+  authorizer(config?: Partial<AuthorizerConfigInput>, deps?: AuthorizerDeps): AuthorizerHandler;
   putTenant(t: Partial<TenantRecord> & { tenantId: string }): Promise<void>;
   putApiKey(r: Partial<ApiKeyRecord> & { tenantId: string }, key?: string): Promise<{ key: string; record: ApiKeyRecord }>;
   /** Claims of a signed-in Supabase user of tenant `acme` (sub `user-1`, 10 minutes left), with overrides. */

@@ -15,6 +15,11 @@ describe('stage prefix', () => {
     expect(stagePrefix({ methodArn: `${API_ARN_PREFIX}/GET/v1/me` })).toBe(API_ARN_PREFIX);
   });
 
+  it("is an HTTP API route ARN's API and stage, the default stage `$default` included", () => {
+    const prefix = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/$default';
+    expect(stagePrefix({ methodArn: `${prefix}/GET/v1/me` })).toBe(prefix);
+  });
+
   it('refuses a method ARN that is not one as INTERNAL_ERROR', async () => {
     expect(await reasonOf(() => stagePrefix({ methodArn: 'arn:aws:lambda:us-east-1:123456789012:function:x' }))).toBe('INTERNAL_ERROR');
     expect(await reasonOf(() => stagePrefix({}))).toBe('INTERNAL_ERROR');
@@ -101,6 +106,17 @@ describe('context', () => {
   it("leaves other kinds' keys empty", () => {
     expect(context(apiKey({ keyId: 'key_1', tenantId: 'acme' }), ACME)).toMatchObject({ issuer: '', subject: '', email: '', service: '', signer: '', bodySha256: '' });
     expect(context(signer(), undefined)).toMatchObject({ tenantId: '', tier: '', keyId: '', issuer: '', service: '' });
+  });
+});
+
+describe('allow answer on an HTTP API (payload 2.0)', () => {
+  it('is the same policy, principal and context, without a usage-plan key (HTTP APIs have no usage plans)', () => {
+    const rest = allowAnswer(apiKey({ keyId: 'key_1', tenantId: 'acme' }), POLICY, ACME, true);
+    const http = allowAnswer(apiKey({ keyId: 'key_1', tenantId: 'acme' }), POLICY, ACME, true, 'http-2.0');
+
+    expect(rest.usageIdentifierKey).toBe('usage-acme');
+    expect(http).not.toHaveProperty('usageIdentifierKey');
+    expect(http).toEqual({ principalId: rest.principalId, policyDocument: rest.policyDocument, context: rest.context });
   });
 });
 

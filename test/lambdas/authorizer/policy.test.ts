@@ -191,6 +191,10 @@ describe('policy', () => {
       expect(arnPrefix('arn:aws-cn:execute-api:cn-north-1:123456789012:abcdef1234/prod/GET/')).toBe(
         'arn:aws-cn:execute-api:cn-north-1:123456789012:abcdef1234/prod',
       );
+      // An HTTP API's default stage (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-stages.html).
+      expect(arnPrefix('arn:aws:execute-api:us-east-1:123456789012:abcdef1234/$default/GET/v1/me')).toBe(
+        'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/$default',
+      );
     });
 
     it.each([
@@ -201,6 +205,8 @@ describe('policy', () => {
       'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod',
       'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/GET/v1/me',
       'arn:aws:execute-api:us-east-1:123456789012:abc:def/prod/GET/v1/me',
+      'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/$other/GET/v1/me',
+      'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/$default',
       ' arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/v1/me',
     ])('refuses %j', (arn) => {
       expect(arnPrefix(arn)).toBeUndefined();

@@ -1,7 +1,7 @@
 import type { LogFields } from '../../../contract/log';
 import { DecisionLog } from '../../../lambdas/authorizer/decision-log';
-import { AuthError } from '../../../lambdas/authorizer/errors';
-import { UNAUTHORIZED, refuse } from '../../../lambdas/authorizer/refusal';
+import { AuthError, REASONS, type ReasonCode } from '../../../lambdas/authorizer/errors';
+import { UNAUTHORIZED, refusalDecision, refuse } from '../../../lambdas/authorizer/refusal';
 import { API_ARN_PREFIX } from '../../support/fixture';
 import { user } from './steps';
 
@@ -51,5 +51,46 @@ describe('refusal', () => {
 
     expect(thrown(() => refuse(new TypeError('boom'), log, EVENT, user())).message).not.toBe(UNAUTHORIZED);
     expect(lines[0]!.fields).toMatchObject({ decision: 'error', reason: 'INTERNAL_ERROR', causeName: 'TypeError' });
+  });
+});
+
+describe('refusal on an HTTP API (payload 2.0)', () => {
+  it('answers an unauthorized reason with a Deny policy (403), not a throw, logged as deny with its own reason code', () => {
+    const { lines, log } = logged();
+
+    const answer = refuse(new AuthError('JWT_EXPIRED'), log, EVENT, undefined, 'http-2.0');
+
+    expect(answer).toEqual({
+      principalId: 'anonymous',
+      policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${API_ARN_PREFIX}/*`] }] },
+    });
+    expect(lines).toEqual([{ level: 'INFO', fields: expect.objectContaining({ decision: 'deny', reason: 'JWT_EXPIRED' }) }]);
+  });
+
+  it('answers a forbidden reason with a Deny policy, as on REST', () => {
+    const { lines, log } = logged();
+
+    const answer = refuse(new AuthError('TENANT_SUSPENDED'), log, EVENT, user(), 'http-2.0');
+
+    expect(answer.policyDocument.Statement).toEqual([{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${API_ARN_PREFIX}/*`] }]);
+    expect(lines[0]!.fields).toMatchObject({ decision: 'deny', reason: 'TENANT_SUSPENDED' });
+  });
+
+  it('still throws on an error reason or an unexpected error (500), never Unauthorized, never a policy', () => {
+    for (const err of [new AuthError('TENANT_STORE_UNAVAILABLE'), new TypeError('boom')]) {
+      const { lines, log } = logged();
+
+      expect(thrown(() => refuse(err, log, EVENT, user(), 'http-2.0')).message).not.toBe(UNAUTHORIZED);
+      expect(lines[0]).toMatchObject({ level: 'ERROR', fields: { decision: 'error' } });
+    }
+  });
+
+  it('maps every reason code: 401 -> Deny on HTTP APIs only; 403 -> Deny and 500 -> error on both', () => {
+    const rest = { unauthorized: 'unauthorized', forbidden: 'deny', error: 'error' } as const;
+    const http = { unauthorized: 'deny', forbidden: 'deny', error: 'error' } as const;
+    for (const code of Object.keys(REASONS) as ReasonCode[]) {
+      const outcome = REASONS[code];
+      expect({ code, rest: refusalDecision(outcome, 'rest'), http: refusalDecision(outcome, 'http-2.0') }).toEqual({ code, rest: rest[outcome], http: http[outcome] });
+    }
   });
 });
