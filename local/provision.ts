@@ -152,7 +152,7 @@ async function startGateway(inputs: GatewayInputs): Promise<{ gateway: LocalGate
     throw err;
   }
   const authorize = createAuthorizer(inputs.configAt(baseUrl), { ...serving.authorizer, ...logger });
-  authorizer = (event) => authorize(event as never);
+  authorizer = (event) => authorize(event);
   return { gateway, baseUrl, serving };
 }
 
