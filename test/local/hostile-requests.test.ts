@@ -10,95 +10,112 @@ import { bearer, call, exampleConfig, quietLogger } from '../support/local';
  * sends (names of Object.prototype members, broken percent-encoding, bodies that are large or never end) get the
  * answer API Gateway gives, never a 500; and every 500 the gateway does give carries a request id and a log line.
  */
-let env: LocalEnvironment;
-let base: string;
 const gatewayLines: { message: string; fields?: LogFields }[] = [];
 const capture: Logger = { info: () => undefined, warn: () => undefined, error: (message, fields) => void gatewayLines.push({ message, ...(fields ? { fields } : {}) }) };
 
-beforeAll(async () => {
-  env = await provisionLocal({ stackConfig: exampleConfig(), port: 0, logger: quietLogger, gatewayLogger: capture });
-  base = env.credentials.baseUrl;
-});
-afterAll(() => env.close());
-
 const PROTOTYPE_NAMES = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
 
-describe('names of Object.prototype members are names like any other', () => {
-  // Computed keys: a literal `__proto__:` key would set the object's prototype instead of adding a header.
-  const named = (name: string, extra: Record<string, string> = {}) => ({ [name]: 'x', ...extra });
-
-  it.each(PROTOTYPE_NAMES)('a header named %s: 401 without a credential, 200 with one', async (name) => {
-    expect((await call(base, 'GET', '/v1/me', named(name))).status).toBe(401);
-    expect((await call(base, 'GET', '/v1/me', named(name, bearer(env.credentials.apiKeyRead)))).status).toBe(200);
-  });
-
-  it.each(PROTOTYPE_NAMES)('a query parameter named %s: 401 without a credential, 200 with one', async (name) => {
-    expect((await call(base, 'GET', `/v1/me?${name}=1&${name}=2`)).status).toBe(401);
-    expect((await call(base, 'GET', `/v1/me?${name}=1`, bearer(env.credentials.apiKeyRead))).status).toBe(200);
-  });
-
-  it.each(PROTOTYPE_NAMES)('a header named %s on a cookie route (the uncached authorizer): 401 without a cookie, 200 with it', async (name) => {
-    const cookie = { Cookie: `${env.credentials.tokenCookie}=${env.credentials.userTokenHs256}` };
-    expect((await call(base, 'GET', `/v1/session?${name}=1`, named(name))).status).toBe(401);
-    expect((await call(base, 'GET', `/v1/session?${name}=1`, named(name, cookie))).status).toBe(200);
-  });
-});
-
-describe('a path parameter that is not valid percent-encoding', () => {
-  it('is authorized like any request and reaches the handler as sent (which refuses the id: 400), never a 500', async () => {
-    expect((await call(base, 'GET', '/v1/customers/%E0%A4%A')).status).toBe(401);
-    expect((await call(base, 'GET', '/v1/customers/%E0%A4%A', bearer(env.credentials.apiKeyRead))).status).toBe(400);
-    expect((await call(base, 'GET', '/v1/customers/%', bearer(env.credentials.apiKeyRead))).status).toBe(400);
-  });
-});
-
 /**
- * Sends headers and, optionally, part of a body without ending it; resolves with the answer as soon as it arrives
- * (then drops the connection). An answer to a request whose body is still open shows the body was not waited for.
+ * Where the kinds of API differ: the authorizer's own refusals (401 on REST, a Deny behind an HTTP API) and the
+ * gateway's bodies (the stack's gateway responses, or the HTTP API's `{"message":"..."}`).
  */
-function partialRequest(method: string, p: string, headers: Record<string, string | number>, chunk?: Buffer): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}${p}`, { method, headers }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => {
-        req.destroy();
-        resolve({ status: res.statusCode!, body: JSON.parse(Buffer.concat(parts).toString('utf8')) });
-      });
+const KINDS = {
+  rest: {
+    refused: 401,
+    refusedBody: { error: 'unauthorized' },
+    unauthorized: { error: 'unauthorized', requestId: expect.any(String) },
+    tooLarge: { error: 'REQUEST_TOO_LARGE', requestId: expect.any(String) },
+  },
+  http: { refused: 403, refusedBody: { message: 'Forbidden' }, unauthorized: { message: 'Unauthorized' }, tooLarge: { message: 'Request Entity Too Large' } },
+} as const;
+
+describe.each(['rest', 'http'] as const)('%s API', (api) => {
+  const kind = KINDS[api];
+  let env: LocalEnvironment;
+  let base: string;
+  beforeAll(async () => {
+    env = await provisionLocal({ stackConfig: exampleConfig(), port: 0, logger: quietLogger, gatewayLogger: capture, api });
+    base = env.credentials.baseUrl;
+  });
+  afterAll(() => env.close());
+
+  describe('names of Object.prototype members are names like any other', () => {
+    // Computed keys: a literal `__proto__:` key would set the object's prototype instead of adding a header.
+    const named = (name: string, extra: Record<string, string> = {}) => ({ [name]: 'x', ...extra });
+
+    it.each(PROTOTYPE_NAMES)('a header named %s: 401 without a credential, 200 with one', async (name) => {
+      expect((await call(base, 'GET', '/v1/me', named(name))).status).toBe(401);
+      expect((await call(base, 'GET', '/v1/me', named(name, bearer(env.credentials.apiKeyRead)))).status).toBe(200);
     });
-    req.on('error', reject);
-    req.flushHeaders();
-    if (chunk) req.write(chunk);
-  });
-}
 
-describe('bodies: credentials are checked before the body is read', () => {
-  const chunked = { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' };
+    it.each(PROTOTYPE_NAMES)('a query parameter named %s: 401 without a credential, 200 with one', async (name) => {
+      expect((await call(base, 'GET', `/v1/me?${name}=1&${name}=2`)).status).toBe(401);
+      expect((await call(base, 'GET', `/v1/me?${name}=1`, bearer(env.credentials.apiKeyRead))).status).toBe(200);
+    });
 
-  it('refuses an anonymous request on a route with identity sources while its body is still being sent', async () => {
-    const res = await partialRequest('POST', '/internal/jobs', chunked, Buffer.alloc(64 * 1024, 0x20));
-    expect(res).toMatchObject({ status: 401, body: { error: 'unauthorized', requestId: expect.any(String) } });
-  });
-
-  it('refuses an anonymous request on an uncached route (cookie and bearer, no identity sources) while its body is still being sent', async () => {
-    const res = await partialRequest('POST', '/v1/customers', chunked, Buffer.alloc(64 * 1024, 0x20));
-    expect(res).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
+    it.each(PROTOTYPE_NAMES)('a header named %s on a cookie route (the uncached authorizer): refused without a cookie, 200 with it', async (name) => {
+      const cookie = { Cookie: `${env.credentials.tokenCookie}=${env.credentials.userTokenHs256}` };
+      expect((await call(base, 'GET', `/v1/session?${name}=1`, named(name))).status).toBe(kind.refused);
+      expect((await call(base, 'GET', `/v1/session?${name}=1`, named(name, cookie))).status).toBe(200);
+    });
   });
 
-  it('answers 413 REQUEST_TOO_LARGE at once to a declared length over 10 MB, before reading any of it', async () => {
-    const res = await partialRequest('POST', '/v1/customers', { 'Content-Type': 'application/json', 'Content-Length': 10 * 1024 * 1024 + 1 });
-    expect(res).toMatchObject({ status: 413, body: { error: 'REQUEST_TOO_LARGE', requestId: expect.any(String) } });
+  describe('a path parameter that is not valid percent-encoding', () => {
+    it('is authorized like any request and reaches the handler as sent (which refuses the id: 400), never a 500', async () => {
+      expect((await call(base, 'GET', '/v1/customers/%E0%A4%A')).status).toBe(kind.refused);
+      expect((await call(base, 'GET', '/v1/customers/%E0%A4%A', bearer(env.credentials.apiKeyRead))).status).toBe(400);
+      expect((await call(base, 'GET', '/v1/customers/%', bearer(env.credentials.apiKeyRead))).status).toBe(400);
+    });
   });
 
-  it('answers 413 REQUEST_TOO_LARGE to an authorized chunked body once it passes 10 MB', async () => {
-    const big = Buffer.alloc(10 * 1024 * 1024 + 1, 0x20);
-    const res = await partialRequest('POST', '/v1/customers', { ...chunked, ...bearer(env.credentials.apiKeyWrite) }, big);
-    expect(res).toMatchObject({ status: 413, body: { error: 'REQUEST_TOO_LARGE' } });
-  });
+  /**
+   * Sends headers and, optionally, part of a body without ending it; resolves with the answer as soon as it arrives
+   * (then drops the connection). An answer to a request whose body is still open shows the body was not waited for.
+   */
+  function partialRequest(method: string, p: string, headers: Record<string, string | number>, chunk?: Buffer): Promise<{ status: number; body: any }> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(`${base}${p}`, { method, headers }, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => {
+          req.destroy();
+          resolve({ status: res.statusCode!, body: JSON.parse(Buffer.concat(parts).toString('utf8')) });
+        });
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+      if (chunk) req.write(chunk);
+    });
+  }
 
-  it('still reads and passes the body of an authorized request', async () => {
-    const res = await call(base, 'POST', '/v1/customers', bearer(env.credentials.apiKeyWrite), { name: 'Ada Lovelace' });
-    expect(res).toMatchObject({ status: 201, body: { name: 'Ada Lovelace' } });
+  describe('bodies: credentials are checked before the body is read', () => {
+    const chunked = { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' };
+
+    it('refuses an anonymous request on a route with identity sources while its body is still being sent', async () => {
+      const res = await partialRequest('POST', '/internal/jobs', chunked, Buffer.alloc(64 * 1024, 0x20));
+      expect(res).toMatchObject({ status: 401, body: kind.unauthorized });
+    });
+
+    it('refuses an anonymous request on an uncached route (cookie and bearer, no identity sources) while its body is still being sent', async () => {
+      const res = await partialRequest('POST', '/v1/customers', chunked, Buffer.alloc(64 * 1024, 0x20));
+      expect(res).toMatchObject({ status: kind.refused, body: kind.refusedBody });
+    });
+
+    it('answers 413 REQUEST_TOO_LARGE at once to a declared length over 10 MB, before reading any of it', async () => {
+      const res = await partialRequest('POST', '/v1/customers', { 'Content-Type': 'application/json', 'Content-Length': 10 * 1024 * 1024 + 1 });
+      expect(res).toMatchObject({ status: 413, body: kind.tooLarge });
+    });
+
+    it('answers 413 REQUEST_TOO_LARGE to an authorized chunked body once it passes 10 MB', async () => {
+      const big = Buffer.alloc(10 * 1024 * 1024 + 1, 0x20);
+      const res = await partialRequest('POST', '/v1/customers', { ...chunked, ...bearer(env.credentials.apiKeyWrite) }, big);
+      expect(res).toMatchObject({ status: 413, body: kind.tooLarge });
+    });
+
+    it('still reads and passes the body of an authorized request', async () => {
+      const res = await call(base, 'POST', '/v1/customers', bearer(env.credentials.apiKeyWrite), { name: 'Ada Lovelace' });
+      expect(res).toMatchObject({ status: 201, body: { name: 'Ada Lovelace' } });
+    });
   });
 });
 
