@@ -8,6 +8,8 @@ import { corsPolicy, corsSchema } from '../../contract/cors';
 import { type HttpApiGatewayOptions, createHttpApiGateway } from '../../local/gateway-v2';
 import { clfTime } from '../../local/gateway-v2-request';
 import { httpApiCorsMethods } from '../../local/cors-v2';
+import { localDeployment } from '../../local/local-setup';
+import { DEFAULT_STAGE_THROTTLE } from '../../contract/stack-config';
 import { call, quietLogger } from '../support/local';
 
 /**
@@ -338,5 +340,14 @@ describe('http mode: an HTTP backend', () => {
     } finally {
       await new Promise((resolve) => backend.close(resolve));
     }
+  });
+});
+
+describe('which kind local mode serves (localDeployment)', () => {
+  it("reads deployment.api and deployment.throttle, lets --api override the kind, and refuses any other kind", () => {
+    expect(localDeployment({})).toEqual({ api: 'rest', throttle: DEFAULT_STAGE_THROTTLE });
+    expect(localDeployment({ deployment: { api: 'http', throttle: { rateLimit: 5, burstLimit: 10 } } })).toEqual({ api: 'http', throttle: { rateLimit: 5, burstLimit: 10 } });
+    expect(localDeployment({ deployment: { api: 'http' } }, 'rest').api).toBe('rest');
+    expect(() => localDeployment({ deployment: { api: 'websocket' } })).toThrow('deployment.api: expected "rest" or "http"');
   });
 });
