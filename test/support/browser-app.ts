@@ -63,7 +63,7 @@ async function call(method, path, options = {}) {
       read: true,
       status: res.status,
       body: parsed,
-      requestId: res.headers.get('x-amzn-RequestId'),
+      requestId: res.headers.get('x-amzn-RequestId') ?? res.headers.get('apigw-requestid'),
       rateLimitRemaining: res.headers.get('RateLimit-Remaining'),
     };
   } catch (err) {
