@@ -38,7 +38,7 @@ export interface GatewayShell {
   /** One request, answered in full (refusals included). A rejection is a fault of the gateway itself. */
   handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void>;
   /** Answers a fault of the gateway itself (a rejected `handle`) with the kind's generic 500, before any header was sent. */
-  fault(res: ServerResponse, requestId: string, reason: string): void;
+  fault(req: IncomingMessage, res: ServerResponse, requestId: string, reason: string): void;
 }
 
 /**
@@ -53,7 +53,7 @@ export function serveGateway(shell: GatewayShell): LocalGateway {
     const requestId = randomUUID();
     shell.handle(req, res, requestId).catch((err: unknown) => {
       const reason = `gateway_error: ${(err as Error)?.name ?? typeof err}: ${(err as Error)?.message ?? ''}`.slice(0, 300);
-      if (!res.headersSent) return shell.fault(res, requestId, reason);
+      if (!res.headersSent) return shell.fault(req, res, requestId, reason);
       log.error('gateway 5xx', { requestId, status: res.statusCode, reason });
       res.destroy();
     });

@@ -100,7 +100,7 @@ export function createHttpApiGateway(opts: HttpApiGatewayOptions): LocalGateway 
       const refusal = await handleRequest(parts, req, reply);
       if (refusal) answer(parts, reply, refusal);
     },
-    fault: (res, requestId, reason) => answer(parts, { res, requestId, cors: { policy: opts.cors, origin: undefined } }, refuse('DEFAULT_5XX', 500, reason)),
+    fault: (req, res, requestId, reason) => answer(parts, { res, requestId, cors: { policy: opts.cors, origin: originOf(req) } }, refuse('DEFAULT_5XX', 500, reason)),
   });
 }
 

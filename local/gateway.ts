@@ -93,7 +93,7 @@ export function createLocalGateway(opts: LocalGatewayOptions): LocalGateway {
     log,
     handle: (req, res, requestId) => handleRequest(parts, req, res, requestId).then((refusal) => refusal && answer(parts, res, requestId, refusal)),
     // A fault of the gateway itself: still API Gateway's DEFAULT_5XX body with the request id, and a log line.
-    fault: (res, requestId, reason) => answer(parts, res, requestId, refuse('DEFAULT_5XX', 500, reason)),
+    fault: (_req, res, requestId, reason) => answer(parts, res, requestId, refuse('DEFAULT_5XX', 500, reason)),
   });
 }
 

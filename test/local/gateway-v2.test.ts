@@ -10,6 +10,7 @@ import { clfTime } from '../../local/gateway-v2-request';
 import { httpApiCorsMethods } from '../../local/cors-v2';
 import { localDeployment } from '../../local/local-setup';
 import { DEFAULT_STAGE_THROTTLE } from '../../contract/stack-config';
+import type { LogFields, Logger } from '../../contract/log';
 import { call, quietLogger } from '../support/local';
 
 /**
@@ -239,6 +240,29 @@ describe("http mode: the HTTP API's own answers", () => {
       },
       // The clock stands still: no token comes back.
       { throttle: { rateLimit: 1, burstLimit: 2 } },
+    );
+  });
+});
+
+describe('http mode: a fault of the gateway itself', () => {
+  it("is the HTTP API's 500, with the CORS headers for the request's origin and one log line with the request id", async () => {
+    const lines: { message: string; fields?: LogFields }[] = [];
+    const logger: Logger = { ...quietLogger, error: (message, fields) => void lines.push({ message, ...(fields ? { fields } : {}) }) };
+    const staticRoutes = {
+      '/boom': () => {
+        throw new TypeError('broken');
+      },
+    };
+    await withGateway(
+      async () => allow([]),
+      async (base) => {
+        const res = await call(base, 'GET', '/boom', { Origin: APP });
+        const requestId = res.headers.get('apigw-requestid');
+        expect(res).toMatchObject({ status: 500, body: { message: 'Internal Server Error' } });
+        expect(res.headers.get('access-control-allow-origin')).toBe(APP);
+        expect(lines).toEqual([{ message: 'gateway 5xx', fields: expect.objectContaining({ requestId, status: 500, reason: expect.stringContaining('gateway_error: TypeError') }) }]);
+      },
+      { staticRoutes, logger, cors: corsPolicy(corsSchema.parse({ allowOrigins: [APP] })) },
     );
   });
 });
