@@ -56,18 +56,45 @@ export const HTTP_API_LAMBDA_PAYLOAD_FORMAT = '1.0';
  */
 export const HTTP_API_AUTHORIZER_PAYLOAD_FORMAT = '2.0';
 
+/**
+ * API Gateway allows 300 integrations per HTTP API, a quota that cannot be raised (and 300 routes, which can).
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html
+ */
+export const MAX_HTTP_API_INTEGRATIONS = 300;
+export const DEFAULT_MAX_HTTP_API_ROUTES = 300;
+
+/**
+ * The integrations an HTTP API of `routes` has: one per handler function, shared by every route that names it (an
+ * `x-amazon-apigateway-integrations` component), and one per backend route (its URI holds the route's path).
+ */
+export function httpApiIntegrationCount(routes: readonly { readonly handler?: string | undefined; readonly backend?: string | undefined }[]): number {
+  return new Set(routes.flatMap((r) => (r.backend === undefined && r.handler !== undefined ? [r.handler] : []))).size + routes.filter((r) => r.backend !== undefined).length;
+}
+
+/** The component name of a handler's shared Lambda integration. */
+const handlerIntegration = (handler: string) => `handler-${handler}`;
+
 /** The document of `routes` for an HTTP API, in route-table order. */
 export function httpApiDocument(routes: readonly RouteConfig[], opts: HttpApiDocumentOptions): OpenApiDocument {
   const plain = openApiDocument(routes, { title: opts.title, ...(opts.tenantHeader ? { tenantHeader: opts.tenantHeader } : {}) });
   const used = new Map<string, RouteAuthorizer>();
   const paths: Record<string, Record<string, Record<string, unknown>>> = {};
+  const integrations: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const spec = routeAuthorizer(route, opts.tenantHeader);
     if (spec) used.set(SECURITY_SCHEMES[spec.name], spec);
     const key = route.method === 'ANY' ? 'x-amazon-apigateway-any-method' : route.method.toLowerCase();
     const { requestBody: _body, ...operation } = plain.paths[route.path]![key]!;
+    let integration: Record<string, unknown>;
+    if (route.backend === undefined) {
+      const name = handlerIntegration(route.handler!);
+      integrations[name] ??= lambdaIntegration(opts.aws.integrationUri(route.handler!));
+      integration = { $ref: `#/components/x-amazon-apigateway-integrations/${name}` };
+    } else {
+      integration = backendIntegration({ ...route, backend: route.backend }, opts.aws);
+    }
     // requestBody is left out: HTTP APIs ignore it (an import "info"), and the document is most of the template.
-    (paths[route.path] ??= {})[key] = { ...operation, 'x-amazon-apigateway-integration': httpIntegration(route, opts.aws) };
+    (paths[route.path] ??= {})[key] = { ...operation, 'x-amazon-apigateway-integration': integration };
   }
   const components = plain.components as { securitySchemes: Record<string, Record<string, unknown>> };
   const securitySchemes = Object.fromEntries(
@@ -77,7 +104,7 @@ export function httpApiDocument(routes: readonly RouteConfig[], opts: HttpApiDoc
     openapi: plain.openapi,
     info: plain.info,
     paths,
-    components: { securitySchemes },
+    components: { securitySchemes, ...(Object.keys(integrations).length ? { 'x-amazon-apigateway-integrations': integrations } : {}) },
     ...(opts.cors ? { 'x-amazon-apigateway-cors': httpApiCors(opts.cors, routes) } : {}),
   };
 }
@@ -101,11 +128,17 @@ export function httpAuthorizer(spec: RouteAuthorizer, aws: Pick<HttpApiAws, 'aut
   };
 }
 
-/** A route's integration: its handler function (Lambda proxy, payload 1.0), or its HTTP backend (HTTP proxy). */
-function httpIntegration(route: RouteConfig, aws: HttpApiAws): Record<string, unknown> {
-  if (route.backend === undefined) {
-    return { type: 'aws_proxy', httpMethod: 'POST', uri: aws.integrationUri(route.handler!), payloadFormatVersion: HTTP_API_LAMBDA_PAYLOAD_FORMAT };
-  }
+/**
+ * A handler function's integration (Lambda proxy, payload 1.0), defined once in the document's components and
+ * referenced by every route of that handler, so the API has one integration per function, not one per route.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-extensions-integrations.html
+ */
+function lambdaIntegration(uri: string): Record<string, unknown> {
+  return { type: 'aws_proxy', httpMethod: 'POST', uri, payloadFormatVersion: HTTP_API_LAMBDA_PAYLOAD_FORMAT };
+}
+
+/** A backend route's integration (HTTP proxy to the backend's URL + the route's path). */
+function backendIntegration(route: RouteConfig & { readonly backend: string }, aws: HttpApiAws): Record<string, unknown> {
   if (!aws.backend) throw new Error(`httpApiDocument: route ${route.method} ${route.path} goes to backend "${route.backend}", but no backends were given`);
   const backend = aws.backend(route.backend);
   return {

@@ -6,6 +6,7 @@ import { alarmsSchema } from './alarm-config';
 import { ZOD_MESSAGES } from './rate-limit-tiers';
 import { type BackendConfig, type UserHandler, backendsSchema, routeBackends, targetProblems, userHandlersSchema } from './targets';
 import { type CorsConfig, type CorsPolicy, corsPolicy, corsProblems, corsSchema } from './cors';
+import { MAX_HTTP_API_INTEGRATIONS, httpApiIntegrationCount } from './openapi-http';
 
 /** API Gateway's authorizer result TTL unless `deployment.authorizerResultTtlSeconds` says otherwise. */
 export const DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS = 300;
@@ -209,7 +210,8 @@ function preflightProblems(routes: readonly RouteConfig[], cors: CorsConfig | un
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html. With CORS, an `ANY` route
  * would also take the browsers' preflights (OPTIONS) to its integration and its authorizer, which refuses them (a
  * preflight carries no credential), rather than letting the gateway answer them as it does for routes that list
- * their methods (http-api-cors.html, on the same rule for the `$default` route).
+ * their methods (http-api-cors.html, on the same rule for the `$default` route). An HTTP API has at most 300
+ * integrations, a quota that cannot be raised (contract/openapi-http.ts).
  */
 function httpApiProblems(deployment: DeploymentConfig, authorizer: AuthorizerConfig, cors: CorsConfig | undefined): string[] {
   const problems: string[] = [];
@@ -218,6 +220,12 @@ function httpApiProblems(deployment: DeploymentConfig, authorizer: AuthorizerCon
   }
   if (authorizer.tenants.requireUsageKey) problems.push('tenants.requireUsageKey: HTTP APIs have no usage plans or usage-plan keys; remove it (the handlers\' limiter limits each tenant)');
   if (deployment.cloudWatchRole) problems.push('deployment.cloudWatchRole: the account role is for REST APIs\' execution logs, which HTTP APIs do not have; remove it');
+  const integrations = httpApiIntegrationCount(authorizer.routes);
+  if (integrations > MAX_HTTP_API_INTEGRATIONS) {
+    problems.push(
+      `routes: ${integrations} integrations (one per handler, one per backend route), but an HTTP API allows ${MAX_HTTP_API_INTEGRATIONS} and the quota cannot be raised; use "api": "rest"`,
+    );
+  }
   if (cors) {
     authorizer.routes.forEach((r, i) => {
       if (r.method === 'ANY') problems.push(`routes[${i}] (ANY ${r.path}): with cors on an HTTP API an ANY route would take the browsers' preflights; list its methods`);

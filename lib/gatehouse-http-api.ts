@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import type { RouteConfig } from '../contract/config';
 import type { CorsPolicy } from '../contract/cors';
 import type { OpenApiDocument } from '../contract/openapi';
-import { httpApiDocument } from '../contract/openapi-http';
+import { DEFAULT_MAX_HTTP_API_ROUTES, httpApiDocument } from '../contract/openapi-http';
 import { DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS, DEFAULT_STAGE_THROTTLE } from '../contract/stack-config';
 import { routeBackends, routeHandlers } from '../contract/targets';
 import { checkTargets, lambdaInvocationUri } from './gatehouse-api';
@@ -84,6 +84,12 @@ export class GatehouseHttpApi extends Construct {
     // warning on import (an extension the HTTP API does not know) fails the deployment rather than being ignored.
     this.api = new CfnApi(this, 'Api', { body: this.document, failOnWarnings: true });
     this.stage = this.createStage(props);
+    if (props.routes.length > DEFAULT_MAX_HTTP_API_ROUTES) {
+      Annotations.of(this).addWarningV2(
+        'gatehouse:httpApiRoutes',
+        `The route table has ${props.routes.length} routes; API Gateway allows ${DEFAULT_MAX_HTTP_API_ROUTES} per HTTP API unless the quota "Routes per API" is raised for this API`,
+      );
+    }
     if (routeBackends(props.routes).length) {
       Annotations.of(this).addWarningV2(
         'gatehouse:httpApiBackendCertificate',

@@ -22,6 +22,8 @@ const FIXTURES = path.join(__dirname, '../fixtures/targets');
 const cdkContext = JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')).context;
 const example = JSON.parse(readFileSync(path.join(ROOT, 'config/gatehouse.example.json'), 'utf8'));
 const targets = JSON.parse(readFileSync(path.join(FIXTURES, 'gatehouse.targets.json'), 'utf8'));
+/** The example configuration for an HTTP API (`npx cdk synth -c gatehouse:config=config/gatehouse.http.example.json`). */
+const httpExample = JSON.parse(readFileSync(path.join(ROOT, 'config/gatehouse.http.example.json'), 'utf8'));
 
 type Json = Record<string, any>;
 const http = (doc: Json, deployment: Json = {}): Json => ({ ...doc, deployment: { ...doc.deployment, ...deployment, api: 'http' } });
@@ -39,11 +41,23 @@ const bodyOf = (t: Template): Json => {
 };
 const operationKey = (method: string) => (method === 'ANY' ? 'x-amazon-apigateway-any-method' : method.toLowerCase());
 const authorizerOf = (body: Json, scheme: string) => body.components.securitySchemes[scheme]['x-amazon-apigateway-authorizer'] as Json;
+/** A route's integration as API Gateway imports it: a `$ref` to a shared one in the components resolved. */
+const integrationIn = (body: Json, method: string, p: string): Json => {
+  const integration = body.paths[p][operationKey(method)]['x-amazon-apigateway-integration'] as Json;
+  const ref = /^#\/components\/x-amazon-apigateway-integrations\/(.+)$/.exec(integration.$ref ?? '');
+  return ref ? (body.components['x-amazon-apigateway-integrations'][ref[1]!] as Json) : integration;
+};
+const sharedIntegrations = (body: Json) => Object.keys(body.components['x-amazon-apigateway-integrations'] ?? {});
 
-const { app, stack, template } = synth(http(example));
+const { app, stack, template } = synth(httpExample);
 const body = bodyOf(template);
 
 describe('GatehouseStack with deployment.api "http"', () => {
+  it('is built from config/gatehouse.http.example.json: the REST example with deployment.api "http", and nothing else', () => {
+    expect(httpExample).toEqual(http(example));
+    expect(parseStackConfig(httpExample).deployment.api).toBe('http');
+  });
+
   describe('the API', () => {
     it('is one AWS::ApiGatewayV2::Api imported from an OpenAPI 3.0 body, failing on import warnings, and no REST API', () => {
       const api = resourcesOf(template, 'AWS::ApiGatewayV2::Api')[0]!;
@@ -82,13 +96,19 @@ describe('GatehouseStack with deployment.api "http"', () => {
         const op = body.paths[r.path][operationKey(r.method)] as Json;
         const spec = routeAuthorizer({ accepts: r.accepts ?? [], ...(r.public ? { public: true } : {}), ...(r.cookie ? { cookie: r.cookie } : {}) });
         expect(op.security).toEqual(spec ? [{ [SECURITY_SCHEMES[spec.name]]: [] }] : undefined);
-        expect(op['x-amazon-apigateway-integration']).toMatchObject({ type: 'aws_proxy', httpMethod: 'POST', payloadFormatVersion: '1.0' });
-        expect(JSON.stringify(op['x-amazon-apigateway-integration'].uri)).toContain(`Handlers${r.handler.replace(/-/g, '')}Function`);
+        expect(integrationIn(body, r.method, r.path)).toMatchObject({ type: 'aws_proxy', httpMethod: 'POST', payloadFormatVersion: '1.0' });
+        expect(JSON.stringify(integrationIn(body, r.method, r.path).uri)).toContain(`Handlers${r.handler.replace(/-/g, '')}Function`);
         // No request validation, no bodies modelled: HTTP APIs ignore both.
         expect(op).not.toHaveProperty('requestBody');
       }
       const count = Object.values(body.paths as Json).reduce((n: number, ops) => n + Object.keys(ops as Json).length, 0);
       expect(count).toBe(routes.length);
+    });
+
+    it('shares one Lambda integration per handler function (HTTP APIs allow 300 integrations, a quota that cannot be raised)', () => {
+      const handlers = new Set((example.routes as Json[]).map((r) => r.handler));
+      expect(sharedIntegrations(body).sort()).toEqual([...handlers].map((h) => `handler-${h}`).sort());
+      expect(body.paths['/v1/customers'].get['x-amazon-apigateway-integration']).toEqual({ $ref: '#/components/x-amazon-apigateway-integrations/handler-customers' });
     });
 
     it('puts no REST extensions in the body: no request validators, gateway responses, API key source or OPTIONS mocks', () => {
@@ -162,7 +182,7 @@ describe('GatehouseStack with deployment.api "http"', () => {
     it('refuses the settings it cannot honour, naming each field', () => {
       const refusal = (doc: Json) => {
         try {
-          parseStackConfig(doc, 'cfg');
+          parseStackConfig(doc, 'cfg', FIXTURES);
         } catch (err) {
           expect(err).toBeInstanceOf(ConfigError);
           return (err as Error).message;
@@ -174,6 +194,11 @@ describe('GatehouseStack with deployment.api "http"', () => {
       expect(refusal(http(example, { cloudWatchRole: true }))).toMatch(/deployment\.cloudWatchRole/);
       const anyRoute = { method: 'ANY', path: '/v1/things/{proxy+}', accepts: ['user'], handler: 'me' };
       expect(refusal(http({ ...example, routes: [...example.routes, anyRoute] }))).toMatch(/routes\[13\] \(ANY \/v1\/things\/\{proxy\+\}\): with cors on an HTTP API/);
+      // One integration per backend route: 300 of them and a handler are one too many.
+      const backendRoutes = Array.from({ length: 300 }, (_, i) => ({ method: 'GET', path: `/b${i}`, accepts: ['user'], backend: 'inventory' }));
+      const tooMany = http({ ...targets, routes: [{ method: 'GET', path: '/health', public: true, handler: 'health' }, ...backendRoutes] });
+      expect(refusal(tooMany)).toMatch(/routes: 301 integrations \(one per handler, one per backend route\), but an HTTP API allows 300/);
+      expect(() => parseStackConfig({ ...tooMany, routes: backendRoutes }, 'cfg', FIXTURES)).not.toThrow();
       // The same settings are fine on REST.
       expect(() => parseStackConfig({ ...example, deployment: { ...example.deployment, waf: { enabled: true } } })).not.toThrow();
     });
@@ -246,7 +271,7 @@ describe('HTTP backends on an HTTP API', () => {
   jest.spyOn(console, 'error').mockImplementation(() => undefined);
   const { app: a, stack: s, template: t } = synth(http(targets), FIXTURES);
   const b = bodyOf(t);
-  const integrationOf = (method: string, p: string) => b.paths[p][operationKey(method)]['x-amazon-apigateway-integration'] as Json;
+  const integrationOf = (method: string, p: string) => integrationIn(b, method, p);
 
   it('proxies to url + path (path variables and the greedy proxy substituted by name) with the context and request id headers', () => {
     expect(integrationOf('GET', '/v1/stock/{sku}/levels/{warehouse}')).toEqual({
@@ -294,6 +319,13 @@ describe('an HTTP API at real size', () => {
     expect(ops).toBe(500);
     expect(Object.keys(t.toJSON().Resources).length).toBeLessThan(450);
     expect(statSync(a.synth().getStackByName(s.stackName).templateFullPath).size).toBeLessThan(512 * 1024);
+  });
+
+  it('shares one integration per handler, and warns that 500 routes need the quota "Routes per API" raised', () => {
+    expect(sharedIntegrations(bodyOf(t)).length).toBe(new Set((doc.routes as Json[]).map((r) => r.handler)).size);
+    const warnings = Annotations.fromStack(s).findWarning('*', Match.stringLikeRegexp('Routes per API'));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.stringify(warnings[0]!.entry.data)).toContain('500 routes');
   });
 
   it('keeps one invoke permission per function', () => {
