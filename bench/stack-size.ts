@@ -42,4 +42,7 @@ for (const [api, count] of (['rest', 'http'] as const).flatMap((kind) => [13, 60
 }
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
 for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padStart(widths[i]!)).join('  ')}\n`);
-process.stdout.write('limits: 500 resources per stack, 1024 KB of template, 4096 bytes of environment per function, 300 API resources by default\n');
+process.stdout.write(
+  'limits: 500 resources per stack, 1024 KB of template, 4096 bytes of environment per function, 300 API resources per REST API by default; ' +
+    'an HTTP API: 300 routes by default, 300 integrations (one per handler and per backend route; fixed)\n',
+);
