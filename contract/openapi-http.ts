@@ -84,7 +84,9 @@ export function httpApiDocument(routes: readonly RouteConfig[], opts: HttpApiDoc
     const spec = routeAuthorizer(route, opts.tenantHeader);
     if (spec) used.set(SECURITY_SCHEMES[spec.name], spec);
     const key = route.method === 'ANY' ? 'x-amazon-apigateway-any-method' : route.method.toLowerCase();
-    const { requestBody: _body, ...operation } = plain.paths[route.path]![key]!;
+    const { requestBody: _body, parameters, ...operation } = plain.paths[route.path]![key]!;
+    // Path parameters only: the identity sources are the authorizers' (an HTTP API validates no header parameter).
+    const pathParams = ((parameters ?? []) as { in: string }[]).filter((p) => p.in === 'path');
     let integration: Record<string, unknown>;
     if (route.backend === undefined) {
       const name = handlerIntegration(route.handler!);
@@ -93,8 +95,8 @@ export function httpApiDocument(routes: readonly RouteConfig[], opts: HttpApiDoc
     } else {
       integration = backendIntegration({ ...route, backend: route.backend }, opts.aws);
     }
-    // requestBody is left out: HTTP APIs ignore it (an import "info"), and the document is most of the template.
-    (paths[route.path] ??= {})[key] = { ...operation, 'x-amazon-apigateway-integration': integration };
+    // requestBody is left out: HTTP APIs validate no body (an import "info"), and the document is most of the template.
+    (paths[route.path] ??= {})[key] = { ...operation, ...(pathParams.length ? { parameters: pathParams } : {}), 'x-amazon-apigateway-integration': integration };
   }
   const components = plain.components as { securitySchemes: Record<string, Record<string, unknown>> };
   const securitySchemes = Object.fromEntries(

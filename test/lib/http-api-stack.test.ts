@@ -98,8 +98,9 @@ describe('GatehouseStack with deployment.api "http"', () => {
         expect(op.security).toEqual(spec ? [{ [SECURITY_SCHEMES[spec.name]]: [] }] : undefined);
         expect(integrationIn(body, r.method, r.path)).toMatchObject({ type: 'aws_proxy', httpMethod: 'POST', payloadFormatVersion: '1.0' });
         expect(JSON.stringify(integrationIn(body, r.method, r.path).uri)).toContain(`Handlers${r.handler.replace(/-/g, '')}Function`);
-        // No request validation, no bodies modelled: HTTP APIs ignore both.
+        // No request validation, no bodies or header parameters modelled (identity sources are the authorizers').
         expect(op).not.toHaveProperty('requestBody');
+        expect((op.parameters ?? []).map((p: Json) => `${p.in}:${p.name}`)).toEqual([...String(r.path).matchAll(/\{(\w+)\+?\}/g)].map((m) => `path:${m[1]}`));
       }
       const count = Object.values(body.paths as Json).reduce((n: number, ops) => n + Object.keys(ops as Json).length, 0);
       expect(count).toBe(routes.length);
