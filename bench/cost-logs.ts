@@ -27,30 +27,33 @@ export function accessLogFields(root: string): Record<string, string> {
 
 const GATEWAY_ERRORS: Readonly<Record<number, string>> = { 401: 'UNAUTHORIZED', 403: 'ACCESS_DENIED', 429: 'THROTTLED', 500: 'AUTHORIZER_FAILURE' };
 
+const dash = (x: unknown) => (x === undefined || x === null || x === '' ? '-' : String(x));
+
+/** The value of each `$context` variable the format may use, for one request (a documentation address for the IP). */
+const CONTEXT_VALUES: Readonly<Record<string, (v: AccessLogValues) => string>> = {
+  '$context.requestId': () => randomUUID(),
+  '$context.identity.sourceIp': () => '198.51.100.123',
+  '$context.httpMethod': (v) => v.request.event.httpMethod,
+  '$context.resourcePath': (v) => v.request.event.resource,
+  '$context.status': (v) => String(v.status),
+  '$context.responseLatency': (v) => String(Math.round(v.latencyMs)),
+  '$context.error.responseType': (v) => dash(v.status >= 400 && v.status !== 429 ? GATEWAY_ERRORS[v.status] : undefined),
+  '$context.authorizer.status': (v) => dash(v.authorizerLatency === undefined ? undefined : v.status === 401 ? 401 : 200),
+  '$context.authorizer.latency': (v) => dash(v.authorizerLatency === undefined ? undefined : Math.ceil(v.authorizerLatency)),
+  '$context.authorizer.principalId': (v) => dash(v.body?.principalId),
+  '$context.authorizer.tenantId': (v) => dash(v.body?.tenantId),
+  '$context.authorizer.kind': (v) => dash(v.body?.kind),
+};
+
+/** The `$context` variables the renderer knows; any other would be written `-` and undercount the line. */
+export const RENDERED_VARIABLES: readonly string[] = Object.keys(CONTEXT_VALUES);
+
 /**
  * One access-log line as API Gateway would write it for `v`: each `$context` variable replaced by this request's
- * value (a documentation address for the client's IP), `-` where API Gateway has none (as it writes an empty value).
+ * value, `-` where API Gateway has none (as it writes an empty value).
  */
 export function accessLogRenderer(fields: Readonly<Record<string, string>>): (v: AccessLogValues) => string {
-  return (v) => {
-    const s = (x: unknown) => (x === undefined || x === null || x === '' ? '-' : String(x));
-    const values: Record<string, string> = {
-      '$context.requestId': randomUUID(),
-      '$context.identity.sourceIp': '198.51.100.123',
-      '$context.httpMethod': v.request.event.httpMethod,
-      '$context.resourcePath': v.request.event.resource,
-      '$context.status': String(v.status),
-      '$context.responseLatency': String(Math.round(v.latencyMs)),
-      '$context.error.responseType': s(v.status >= 400 && v.status !== 429 ? GATEWAY_ERRORS[v.status] : undefined),
-      '$context.authorizer.status': s(v.authorizerLatency === undefined ? undefined : v.status === 401 ? 401 : 200),
-      '$context.authorizer.latency': s(v.authorizerLatency === undefined ? undefined : Math.ceil(v.authorizerLatency)),
-      '$context.authorizer.principalId': s(v.body?.principalId),
-      '$context.authorizer.tenantId': s(v.body?.tenantId),
-      '$context.authorizer.kind': s(v.body?.kind),
-    };
-    const line = Object.fromEntries(Object.entries(fields).map(([k, variable]) => [k, values[variable] ?? '-']));
-    return `${JSON.stringify(line)}\n`;
-  };
+  return (v) => `${JSON.stringify(Object.fromEntries(Object.entries(fields).map(([k, variable]) => [k, CONTEXT_VALUES[variable]?.(v) ?? '-'])))}\n`;
 }
 
 /**
