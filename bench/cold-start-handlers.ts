@@ -10,7 +10,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Bundle, type Child, type ChildResult, bundle } from './cold-start-probe';
 import type { SectionContext } from './section';
-import { kb, median, met, ms, table } from './stats';
+import { kb, median, met, ms, msDiff, table } from './stats';
 
 const BUDGET_BYTES = 150 * 1024;
 const BUDGET_MS = 40;
@@ -52,10 +52,10 @@ export async function handlerRows(ctx: SectionContext, child: Child, empty: Bund
     kb(f.bundle.bytes),
     met(f.bundle.bytes <= BUDGET_BYTES),
     ms(f.ready),
-    `+${ms(f.ready - emptyReady)}`,
+    msDiff(f.ready - emptyReady),
     met(f.ready - emptyReady <= BUDGET_MS),
     f.sdk.length ? `${f.sdk[0]} (${f.sdk.length} packages)` : 'none',
-    f.sdk.length ? `+${ms(f.ready - sdkReady)}` : '—',
+    f.sdk.length ? msDiff(f.ready - sdkReady) : '—',
   ]);
   return [
     `Built-in handlers (lambdas/handlers/*.ts), each bundled with the same options; ${runs} fresh processes per handler, interleaved with the empty handler (${kb(empty.bytes)}, ready at ${ms(emptyReady)}). ` +

@@ -11,7 +11,7 @@ import { type Bundle, type Child, type ChildResult, bundle, childRunner, deploye
 import { type SigningKey, asymmetricKey, nowSeconds, signJwt, startJwksServer } from './keys';
 import { handlerRows } from './cold-start-handlers';
 import type { SectionContext } from './section';
-import { kb, median, met, ms, ratio, table } from './stats';
+import { kb, median, met, ms, msDiff, ratio, table } from './stats';
 import { authorizerEvent } from './world';
 
 export async function coldStartSection(ctx: SectionContext): Promise<string> {
@@ -120,9 +120,9 @@ function coldStartText(runs: number, auth: Bundle, empty: Bundle, f: Figures, la
   const sdkText = (loads: readonly string[]) => (loads.length ? [...new Set(loads.map((l) => l.split(':')[1]))].join(', ') : 'none');
   const rows = [
     ['Bundle (minified CJS, @aws-sdk/* external)', kb(auth.bytes), kb(empty.bytes), `+${kb(auth.bytes - empty.bytes)}`, ratio(auth.bytes, empty.bytes), '≤ 150 KB', met(auth.bytes <= 150 * 1024)],
-    ['Process start → handler ready (median)', ms(f.readyAuth), ms(f.readyEmpty), `+${ms(f.readyAuth - f.readyEmpty)}`, ratio(f.readyAuth, f.readyEmpty), '≤ +40 ms over empty', met(f.readyAuth - f.readyEmpty <= 40)],
-    ['  of which: require the bundle + build the handler', ms(f.initAuth), ms(f.initEmpty), `+${ms(f.initAuth - f.initEmpty)}`, ratio(f.initAuth, f.initEmpty), '—', '—'],
-    ['First decision after init (ES256 JWT; JWKS fetched on loopback)', ms(f.first), `${ms(f.emptyFetch)} (empty handler fetching the JWKS)`, `+${ms(f.first - f.emptyFetch)}`, ratio(f.first, f.emptyFetch), '—', '—'],
+    ['Process start → handler ready (median)', ms(f.readyAuth), ms(f.readyEmpty), msDiff(f.readyAuth - f.readyEmpty), ratio(f.readyAuth, f.readyEmpty), '≤ +40 ms over empty', met(f.readyAuth - f.readyEmpty <= 40)],
+    ['  of which: require the bundle + build the handler', ms(f.initAuth), ms(f.initEmpty), msDiff(f.initAuth - f.initEmpty), ratio(f.initAuth, f.initEmpty), '—', '—'],
+    ['First decision after init (ES256 JWT; JWKS fetched on loopback)', ms(f.first), `${ms(f.emptyFetch)} (empty handler fetching the JWKS)`, msDiff(f.first - f.emptyFetch), ratio(f.first, f.emptyFetch), '—', '—'],
     [
       '@aws-sdk modules loaded: at init / by the decisions',
       `${sdkText(f.sdkAtInit)} / ${sdkText(f.sdkAtDecision)} (${f.modulesAfter} SDK files in require.cache)`,
