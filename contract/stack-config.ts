@@ -76,7 +76,13 @@ const deploymentSchema = z.strictObject({
    * turned on, the stack replaces the role the account had and keeps its own when deleted (README, Deploy).
    */
   cloudWatchRole: z._default(z.boolean(), false),
-  /** Memory of the authorizer function: more memory is more CPU, and signature checks are CPU-bound. */
+  /**
+   * Memory of the authorizer function: more memory is more CPU (one vCPU at 1,769 MB), and signature checks and the
+   * cold start are CPU-bound. 1024 from the cost section of `npm run bench` (bench/README.md): each halving below it
+   * saves about a tenth of an invocation's price (under 0.1% of REST's price per request at the bench mix's cache
+   * hit ratio) and doubles the cold start (0.13-0.2 s at 1024 MB, twice that at 512, scaled from one core); 1,769 MB
+   * costs about 15% more per invocation for 55-85 ms less.
+   */
   authorizerMemoryMb: z._default(int(128, 10_240), 1024),
   /** Alarm thresholds and where alarms notify (contract/alarm-config.ts). */
   alarms: alarmsSchema,
