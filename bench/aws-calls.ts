@@ -19,20 +19,21 @@ import type { SectionContext } from './section';
 import { int, num, ratio, seeded, table, zipf } from './stats';
 import { AUDIENCE, type Call, type World, bearer, countingClients, createWorld, discardLogger, serviceEvent } from './world';
 
-const KINDS = ['JWT HS256', 'JWT RS256', 'JWT ES256', 'JWT EdDSA', 'API key', 'service secret', 'bad signature', 'unknown kid', 'never-seen API key', 'wrong service secret', 'garbage'] as const;
-type Kind = (typeof KINDS)[number];
-const BAD: readonly Kind[] = ['bad signature', 'unknown kid', 'never-seen API key', 'wrong service secret', 'garbage'];
+export const KINDS = ['JWT HS256', 'JWT RS256', 'JWT ES256', 'JWT EdDSA', 'API key', 'service secret', 'bad signature', 'unknown kid', 'never-seen API key', 'wrong service secret', 'garbage'] as const;
+export type Kind = (typeof KINDS)[number];
+export const BAD: readonly Kind[] = ['bad signature', 'unknown kid', 'never-seen API key', 'wrong service secret', 'garbage'];
 
-interface Request {
+/** One request of the mix: its kind, the authorizer event API Gateway would send, what a cacheless authorizer would call. */
+export interface Request {
   readonly kind: Kind;
   readonly event: APIGatewayRequestAuthorizerEvent;
   /** What a cacheless authorizer would call for it. */
   readonly uncached: { readonly getItem: number; readonly secrets: number; readonly jwks: number };
 }
 
-const STEP_MS = 10; // 100 decisions per second of simulated time
-const ZIPF_S = 1.1;
-const BAD_SHARE = 0.1;
+export const STEP_MS = 10; // 100 decisions per second of simulated time
+export const ZIPF_S = 1.1;
+export const BAD_SHARE = 0.1;
 
 export async function awsCallsSection(ctx: SectionContext): Promise<string> {
   const decisions = ctx.quick ? 6000 : 25_000;
@@ -47,7 +48,7 @@ export async function awsCallsSection(ctx: SectionContext): Promise<string> {
 }
 
 /** A valid credential of the mix: a JWT (its algorithm), an API key, or a service's secret (its name). */
-interface Good {
+export interface Good {
   readonly kind: Kind;
   readonly token: string;
   readonly service?: string;
@@ -64,7 +65,7 @@ async function mixSection(ctx: SectionContext, world: World, decisions: number):
 }
 
 /** The valid population: 40 users per JWT algorithm, 19 API keys per tenant (stored), the 3 services; shuffled. */
-async function goodPopulation(ctx: SectionContext, world: World, random: () => number): Promise<Good[]> {
+export async function goodPopulation(ctx: SectionContext, world: World, random: () => number): Promise<Good[]> {
   const tenants = world.tenants;
   const good: Good[] = [];
   for (const alg of ALGORITHMS) {
@@ -81,7 +82,7 @@ async function goodPopulation(ctx: SectionContext, world: World, random: () => n
 }
 
 /** The requests in order: a valid credential drawn Zipf (`rank`), or with probability BAD_SHARE a bad one. */
-function mixRequests(world: World, good: readonly Good[], rank: () => number, random: () => number, decisions: number): Request[] {
+export function mixRequests(world: World, good: readonly Good[], rank: () => number, random: () => number, decisions: number): Request[] {
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
   const jwts = good.filter((g) => g.alg);
   const tampered = Array.from({ length: 50 }, () => {

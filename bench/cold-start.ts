@@ -4,31 +4,15 @@
  * to an empty handler bundled the same way. Each is loaded in a fresh `node` many times (interleaved), timed inside
  * the child from process start; the authorizer then decides a Supabase ES256 JWT whose key comes from a JWKS on
  * loopback (no AWS API needed), and a second token after it. AWS endpoints point at a closed port, so an AWS call
- * that should not happen fails the decision instead of passing unnoticed.
+ * that should not happen fails the decision instead of passing unnoticed. Then the same for every built-in handler
+ * (bench/cold-start-handlers.ts).
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
-import type { AuthorizerConfigInput } from '../contract/config';
-import { parseStackConfig, renderAuthorizerConfig } from '../contract/stack-config';
+import { type Bundle, type Child, type ChildResult, bundle, childRunner, deployedConfig } from './cold-start-probe';
 import { type SigningKey, asymmetricKey, nowSeconds, signJwt, startJwksServer } from './keys';
+import { handlerRows } from './cold-start-handlers';
 import type { SectionContext } from './section';
-import { kb, median, met, ms, ratio, table } from './stats';
+import { kb, median, met, ms, msDiff, ratio, table } from './stats';
 import { authorizerEvent } from './world';
-
-interface ChildResult {
-  readonly scriptStart: number;
-  readonly ready: number;
-  readonly initMs: number;
-  readonly modulesAtInit: number;
-  readonly modulesAfter: number;
-  readonly decisions: readonly { ms: number; outcome: string }[];
-  readonly sdkLoads: readonly string[];
-  readonly error?: string;
-}
-
-/** What lib/gatehouse-function.ts gives NodejsFunction, as esbuild options (NodejsFunction adds --platform=node). */
-const STACK_OPTIONS = { bundle: true, minify: true, target: 'node22', platform: 'node', format: 'cjs', external: ['@aws-sdk/*'] } satisfies import('esbuild').BuildOptions;
 
 export async function coldStartSection(ctx: SectionContext): Promise<string> {
   const runs = ctx.quick ? 8 : 30;
@@ -46,25 +30,11 @@ export async function coldStartSection(ctx: SectionContext): Promise<string> {
     ctx.log(`${runs} fresh processes each for the empty handler and the authorizer`);
     // The empty handler's one call fetches the same JWKS: the network part of a first JWT decision.
     const measured = await measure(child, runs, { bundle: auth.outfile, events: supabaseEvents(key, supabaseUrl) }, { bundle: empty.outfile, events: [{ fetch: jwks.url }] });
-    return coldStartText(runs, auth, empty, figures(measured.auth, measured.empty), largest);
+    const handlers = await handlerRows(ctx, child, empty, ctx.quick ? 4 : 12);
+    return [coldStartText(runs, auth, empty, figures(measured.auth, measured.empty), largest), '', handlers].join('\n');
   } finally {
     await jwks.close();
   }
-}
-
-interface Bundle {
-  readonly outfile: string;
-  readonly bytes: number;
-  readonly meta: import('esbuild').Metafile['outputs'][string] | undefined;
-}
-
-/** `entry` bundled with the stack's options into `<dir>/cold-start/<name>/index.js`. */
-async function bundle(ctx: SectionContext, entry: string, name: string): Promise<Bundle> {
-  const { build } = await import('esbuild');
-  const outfile = path.join(ctx.dir, 'cold-start', name, 'index.js');
-  mkdirSync(path.dirname(outfile), { recursive: true });
-  const result = await build({ ...STACK_OPTIONS, absWorkingDir: ctx.root, entryPoints: [entry], outfile, metafile: true, logLevel: 'warning' });
-  return { outfile, bytes: statSync(outfile).size, meta: result.metafile?.outputs[path.relative(ctx.root, outfile)] };
 }
 
 /** Largest contributors to a bundle, by package (the rest is Gatehouse's own code): the six largest, bytes. */
@@ -89,25 +59,6 @@ function supabaseEvents(key: SigningKey, supabaseUrl: string): unknown[] {
     ...authorizerEvent({ Authorization: `Bearer ${t}` }),
     methodArn: `${arnPrefix}/GET/v1/me`,
   }));
-}
-
-type Child = (bundlePath: string, events: readonly unknown[]) => Promise<ChildResult>;
-
-/** Runs the probe in a fresh `node` with only the environment a Lambda would have (and `config` as GATEHOUSE_CONFIG). */
-function childRunner(ctx: SectionContext, config: AuthorizerConfigInput): Child {
-  return (bundlePath, childEvents) =>
-    runChild(path.join(ctx.dir, 'cold-start-child.cjs'), {
-      PATH: process.env.PATH ?? '',
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'cold',
-      AWS_SECRET_ACCESS_KEY: 'cold',
-      // Nothing listens on the discard port: an AWS call fails at once instead of reaching a real account.
-      AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      GATEHOUSE_CONFIG: JSON.stringify(config),
-      BENCH_BUNDLE: bundlePath,
-      BENCH_EVENTS: JSON.stringify(childEvents),
-    });
 }
 
 interface Variant {
@@ -169,9 +120,9 @@ function coldStartText(runs: number, auth: Bundle, empty: Bundle, f: Figures, la
   const sdkText = (loads: readonly string[]) => (loads.length ? [...new Set(loads.map((l) => l.split(':')[1]))].join(', ') : 'none');
   const rows = [
     ['Bundle (minified CJS, @aws-sdk/* external)', kb(auth.bytes), kb(empty.bytes), `+${kb(auth.bytes - empty.bytes)}`, ratio(auth.bytes, empty.bytes), '≤ 150 KB', met(auth.bytes <= 150 * 1024)],
-    ['Process start → handler ready (median)', ms(f.readyAuth), ms(f.readyEmpty), `+${ms(f.readyAuth - f.readyEmpty)}`, ratio(f.readyAuth, f.readyEmpty), '≤ +40 ms over empty', met(f.readyAuth - f.readyEmpty <= 40)],
-    ['  of which: require the bundle + build the handler', ms(f.initAuth), ms(f.initEmpty), `+${ms(f.initAuth - f.initEmpty)}`, ratio(f.initAuth, f.initEmpty), '—', '—'],
-    ['First decision after init (ES256 JWT; JWKS fetched on loopback)', ms(f.first), `${ms(f.emptyFetch)} (empty handler fetching the JWKS)`, `+${ms(f.first - f.emptyFetch)}`, ratio(f.first, f.emptyFetch), '—', '—'],
+    ['Process start → handler ready (median)', ms(f.readyAuth), ms(f.readyEmpty), msDiff(f.readyAuth - f.readyEmpty), ratio(f.readyAuth, f.readyEmpty), '≤ +40 ms over empty', met(f.readyAuth - f.readyEmpty <= 40)],
+    ['  of which: require the bundle + build the handler', ms(f.initAuth), ms(f.initEmpty), msDiff(f.initAuth - f.initEmpty), ratio(f.initAuth, f.initEmpty), '—', '—'],
+    ['First decision after init (ES256 JWT; JWKS fetched on loopback)', ms(f.first), `${ms(f.emptyFetch)} (empty handler fetching the JWKS)`, msDiff(f.first - f.emptyFetch), ratio(f.first, f.emptyFetch), '—', '—'],
     [
       '@aws-sdk modules loaded: at init / by the decisions',
       `${sdkText(f.sdkAtInit)} / ${sdkText(f.sdkAtDecision)} (${f.modulesAfter} SDK files in require.cache)`,
@@ -193,37 +144,3 @@ function coldStartText(runs: number, auth: Bundle, empty: Bundle, f: Figures, la
   ].join('\n');
 }
 
-/**
- * config/gatehouse.example.json as the stack renders it into the authorizer's GATEHOUSE_CONFIG: validated by
- * parseStackConfig, then renderAuthorizerConfig fills in the table name and the secret ids of the services and
- * signers whose secret the stack creates (stand-in names here). Its Supabase issuer points at `supabaseUrl` and
- * lets a user without a tenant in, so the timed decisions need no AWS API.
- */
-function deployedConfig(root: string, supabaseUrl: string): AuthorizerConfigInput {
-  const file = 'config/gatehouse.example.json';
-  const example = JSON.parse(readFileSync(path.join(root, file), 'utf8')) as Record<string, unknown> & { issuers: Record<string, unknown>[] };
-  const doc = { ...example, issuers: example.issuers.map((iss) => (iss.type === 'supabase' ? { ...iss, url: supabaseUrl, tenantRequired: false } : iss)) };
-  const stack = parseStackConfig(doc, file);
-  return renderAuthorizerConfig(stack, 'gatehouse-cold-start', {
-    services: Object.fromEntries(stack.createdServiceSecrets.map((name) => [name, `gatehouse/services/${name}`])),
-    signers: Object.fromEntries(stack.createdSignerSecrets.map((name) => [name, `gatehouse/signers/${name}`])),
-  });
-}
-
-function runChild(script: string, env: Record<string, string>): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      const line = out.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
-      if (!line) return reject(new Error(`cold-start child exited with ${code} and no result: ${err.slice(0, 2000)}`));
-      resolve(JSON.parse(line.slice('BENCH_RESULT '.length)) as ChildResult);
-    });
-  });
-}

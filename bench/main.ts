@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { awsCallsSection } from './aws-calls';
 import { coldStartSection } from './cold-start';
+import { costSection } from './cost';
 import { decisionsSection } from './decisions';
 import { e2eSection } from './e2e';
 import { gateSection } from './gate';
@@ -20,6 +21,7 @@ const SECTIONS: readonly Section[] = [
   { id: 'cold-start', title: '3. Cold start', needsAws: false, run: coldStartSection },
   { id: 'e2e', title: '4. End to end through the local gateway', needsAws: true, run: e2eSection },
   { id: 'gate', title: '5. Authorizer invocations per 1,000 anonymous requests (identity-source gate)', needsAws: false, run: gateSection },
+  { id: 'cost', title: '6. The price of a million requests, and the authorizer\'s memory size', needsAws: true, run: costSection },
 ];
 
 const ROOT = process.env.GATEHOUSE_ROOT ?? process.cwd();

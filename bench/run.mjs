@@ -1,4 +1,4 @@
-// node bench/run.mjs [--only decisions,aws-calls,cold-start,e2e,gate] [--quick]: `npm run bench`.
+// node bench/run.mjs [--only decisions,aws-calls,cold-start,e2e,gate,cost] [--quick]: `npm run bench`.
 // Bundles the TypeScript benchmark with esbuild (as scripts/run.mjs does: jose and @middy are ESM-only, the project is
 // CommonJS) into a private folder under .local/, runs it in a child `node` (with --expose-gc, so batches can start
 // from a collected heap), and removes the folder afterwards. The benchmark starts and stops its own AWS emulator.

@@ -62,6 +62,11 @@ export function ms(v: number): string {
   return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ms`;
 }
 
+/** A difference of durations in milliseconds with its sign (+12.3 ms, −4.56 ms). */
+export function msDiff(v: number): string {
+  return v < 0 ? `−${ms(-v)}` : `+${ms(v)}`;
+}
+
 export function ratio(a: number, b: number): string {
   if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return 'n/a';
   const r = a / b;

@@ -44,12 +44,17 @@ export async function pool<T, R>(items: readonly T[], concurrency: number, fn: (
   return out;
 }
 
-/** One AWS command as the SDK sent it: its name, the item's `pk` for DynamoDB reads, and the caller's tag then. */
+/**
+ * One AWS command as the SDK sent it: its name, the item's `pk` for DynamoDB reads, and the caller's tag then; the
+ * read's consistency and the time the caller waited for it (retries included) once it has answered.
+ */
 export interface Call {
   readonly service: 'dynamodb' | 'secretsmanager';
   readonly command: string;
   readonly pk?: string;
   readonly tag: unknown;
+  readonly consistentRead?: boolean;
+  ms?: number;
 }
 
 /**
@@ -62,10 +67,16 @@ export function countingClients() {
   const count = <C extends { middlewareStack: { add: (mw: never, opts: never) => void } }>(service: Call['service'], client: C): C => {
     const counter =
       (next: (args: unknown) => Promise<unknown>, ctx: { commandName?: string }) =>
-      async (args: { input?: { Key?: { pk?: { S?: string } } } }) => {
+      async (args: { input?: { Key?: { pk?: { S?: string } }; ConsistentRead?: boolean } }) => {
         const pk = args.input?.Key?.pk?.S;
-        calls.push({ service, command: String(ctx.commandName), ...(pk ? { pk } : {}), tag: state.tag });
-        return next(args);
+        const call: Call = { service, command: String(ctx.commandName), ...(pk ? { pk } : {}), tag: state.tag, ...(args.input?.ConsistentRead ? { consistentRead: true } : {}) };
+        calls.push(call);
+        const start = performance.now();
+        try {
+          return await next(args);
+        } finally {
+          call.ms = performance.now() - start;
+        }
       };
     client.middlewareStack.add(counter as never, { step: 'initialize', name: 'benchCallCounter' } as never);
     return client;

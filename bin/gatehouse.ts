@@ -20,7 +20,7 @@ try {
   const config = parseStackConfig(doc, origin, typeof source === 'string' ? path.dirname(path.resolve(source)) : process.cwd());
   new GatehouseStack(app, app.node.tryGetContext('gatehouse:stackName') ?? DEFAULT_STACK_NAME, {
     config,
-    description: 'Gatehouse: API Gateway (REST) with a Lambda authorizer for JWTs, API keys and service secrets',
+    description: `Gatehouse: API Gateway (${config.deployment.api === 'http' ? 'HTTP API' : 'REST'}) with a Lambda authorizer for JWTs, API keys and service secrets`,
   });
 } catch (err) {
   if (err instanceof ConfigError || err instanceof SyntaxError) {

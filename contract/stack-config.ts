@@ -6,6 +6,7 @@ import { alarmsSchema } from './alarm-config';
 import { ZOD_MESSAGES } from './rate-limit-tiers';
 import { type BackendConfig, type UserHandler, backendsSchema, routeBackends, targetProblems, userHandlersSchema } from './targets';
 import { type CorsConfig, type CorsPolicy, corsPolicy, corsProblems, corsSchema } from './cors';
+import { MAX_HTTP_API_INTEGRATIONS, httpApiIntegrationCount } from './openapi-http';
 
 /** API Gateway's authorizer result TTL unless `deployment.authorizerResultTtlSeconds` says otherwise. */
 export const DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS = 300;
@@ -75,7 +76,13 @@ const deploymentSchema = z.strictObject({
    * turned on, the stack replaces the role the account had and keeps its own when deleted (README, Deploy).
    */
   cloudWatchRole: z._default(z.boolean(), false),
-  /** Memory of the authorizer function: more memory is more CPU, and signature checks are CPU-bound. */
+  /**
+   * Memory of the authorizer function: more memory is more CPU (one vCPU at 1,769 MB), and signature checks and the
+   * cold start are CPU-bound. 1024 from the cost section of `npm run bench` (bench/README.md): each halving below it
+   * saves about a tenth of an invocation's price (under 0.1% of REST's price per request at the bench mix's cache
+   * hit ratio) and doubles the cold start (0.13-0.2 s at 1024 MB, twice that at 512, scaled from one core); 1,769 MB
+   * costs about 15% more per invocation for 55-85 ms less.
+   */
   authorizerMemoryMb: z._default(int(128, 10_240), 1024),
   /** Alarm thresholds and where alarms notify (contract/alarm-config.ts). */
   alarms: alarmsSchema,
@@ -180,6 +187,8 @@ export function parseStackConfig(raw: unknown, origin = 'configuration', baseDir
   }
   const problems = [...targetProblems(authorizer.routes, handlers, backends), ...preflightProblems(authorizer.routes, cors)];
   if (problems.length) throw new ConfigError(`${origin}: routes:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  const httpIssues = deployment.api === 'http' ? httpApiProblems(deployment, authorizer, cors) : [];
+  if (httpIssues.length) throw new ConfigError(`${origin}: deployment.api is "http":\n${httpIssues.map((p) => `  - ${p}`).join('\n')}`);
   return {
     authorizer,
     deployment,
@@ -201,6 +210,36 @@ function preflightProblems(routes: readonly RouteConfig[], cors: CorsConfig | un
   );
 }
 
+/**
+ * What an HTTP API (API Gateway v2) cannot do that the configuration asks for, each naming its field. HTTP APIs have
+ * no AWS WAF, no usage plans or API keys, and no execution logs (so no use for the account's CloudWatch role):
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html. With CORS, an `ANY` route
+ * would also take the browsers' preflights (OPTIONS) to its integration and its authorizer, which refuses them (a
+ * preflight carries no credential), rather than letting the gateway answer them as it does for routes that list
+ * their methods (http-api-cors.html, on the same rule for the `$default` route). An HTTP API has at most 300
+ * integrations, a quota that cannot be raised (contract/openapi-http.ts).
+ */
+function httpApiProblems(deployment: DeploymentConfig, authorizer: AuthorizerConfig, cors: CorsConfig | undefined): string[] {
+  const problems: string[] = [];
+  if (deployment.waf.enabled) {
+    problems.push('deployment.waf.enabled: AWS WAF cannot be associated with an HTTP API stage (REST APIs only); use "api": "rest", or put CloudFront with a web ACL in front');
+  }
+  if (authorizer.tenants.requireUsageKey) problems.push('tenants.requireUsageKey: HTTP APIs have no usage plans or usage-plan keys; remove it (the handlers\' limiter limits each tenant)');
+  if (deployment.cloudWatchRole) problems.push('deployment.cloudWatchRole: the account role is for REST APIs\' execution logs, which HTTP APIs do not have; remove it');
+  const integrations = httpApiIntegrationCount(authorizer.routes);
+  if (integrations > MAX_HTTP_API_INTEGRATIONS) {
+    problems.push(
+      `routes: ${integrations} integrations (one per handler, one per backend route), but an HTTP API allows ${MAX_HTTP_API_INTEGRATIONS} and the quota cannot be raised; use "api": "rest"`,
+    );
+  }
+  if (cors) {
+    authorizer.routes.forEach((r, i) => {
+      if (r.method === 'ANY') problems.push(`routes[${i}] (ANY ${r.path}): with cors on an HTTP API an ANY route would take the browsers' preflights; list its methods`);
+    });
+  }
+  return problems;
+}
+
 /** The entries of a list in the raw document (services, signers); anything else is left to the schema to refuse. */
 const entries = (list: unknown): Record<string, unknown>[] => (Array.isArray(list) ? (list as Record<string, unknown>[]) : []);
 /** Whether the stack creates this entry's secret: it names none. */
@@ -213,8 +252,9 @@ export function renderAuthorizerConfig(config: StackConfig, tableName: string, s
     ...csrfWithCorsOrigins(config.source, config.cors),
     // Routes to HTTP backends: every Allow carries the context X-Gatehouse-Context is mapped from.
     ...(hasBackendRoutes(config.authorizer.routes) ? { backendContext: true } : {}),
-    // The stack puts usage plans on the API: a tenant without a usage-plan key is refused with a reason.
-    ...(config.authorizer.tenants.verify ? { tenants: { ...config.source.tenants, requireUsageKey: true } } : {}),
+    // The stack puts usage plans on a REST API: a tenant without a usage-plan key is refused with a reason. An HTTP
+    // API has none (the handlers' exact limiter is then the only per-tenant limit), so no key is required there.
+    ...(config.authorizer.tenants.verify && config.deployment.api === 'rest' ? { tenants: { ...config.source.tenants, requireUsageKey: true } } : {}),
     tableName,
     services: (config.source.services ?? []).map((s) => ({ ...s, secretId: s.secretId ?? secretIds.services[s.name]! })),
     ...(config.source.signers !== undefined ? { signers: config.source.signers.map((s) => ({ ...s, secretId: s.secretId ?? secretIds.signers[s.name]! })) } : {}),

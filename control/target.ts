@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AuthorizerConfig } from '../contract/config';
 import { type RevocationBounds, revocationBoundSeconds } from '../contract/revocation';
-import { type StackConfig, parseStackConfig } from '../contract/stack-config';
+import { type ApiKind, type StackConfig, parseStackConfig } from '../contract/stack-config';
 import { DEFAULT_STACK_NAME } from '../contract/stack-outputs';
 import { REGION_PATTERN, STACK_NAME_PATTERN, findStack, regionOf } from './stack-lookup';
 
@@ -28,7 +28,12 @@ export interface Target {
   readonly issuerIds: readonly string[];
   /** API Gateway's authorizer result TTL and, per kind of revocation, when it takes effect (contract/revocation.ts). */
   readonly revocation: { readonly resultTtlSeconds: number; readonly bounds: RevocationBounds };
-  /** The stage whose authorizer cache `--flush` empties. */
+  /**
+   * A deployed stack whose API is an HTTP API (`deployment.api: "http"`): it has no usage plans (tenants get no
+   * usage-plan key) and no REST stage whose authorizer cache `--flush` could empty. @default 'rest'
+   */
+  readonly api?: ApiKind;
+  /** The REST stage whose authorizer cache `--flush` empties, and whose usage plans hold the tenants' keys. */
   readonly stage?: { readonly restApiId: string; readonly stageName: string; readonly endpoint?: string };
   /** Local mode only: the local issuer, for `tokens mint`. */
   readonly localIssuer?: LocalIssuer;
@@ -158,7 +163,8 @@ function deployedTarget(config: StackConfig, p: StackParts): Target {
     issuerIds: a.issuers.map((i) => i.id ?? i.type),
     revocation: revocationOf(a, config.deployment.authorizerResultTtlSeconds),
     region: p.region,
-    ...(p.restApiId ? { stage: { restApiId: p.restApiId, stageName: config.deployment.stageName } } : {}),
+    // An HTTP API's id (the stack's RestApiId output holds it too) is never used for REST API calls.
+    ...(config.deployment.api === 'http' ? { api: 'http' as const } : p.restApiId ? { stage: { restApiId: p.restApiId, stageName: config.deployment.stageName } } : {}),
     ...(p.apiUrl !== undefined ? { stack: { name: p.stackName, apiUrl: p.apiUrl } } : {}),
   };
 }

@@ -1,15 +1,14 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import type { RestApiBase } from 'aws-cdk-lib/aws-apigateway';
 import { AlarmStatusWidget, Dashboard, GraphWidget, type IAlarm, type IMetric, type Metric, SearchExpression, TextWidget } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { Decision } from '../lambdas/authorizer/decision-log';
 import { METRICS_NAMESPACE } from '../lambdas/shared/metrics';
-import { decisionsMetric } from './observability';
+import { type ApiMetrics, decisionsMetric } from './observability';
 
 export interface GatehouseDashboardProps {
-  /** The REST API (a RestApi or a SpecRestApi). */
-  readonly api: RestApiBase;
+  /** The API: a REST API (a RestApi or a SpecRestApi) or an HTTP API (GatehouseHttpApi). */
+  readonly api: ApiMetrics;
   readonly authorizerFunction: IFunction;
   /** Requests refused with 500 because the authorizer failed (AccessLogMetrics). */
   readonly authorizerFailures: Metric;

@@ -242,7 +242,7 @@ export class GatehouseApi extends Construct {
  * The URI API Gateway invokes a Lambda function by (proxy integrations and authorizers alike), in the function's
  * Region: an existing function's ARN names its own.
  */
-function lambdaInvocationUri(fn: IFunction): string {
+export function lambdaInvocationUri(fn: IFunction): string {
   const region = Token.isUnresolved(fn.env.region) ? Aws.REGION : fn.env.region;
   return `arn:${Aws.PARTITION}:apigateway:${region}:lambda:path/2015-03-31/functions/${fn.functionArn}/invocations`;
 }
@@ -257,12 +257,17 @@ export function apiResourceCount(paths: readonly string[]): number {
   return prefixes.size;
 }
 
-/** Every route's handler function, or its backend, must have been given. */
-function checkTargets(routes: readonly RouteConfig[], handlers: Readonly<Record<string, IFunction>>, backends: Readonly<Record<string, unknown>>): void {
+/** Every route's handler function, or its backend, must have been given (to the construct `by`). */
+export function checkTargets(
+  routes: readonly RouteConfig[],
+  handlers: Readonly<Record<string, IFunction>>,
+  backends: Readonly<Record<string, unknown>>,
+  by = 'GatehouseApi',
+): void {
   const missing = routeHandlers(routes).filter((name) => !handlers[name]);
-  if (missing.length) throw new Error(`No handler function named ${missing.map((n) => `"${n}"`).join(', ')} was given to GatehouseApi`);
+  if (missing.length) throw new Error(`No handler function named ${missing.map((n) => `"${n}"`).join(', ')} was given to ${by}`);
   const noBackend = routeBackends(routes).filter((name) => !Object.hasOwn(backends, name));
-  if (noBackend.length) throw new Error(`No backend named ${noBackend.map((n) => `"${n}"`).join(', ')} was given to GatehouseApi`);
+  if (noBackend.length) throw new Error(`No backend named ${noBackend.map((n) => `"${n}"`).join(', ')} was given to ${by}`);
 }
 
 /** The access log line: one JSON object per request. */

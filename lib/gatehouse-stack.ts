@@ -10,6 +10,7 @@ import { alarmTarget } from '../contract/alarm-config';
 import type { CorsPolicy } from '../contract/cors';
 import { routeHandlers } from '../contract/targets';
 import { GatehouseApi } from './gatehouse-api';
+import { GatehouseHttpApi } from './gatehouse-http-api';
 import { GatehouseAuthorizer } from './gatehouse-authorizer';
 import { GatehouseTable } from './gatehouse-table';
 import { HandlerFunctions } from './handler-functions';
@@ -33,14 +34,15 @@ export interface GatehouseStackProps extends StackProps {
 }
 
 /**
- * The whole product: the table, the secrets, the authorizer, the handlers, the REST API and its alarms. Each
+ * The whole product: the table, the secrets, the authorizer, the handlers, the API (REST, or HTTP with
+ * `deployment.api: "http"`) and its alarms. Each
  * piece is a construct of its own that a team can use in its own stack instead.
  */
 export class GatehouseStack extends Stack {
   /** The configuration the stack was built from, validated. */
   readonly config: StackConfig;
-  /** The REST API (`api.api` is the SpecRestApi, `api.accessLogs` its access log group). */
-  readonly api: GatehouseApi;
+  /** The HTTP API (`httpApi.api` is the AWS::ApiGatewayV2::Api), when `deployment.api` is `http`. */
+  readonly httpApi?: GatehouseHttpApi;
   /** The authorizer (`authorizer.function` is the Lambda function). */
   readonly authorizer: GatehouseAuthorizer;
   /** The DynamoDB table of API keys, tenants and data (`table.table`). */
@@ -55,7 +57,7 @@ export class GatehouseStack extends Stack {
   readonly alarmTopic?: ITopic;
 
   // Construct ids and creation order are part of the synthesized template: Data, ServiceSecrets, IssuerSecret<i>,
-  // Authorizer, Handlers, Api, AccessLogMetrics, AlarmTopic (or ExistingAlarmTopic), Alarms, Dashboard, then the
+  // Authorizer, Handlers, Api (or HttpApi), AccessLogMetrics, AlarmTopic (or ExistingAlarmTopic), Alarms, Dashboard, then the
   // outputs.
   constructor(scope: Construct, id: string, props: GatehouseStackProps) {
     // Compact JSON: CloudFormation takes 1 MB of template, and the API's OpenAPI definition is most of it (about
@@ -71,20 +73,32 @@ export class GatehouseStack extends Stack {
     // One policy for the preflights, the gateway responses and the handlers (contract/cors.ts).
     const cors = deploymentCorsPolicy(config.cors, config.authorizer);
     const handlers = (this.handlers = this.createHandlers(config, logRetention, cors));
-    this.api = this.createApi(config, handlers, logRetention, cors);
+    if (config.deployment.api === 'http') this.httpApi = this.createHttpApi(config, handlers, logRetention, cors);
+    else this.restApi = this.createApi(config, handlers, logRetention, cors);
     const observability = this.addAlarms(config, handlers);
     this.alarms = observability.alarms;
     this.dashboard = observability.dashboard;
     if (observability.topic) this.alarmTopic = observability.topic;
     this.addOutputs(services);
-    if (this.api.clientCertificate) {
+    if (this.restApi?.clientCertificate) {
       new CfnOutput(this, OPTIONAL_STACK_OUTPUTS.clientCertificateId, {
-        value: this.api.clientCertificate.ref,
+        value: this.restApi.clientCertificate.ref,
         description: "The client certificate API Gateway presents to the HTTP backends (its PEM: aws apigateway get-client-certificate)",
       });
     }
     // What `gatehouse --stack-name` reads back: the document this stack was synthesized from (names, never secrets).
     this.templateOptions.metadata = { [CONFIG_METADATA_KEY]: { ...config.source, deployment: config.deployment } };
+  }
+
+  private readonly restApi?: GatehouseApi;
+
+  /**
+   * The REST API (`api.api` is the SpecRestApi, `api.accessLogs` its access log group). Throws for a stack that
+   * deploys an HTTP API (`deployment.api: "http"`): see `httpApi`.
+   */
+  get api(): GatehouseApi {
+    if (!this.restApi) throw new Error('GatehouseStack.api: this stack deploys an HTTP API (deployment.api "http"); use httpApi');
+    return this.restApi;
   }
 
   /** Secrets named in the configuration (by name or ARN); the others the stack creates and rotates. */
@@ -189,17 +203,39 @@ export class GatehouseStack extends Stack {
   }
 
   /**
+   * The HTTP API over the route table (deployment.api "http"): no usage plans, no WAF, no gateway responses
+   * (parseStackConfig refuses the settings that would need them; README, REST or HTTP API).
+   */
+  private createHttpApi(config: StackConfig, handlers: HandlerFunctions, logRetention: RetentionDays, cors: CorsPolicy | undefined): GatehouseHttpApi {
+    const { deployment } = config;
+    return new GatehouseHttpApi(this, 'HttpApi', {
+      routes: config.authorizer.routes,
+      authorizerFunction: this.authorizer.function,
+      handlers: { ...handlers.functions, ...handlers.existing },
+      backends: config.backends,
+      stageName: deployment.stageName,
+      ...(config.authorizer.membership ? { tenantHeader: config.authorizer.membership.header } : {}),
+      authorizerResultTtl: Duration.seconds(deployment.authorizerResultTtlSeconds),
+      logRetention,
+      throttle: deployment.throttle,
+      ...(cors ? { cors } : {}),
+    });
+  }
+
+  /**
    * Alarms on genuine failures only (never a 401 or 403), notifying the configured or created topic, and the
    * dashboard, which shows the 401s and 403s the alarms leave out.
    */
   private addAlarms(config: StackConfig, handlers: HandlerFunctions): { alarms: GatehouseAlarms; dashboard: GatehouseDashboard; topic?: ITopic } {
     const settings = config.deployment.alarms;
-    const accessLogMetrics = new AccessLogMetrics(this, 'AccessLogMetrics', { accessLogs: this.api.accessLogs });
+    const api = this.httpApi ?? this.api.api;
+    const accessLogs = (this.httpApi ?? this.api).accessLogs;
+    const accessLogMetrics = new AccessLogMetrics(this, 'AccessLogMetrics', { accessLogs, api: config.deployment.api });
     const target = alarmTarget(settings);
     const created = target?.kind === 'create' ? new AlarmTopic(this, 'AlarmTopic', target.email ? { email: target.email } : {}) : undefined;
     const topic = target?.kind === 'existing' ? Topic.fromTopicArn(this, 'ExistingAlarmTopic', target.topicArn) : created?.topic;
     const alarms = new GatehouseAlarms(this, 'Alarms', {
-      api: this.api.api,
+      api,
       authorizerFunction: this.authorizer.function,
       handlerFunctions: handlers.functions,
       authorizerFailures: accessLogMetrics.authorizerFailures,
@@ -207,7 +243,7 @@ export class GatehouseStack extends Stack {
       ...(topic ? { topic } : {}),
     });
     const dashboard = new GatehouseDashboard(this, 'Dashboard', {
-      api: this.api.api,
+      api,
       authorizerFunction: this.authorizer.function,
       authorizerFailures: accessLogMetrics.authorizerFailures,
       tooManyRequests: accessLogMetrics.tooManyRequests,
@@ -218,8 +254,13 @@ export class GatehouseStack extends Stack {
   }
 
   private addOutputs(services: ServiceSecrets): void {
-    new CfnOutput(this, STACK_OUTPUTS.apiUrl, { value: this.api.api.url, description: 'Base URL of the API stage' });
-    new CfnOutput(this, STACK_OUTPUTS.restApiId, { value: this.api.api.restApiId, description: 'REST API id (gatehouse finds it by --stack-name)' });
+    new CfnOutput(this, STACK_OUTPUTS.apiUrl, { value: this.httpApi?.url ?? this.api.api.url, description: 'Base URL of the API stage' });
+    // Under the same key for an HTTP API, so that `gatehouse --stack-name` finds either; the tool reads the kind from
+    // the configuration document (deployment.api) and makes no REST API call for an HTTP API.
+    new CfnOutput(this, STACK_OUTPUTS.restApiId, {
+      value: this.httpApi?.apiId ?? this.api.api.restApiId,
+      description: this.httpApi ? 'HTTP API id (API Gateway v2; gatehouse finds it by --stack-name)' : 'REST API id (gatehouse finds it by --stack-name)',
+    });
     new CfnOutput(this, STACK_OUTPUTS.tableName, { value: this.table.table.tableName, description: 'DynamoDB table of API keys, tenants and data' });
     for (const [name, secret] of Object.entries(services.secrets)) {
       new CfnOutput(this, `ServiceSecret-${name}`, { value: secret.secretArn, description: `Secret of the calling service ${name}` });

@@ -4,6 +4,7 @@
  */
 export { GatehouseStack, type GatehouseStackProps } from './gatehouse-stack';
 export { GatehouseApi, type GatehouseApiProps } from './gatehouse-api';
+export { GatehouseHttpApi, type GatehouseHttpApiProps } from './gatehouse-http-api';
 export { GatehouseAuthorizer, type GatehouseAuthorizerProps } from './gatehouse-authorizer';
 export { GatehouseTable, type GatehouseTableProps } from './gatehouse-table';
 export { HandlerFunctions, type HandlerFunctionsProps, type HandlerDeployment } from './handler-functions';
@@ -20,6 +21,7 @@ export {
   type StackConfig,
   type StackConfigInput,
   type DeploymentConfig,
+  type ApiKind,
   type CreatedSecretIds,
 } from '../contract/stack-config';
 export type { AuthorizerConfig, AuthorizerConfigInput, RouteConfig } from '../contract/config';

@@ -1,6 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import type { RestApiBase } from 'aws-cdk-lib/aws-apigateway';
-import { Alarm, ComparisonOperator, type IMetric, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, type IMetric, Metric, type MetricOptions, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -9,9 +8,19 @@ import type { AlarmThresholds } from '../contract/alarm-config';
 import type { Decision } from '../lambdas/authorizer/decision-log';
 import { METRICS_NAMESPACE } from '../lambdas/shared/metrics';
 
+/**
+ * The API metrics the alarms and the dashboard use: a REST API's (RestApi, SpecRestApi: `5XXError`, `4XXError`,
+ * `Count` by ApiName) or an HTTP API's (GatehouseHttpApi: `5xx`, `4xx`, `Count` by ApiId and Stage).
+ */
+export interface ApiMetrics {
+  metricServerError(props?: MetricOptions): IMetric;
+  metricClientError(props?: MetricOptions): IMetric;
+  metricCount(props?: MetricOptions): IMetric;
+}
+
 export interface GatehouseAlarmsProps {
-  /** The REST API (a RestApi or a SpecRestApi). */
-  readonly api: RestApiBase;
+  /** The API: a REST API (a RestApi or a SpecRestApi) or an HTTP API (GatehouseHttpApi). */
+  readonly api: ApiMetrics;
   readonly authorizerFunction: IFunction;
   /** Handler functions by the names routes use. */
   readonly handlerFunctions: Readonly<Record<string, IFunction>>;

@@ -24,6 +24,9 @@ export async function revoked(c: CommandContext, kind: RevocationKind, what: str
     return { effectiveWithinSeconds: null, flushed: false, text: '' };
   }
   if (flush) {
+    if (c.t.api === 'http') {
+      throw new UsageError(`--flush: this stack deploys an HTTP API (deployment.api "http"), whose authorizer cache the tool cannot flush; the change takes effect within ${bound.seconds} s`);
+    }
     const stage = c.t.stage;
     if (!stage) throw new UsageError('--flush: with --table, needs --rest-api-id or GATEHOUSE_REST_API_ID (the stack lookup finds it)');
     const api = c.track(new APIGatewayClient({ ...c.sdk, ...(stage.endpoint ? { endpoint: stage.endpoint } : {}) }));

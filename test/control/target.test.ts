@@ -57,6 +57,17 @@ describe('resolveTarget (a deployed stack given by --table and --config)', () =>
     expect(t.revocation.bounds.memberRemoved).toBeUndefined(); // membership mode is off in the example
   });
 
+  it('gives a stack that deploys an HTTP API no REST stage, even with a REST API id: no usage plans, no REST cache to flush', async () => {
+    const { file, remove } = configFile({ ...example, deployment: { ...example.deployment, api: 'http' } });
+    try {
+      const t = await resolveTarget({ table: 'Gatehouse-DataTable', config: file, restApiId: 'abc123' }, {}, ROOT);
+      expect(t).toMatchObject({ kind: 'aws', tableName: 'Gatehouse-DataTable', api: 'http' });
+      expect(t.stage).toBeUndefined();
+    } finally {
+      remove();
+    }
+  });
+
   it('takes the same from the environment', async () => {
     const t = await resolveTarget({}, { GATEHOUSE_TABLE: 'tbl', GATEHOUSE_CONFIG_FILE: EXAMPLE, GATEHOUSE_REST_API_ID: 'x1', GATEHOUSE_STACK_NAME: 'Stg' }, ROOT);
     expect(t).toMatchObject({ tableName: 'tbl', stage: { restApiId: 'x1' }, services: { reporting: 'Stg/services/reporting' } });

@@ -37,10 +37,17 @@ function addCreate(tenants: Command, context: ContextFactory): void {
           (err: unknown) => (err instanceof DirectoryError && err.code === 'TENANT_NOT_FOUND' ? false : Promise.reject(err)),
         );
         if (exists) throw new DirectoryError('TENANT_EXISTS', `tenant ${tenantId} already exists`);
+        const name = o.name ? { name: o.name } : {};
+        if (c.t.api === 'http') {
+          // An HTTP API has no usage plans: the tenant gets no usage-plan key (the handlers' limiter limits it).
+          const t = await c.dir.createTenant({ tenantId, tier: o.tier, ...name });
+          c.out.result(publicTenant(t), () => `Created tenant ${t.tenantId} (tier ${t.tier}; an HTTP API has no usage plans).`);
+          return;
+        }
         const keys = usageKeys(c);
         const { usageKey, usageKeyId } = await keys.create(tenantId, o.tier);
         try {
-          const t = await c.dir.createTenant({ tenantId, tier: o.tier, usageKey, usageKeyId, ...(o.name ? { name: o.name } : {}) });
+          const t = await c.dir.createTenant({ tenantId, tier: o.tier, usageKey, usageKeyId, ...name });
           c.out.result(publicTenant(t), () => `Created tenant ${t.tenantId} (tier ${t.tier}, usage-plan key ${usageKeyId}).`);
         } catch (err) {
           await keys.remove(usageKeyId);
@@ -58,13 +65,8 @@ function addSetTier(tenants: Command, context: ContextFactory): void {
       action(async (tenantId: string, tier: string, _o: object, cmd: Command) => {
         const c = context(cmd);
         const before = await c.dir.getTenant(tenantId);
-        const keys = usageKeys(c);
-        if (before.usageKeyId) await keys.move(before.usageKeyId, before.tier, tier);
-        else {
-          // A tenant from before usage plans (or written by hand): give it its key now, in the new tier's plan.
-          const created = await keys.create(tenantId, tier);
-          await c.dir.setTenantUsageKey(tenantId, created.usageKey, created.usageKeyId);
-        }
+        // An HTTP API has no usage plans: only the tenant record's tier changes.
+        if (c.t.api !== 'http') await moveUsageKey(c, before, tier);
         const t = publicTenant(await c.dir.setTenantTier(tenantId, tier));
         c.out.result(t, () => `Tenant ${t.tenantId} is on tier ${t.tier} (was ${before.tier}).`);
       }),
@@ -128,6 +130,17 @@ function addSuspendResume(tenants: Command, context: ContextFactory): void {
         }),
       );
   }
+}
+
+/** Moves a tenant's usage-plan key to `tier`'s plan; a tenant without one (from before usage plans, or written by hand) gets one there. */
+async function moveUsageKey(c: CommandContext, before: { tenantId: string; tier: string; usageKeyId?: string }, tier: string): Promise<void> {
+  const keys = usageKeys(c);
+  if (before.usageKeyId) {
+    await keys.move(before.usageKeyId, before.tier, tier);
+    return;
+  }
+  const created = await keys.create(before.tenantId, tier);
+  await c.dir.setTenantUsageKey(before.tenantId, created.usageKey, created.usageKeyId);
 }
 
 /** The usage-plan keys of the target's stage (each tenant has one, in its tier's plan). */

@@ -165,6 +165,22 @@ describe('gatehouse --stack-name (a deployed stack found in CloudFormation)', ()
     expect(refused.stderr).toBe('gatehouse: --table: pass --config <the file the stack was deployed with> too (or neither, and let --stack-name find both)\n');
   });
 
+  it('on a stack that deploys an HTTP API: creates tenants without a usage-plan key, and refuses --flush (no REST API to call)', async () => {
+    const httpStack = uniqueName('Http');
+    const config = { ...acmeConfig(), deployment: { ...(acmeConfig().deployment as object), api: 'http' } };
+    cleanups.push(await createStack({ name: httpStack, outputs: gatehouseOutputs(table), metadata: gatehouseMetadata(config) }));
+
+    // On a REST stack this would look for the tier's usage plan on API Gateway (the emulator has none: TIER_UNKNOWN).
+    const created = await gatehouse(['--json', '--stack-name', httpStack, 'tenants', 'create', 'http-co']);
+    expect(created.code).toBe(EXIT.ok);
+    expect(created.json()).toMatchObject({ tenantId: 'http-co', tier: 'default' });
+    expect(created.json()).not.toHaveProperty('usageKeyId');
+
+    const flushed = await gatehouse(['--stack-name', httpStack, 'tenants', 'suspend', 'http-co', '--flush']);
+    expect(flushed.code).toBe(EXIT.usage);
+    expect(flushed.stderr).toMatch(/^gatehouse: --flush: this stack deploys an HTTP API \(deployment\.api "http"\).*takes effect within \d+ s\n$/);
+  });
+
   it('checks the usage before looking anything up', async () => {
     const r = await gatehouse(['--stack-name', uniqueName('Absent'), 'keys', 'create', '--tenant', tenant]);
     expect(r.code).toBe(EXIT.usage);

@@ -1,0 +1,81 @@
+/**
+ * The cost section's arithmetic and its readings of the repository (bench/cost-model.ts, bench/cost-logs.ts): how
+ * Lambda bills a duration, request units, the dated prices file, and the stage's access-log format read from
+ * lib/gatehouse-api.ts. The figures themselves come from `npm run bench -- --only cost`.
+ */
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { accessLogFields, accessLogRenderer, platformLineBytes, RENDERED_VARIABLES } from '../../bench/cost-logs';
+import { ONE_VCPU_MB, billedMs, cpuSlowdown, durationAt, gbSecondsUsd, loadPrices, requestUnits } from '../../bench/cost-model';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+describe('bench cost model', () => {
+  it('bills a duration rounded up to the next millisecond, at least 1 ms', () => {
+    expect([billedMs(0.04), billedMs(1), billedMs(1.0001), billedMs(12.3)]).toEqual([1, 1, 2, 13]);
+  });
+
+  it('scales CPU time by 1769/M below one vCPU and not above it', () => {
+    expect(cpuSlowdown(ONE_VCPU_MB)).toBe(1);
+    expect(cpuSlowdown(4096)).toBe(1);
+    expect(cpuSlowdown(128)).toBeCloseTo(1769 / 128, 10);
+    // Only the CPU part scales; waiting on AWS does not.
+    expect(durationAt(512, 2, 5)).toBeCloseTo(2 * (1769 / 512) + 5, 10);
+  });
+
+  it('prices GB-seconds at the configured memory', () => {
+    const prices = loadPrices(ROOT);
+    expect(gbSecondsUsd(prices, 1024, 1000)).toBeCloseTo(prices.lambdaGbSecond, 15);
+    expect(gbSecondsUsd(prices, 512, 2)).toBeCloseTo(0.001 * prices.lambdaGbSecond, 15);
+  });
+
+  it('counts half a read unit for an eventually consistent read, one for a consistent read or a write, none for other services', () => {
+    const units = requestUnits([
+      { service: 'dynamodb', command: 'GetItemCommand' },
+      { service: 'dynamodb', command: 'GetItemCommand', consistentRead: true },
+      { service: 'dynamodb', command: 'UpdateItemCommand' },
+      { service: 'secretsmanager', command: 'GetSecretValueCommand' },
+    ]);
+    expect(units).toEqual({ reads: 1.5, writes: 1 });
+  });
+});
+
+describe('bench prices file', () => {
+  const doc = JSON.parse(readFileSync(path.join(ROOT, 'bench/prices.json'), 'utf8')) as { checked: string; prices: Record<string, { usd: number; status: string; sources: string[] }> };
+
+  it('dates the prices and gives every one a status and an https source', () => {
+    expect(doc.checked).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    for (const [name, p] of Object.entries(doc.prices)) {
+      expect({ name, usd: typeof p.usd, status: p.status.length > 0 }).toEqual({ name, usd: 'number', status: true });
+      expect(p.sources.length).toBeGreaterThan(0);
+      for (const url of p.sources) expect(url).toMatch(/^https:\/\//);
+    }
+  });
+
+  it('reads the per-unit prices the cost section uses', () => {
+    const prices = loadPrices(ROOT);
+    expect(prices.rest * 1e6).toBeCloseTo(doc.prices.apiGatewayRestPerMillion!.usd, 10);
+    expect(prices.secretsCall * 1e4).toBeCloseTo(doc.prices.secretsManagerPer10kCalls!.usd, 10);
+    expect(prices.logsPerByte * 1024 ** 3).toBeCloseTo(doc.prices.cloudWatchLogsIngestionPerGb!.usd, 10);
+  });
+});
+
+describe('bench log lines', () => {
+  it('reads the stage access-log format from lib/gatehouse-api.ts and knows every variable it uses', () => {
+    const fields = accessLogFields(ROOT);
+    expect(Object.keys(fields)).toEqual(expect.arrayContaining(['requestId', 'status']));
+    expect(Object.values(fields).filter((v) => !RENDERED_VARIABLES.includes(v))).toEqual([]);
+  });
+
+  it('renders one JSON line per request with the request values', () => {
+    const render = accessLogRenderer({ status: '$context.status', method: '$context.httpMethod', tenantId: '$context.authorizer.tenantId' });
+    const request = { kind: 'API key', event: { httpMethod: 'GET', resource: '/v1/me' } } as unknown as Parameters<typeof render>[0]['request'];
+    const line = render({ request, status: 200, latencyMs: 3, authorizerLatency: undefined, body: { tenantId: 'tenant-1' } });
+    expect(line.endsWith('\n')).toBe(true);
+    expect(JSON.parse(line)).toEqual({ status: '200', method: 'GET', tenantId: 'tenant-1' });
+  });
+
+  it('counts the Init Duration field only on a cold start', () => {
+    expect(platformLineBytes(1.5, 1024, 120)).toBeGreaterThan(platformLineBytes(1.5, 1024));
+  });
+});
