@@ -7,17 +7,11 @@ import { type CorsPolicy, corsResponseHeaders, preflightHeaders } from '../contr
  * "adds the configured CORS headers to the response from an integration", and "ignores CORS headers returned from
  * your backend integration". https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html
  *
- * The configuration is one for the whole API, not per path: the methods are those of the whole route table, as the
- * stack configures them (every method of the table and OPTIONS; `*` when a route takes ANY). The headers per origin
+ * The configuration is one for the whole API, not per path: its methods are the stack's (contract/openapi-http.ts
+ * httpApiCors: every method of the route table and OPTIONS; `*` when a route takes ANY). The headers per origin
  * are the same decision the REST mode and the handlers use (contract/cors.ts): Allow-Origin only for an allowed
  * origin (`*` for any), Allow-Credentials with it, `Vary: Origin` when the answer depends on the origin.
  */
-
-/** The methods of the HTTP API's CORS configuration: every method of the route table and OPTIONS, or `*` with ANY. */
-export function httpApiCorsMethods(routes: readonly { readonly method: string }[]): string[] {
-  if (routes.some((r) => r.method === 'ANY')) return ['*'];
-  return [...new Set([...routes.map((r) => r.method), 'OPTIONS'])];
-}
 
 /**
  * The headers of the gateway's answer to a CORS preflight (OPTIONS with Origin and Access-Control-Request-Method),

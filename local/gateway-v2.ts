@@ -7,7 +7,8 @@ import { routeAuthorizer } from '../contract/route-authorizer';
 import type { BackendConfig } from '../contract/targets';
 import { type PolicyDocument, evaluatePolicy } from '../lambdas/authorizer/policy';
 import { AuthorizerCache } from './authorizer-cache';
-import { httpApiCorsMethods, httpApiPreflight, withHttpApiCors } from './cors-v2';
+import { httpApiPreflight, withHttpApiCors } from './cors-v2';
+import { httpApiCors } from '../contract/openapi-http';
 import { type LambdaHandler, declaresTooLarge, lambdaContext, readBody, requestLine } from './gateway-request';
 import { type Refusal, isRefusal, refuse } from './gateway-response';
 import { type LocalGateway, serveGateway } from './gateway-server';
@@ -87,7 +88,7 @@ export function createHttpApiGateway(opts: HttpApiGatewayOptions): LocalGateway 
   );
   const throttle = opts.throttle ? new UsagePlans(() => ({ name: 'stage', throttle: opts.throttle! }), now) : undefined;
   const log = opts.logger ?? jsonLogger('gatehouse-local-gateway', (line) => process.stderr.write(line));
-  const parts: HttpApiParts = { opts, apiId, stage, now, authorizers, throttle, corsMethods: httpApiCorsMethods(opts.routes), log };
+  const parts: HttpApiParts = { opts, apiId, stage, now, authorizers, throttle, corsMethods: corsMethodsOf(opts), log };
   return serveGateway({
     api: 'http',
     apiId,
@@ -102,6 +103,11 @@ export function createHttpApiGateway(opts: HttpApiGatewayOptions): LocalGateway 
     },
     fault: (req, res, requestId, reason) => answer(parts, { res, requestId, cors: { policy: opts.cors, origin: originOf(req) } }, refuse('DEFAULT_5XX', 500, reason)),
   });
+}
+
+/** The methods of the API's CORS configuration, as the stack configures them (none without a policy). */
+function corsMethodsOf(opts: HttpApiGatewayOptions): readonly string[] {
+  return opts.cors ? (httpApiCors(opts.cors, opts.routes).allowMethods as string[]) : [];
 }
 
 function originOf(req: IncomingMessage): string | undefined {
