@@ -93,9 +93,15 @@ export async function localSecrets(setup: LocalSetup, kept: LocalState | undefin
  * The authorizer configuration of the local run, whose issuer is served at `baseUrl`. The stack configuration's own
  * settings (cache TTLs, tenants, membership, owner, routes) apply locally too; the issuers are the local one and the
  * stand-ins for the configured ones (local/stand-ins.ts), the services and table are local ones, and API keys are
- * `test` keys.
+ * `test` keys. `api` is the kind of API served (`deployment.api`, or the `--api` override).
  */
-export function localAuthorizerConfig(setup: LocalSetup, stackConfig: Record<string, unknown>, baseUrl: string, standIns: readonly IssuerConfig[] = []): AuthorizerConfigInput {
+export function localAuthorizerConfig(
+  setup: LocalSetup,
+  stackConfig: Record<string, unknown>,
+  baseUrl: string,
+  standIns: readonly IssuerConfig[] = [],
+  api: ApiKind = 'rest',
+): AuthorizerConfigInput {
   const { deployment: _deployment, handlers: _handlers, backends: _backends, cors, issuers: _issuers, services: _services, signers: _signers, environment: _environment, ...settings } = stackConfig;
   return {
     ...(settings as Partial<AuthorizerConfigInput>),
@@ -103,8 +109,9 @@ export function localAuthorizerConfig(setup: LocalSetup, stackConfig: Record<str
     ...csrfWithCorsOrigins(settings as AuthorizerConfigInput, cors as CorsConfig | undefined),
     // As the stack renders it: with routes to HTTP backends, every Allow carries the context they receive.
     ...(hasBackendRoutes((stackConfig.routes as { backend?: string }[] | undefined) ?? []) ? { backendContext: true } : {}),
-    // As the stack renders it: every tenant has a usage-plan key, and one without is refused with a reason.
-    ...((settings.tenants as { verify?: boolean } | undefined)?.verify === false ? {} : { tenants: { ...(settings.tenants as object), requireUsageKey: true } }),
+    // As the stack renders it: on a REST API every tenant has a usage-plan key, and one without is refused with a
+    // reason; an HTTP API has no usage plans, so no key is required there.
+    ...((settings.tenants as { verify?: boolean } | undefined)?.verify === false || api === 'http' ? {} : { tenants: { ...(settings.tenants as object), requireUsageKey: true } }),
     environment: 'test',
     tableName: setup.tableName,
     issuers: [

@@ -71,7 +71,8 @@ export async function provisionLocal(opts: ProvisionOptions): Promise<LocalEnvir
   const plan = planStandIns(opts.stackConfig);
   const secrets = await localSecrets(setup, opts.state, plan.kept.filter((p) => p.alg === 'HS256').map((p) => p.id));
   const standInsAt = (baseUrl: string) => plan.kept.map((p) => standInIssuer(p, setup, baseUrl, secrets.rsaSigningKey!.kid!));
-  const configAt = (baseUrl: string) => localAuthorizerConfig(setup, opts.stackConfig, baseUrl, standInsAt(baseUrl).map((s) => s.config));
+  const { api } = localDeployment(opts.stackConfig, opts.api);
+  const configAt = (baseUrl: string) => localAuthorizerConfig(setup, opts.stackConfig, baseUrl, standInsAt(baseUrl).map((s) => s.config), api);
 
   await createGatehouseTable(dynamodb, setup.tableName);
   await createSecrets(secretsManager, setup, secrets);

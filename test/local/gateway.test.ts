@@ -48,9 +48,10 @@ const KINDS = {
     unauthorized: { error: 'unauthorized', message: 'A valid credential is required.', requestId: expect.any(String) },
     forbidden: { error: 'forbidden' },
     noUsagePlan: { status: 403, body: { error: 'forbidden', message: 'The tenant has no usage plan on this API.' } },
+    noUsageKeyStatus: 403,
   },
   // No usage plans on an HTTP API: a tenant whose key is in none is served.
-  http: { refused: 403, unauthorized: { message: 'Unauthorized' }, forbidden: { message: 'Forbidden' }, noUsagePlan: { status: 200 } },
+  http: { refused: 403, unauthorized: { message: 'Unauthorized' }, forbidden: { message: 'Forbidden' }, noUsagePlan: { status: 200 }, noUsageKeyStatus: 200 },
 } as const;
 
 describe.each(['rest', 'http'] as const)('%s API', (api) => {
@@ -169,7 +170,7 @@ describe.each(['rest', 'http'] as const)('%s API', (api) => {
     });
   });
 
-  it("answers 403 (REST) on a method that requires a usage-plan key when the tenant's key is in no plan; an HTTP API has no usage plans", async () => {
+  it("answers 403 (REST) on a method that requires a usage-plan key when the tenant's key is in no plan or it has none; an HTTP API has no usage plans", async () => {
     const db = new DynamoDBClient({});
     try {
       // A tenant whose usage key exists nowhere in API Gateway (not onboarded through the tool).
@@ -182,6 +183,13 @@ describe.each(['rest', 'http'] as const)('%s API', (api) => {
       const { key } = await new Directory(db, env.tableName).createApiKey({ tenantId: 'stray', name: 'k', scopes: ['customers:read'], prefix: 'gh', environment: 'test' });
       const res = await call('GET', '/v1/customers', bearer(key));
       expect(res).toMatchObject(kind.noUsagePlan);
+      // A tenant with no usage-plan key at all: refused on REST (the stack requires one there), served behind an
+      // HTTP API, whose stack requires none.
+      await db.send(
+        new PutItemCommand({ TableName: env.tableName, Item: { pk: { S: 'TENANT#bare' }, sk: { S: 'TENANT' }, tenantId: { S: 'bare' }, status: { S: 'active' }, tier: { S: 'default' } } }),
+      );
+      const bare = await new Directory(db, env.tableName).createApiKey({ tenantId: 'bare', name: 'k', scopes: ['customers:read'], prefix: 'gh', environment: 'test' });
+      expect((await call('GET', '/v1/customers', bearer(bare.key))).status).toBe(kind.noUsageKeyStatus);
       // The same key of an onboarded tenant passes: only the usage plan is missing.
       expect((await call('GET', '/v1/customers', bearer(env.credentials.apiKeyRead))).status).toBe(200);
     } finally {
