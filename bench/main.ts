@@ -12,6 +12,7 @@ import { coldStartSection } from './cold-start';
 import { decisionsSection } from './decisions';
 import { e2eSection } from './e2e';
 import { gateSection } from './gate';
+import { limiterSection } from './limiter';
 import type { Section } from './section';
 
 const SECTIONS: readonly Section[] = [
@@ -20,6 +21,7 @@ const SECTIONS: readonly Section[] = [
   { id: 'cold-start', title: '3. Cold start', needsAws: false, run: coldStartSection },
   { id: 'e2e', title: '4. End to end through the local gateway', needsAws: true, run: e2eSection },
   { id: 'gate', title: '5. Authorizer invocations per 1,000 anonymous requests (identity-source gate)', needsAws: false, run: gateSection },
+  { id: 'limiter', title: '6. Rate limiter: writes per request, admissions against the tier, writes on one item', needsAws: false, run: limiterSection },
 ];
 
 const ROOT = process.env.GATEHOUSE_ROOT ?? process.cwd();

@@ -58,6 +58,8 @@ export interface BucketLease {
 export interface BucketLeaseResult {
   readonly granted: number;
   readonly tatUs: number;
+  /** The tokens were added to a busy bucket's tat (so tatUs - granted * I is what the lease found). */
+  readonly busy: boolean;
 }
 
 // By name, not instanceof: a second copy of the SDK in a bundle would have its own class.
@@ -91,12 +93,14 @@ async function itemAfterFailedWrite(table: LimiterTable, Key: Record<string, Att
 }
 
 /**
- * Leases up to `wanted` tokens (1 <= wanted <= b) from the bucket at `c.nowUs`:
- * - busy bucket (now < tat): `SET tat = tat + nI` conditioned on `tat <= now + (b-n)I` (n tokens are there);
- * - idle or missing bucket (tat <= now): `SET tat = now + nI` conditioned on `tat <= now`.
+ * Leases up to `wanted` tokens (1 <= wanted <= b/8) from the bucket at `c.nowUs`:
+ * - busy bucket: `SET tat = tat + nI` conditioned on `now < tat <= now + (b-n)I` (n tokens are there);
+ * - idle or missing bucket: `SET tat = now + nI` conditioned on `tat <= now`.
  * `idleFirst` picks the write to try first (from the known tat). When the condition fails, the stored tat says how
- * many tokens there are: at least 1 -> lease those (one more write); none -> `granted: 0` with the stored tat, from
- * which the caller computes the exact Retry-After. Rejects with RateLimiterContentionError after maxAttempts writes.
+ * many tokens there are: at least ceil(wanted/2) -> lease those (one more write); fewer -> `granted: 0` with the
+ * stored tat, from which the caller computes the Retry-After (exact for wanted = 1: there is no token). Taking
+ * fewer would have containers that compete for a nearly empty bucket write once for every token or two that drips
+ * in; they wait for a batch instead (limiter.ts). Rejects with RateLimiterContentionError after maxAttempts writes.
  */
 export async function leaseBucket(table: LimiterTable, c: BucketLease, wanted: number, idleFirst: boolean): Promise<BucketLeaseResult> {
   const { intervalUs: i, burst: b } = c.p;
@@ -116,7 +120,7 @@ export async function leaseBucket(table: LimiterTable, c: BucketLease, wanted: n
         continue;
       }
       const available = Math.floor((c.nowUs + b * i - tatUs) / i);
-      if (available < 1) return { granted: 0, tatUs };
+      if (available < Math.ceil(wanted / 2)) return { granted: 0, tatUs, busy: true };
       n = Math.min(n, available);
       idle = false;
     }
@@ -139,7 +143,7 @@ async function idleWrite(table: LimiterTable, c: BucketLease, n: number): Promis
     },
     c.signal,
   );
-  return { granted: n, tatUs: newTatUs };
+  return { granted: n, tatUs: newTatUs, busy: false };
 }
 
 async function busyWrite(table: LimiterTable, c: BucketLease, n: number): Promise<BucketLeaseResult> {
@@ -161,7 +165,7 @@ async function busyWrite(table: LimiterTable, c: BucketLease, n: number): Promis
   // The write succeeded, so the new tat is in (now + nI, now + bI]; the answer says exactly where.
   const tatUs = tatOf(out.Attributes);
   if (tatUs === null) throw new RateLimiterStateError();
-  return { granted: n, tatUs };
+  return { granted: n, tatUs, busy: true };
 }
 
 /** One lease on a tenant's monthly quota item. */

@@ -62,9 +62,15 @@ export class TenantState {
   tatUs: number | undefined;
   lease: Lease | undefined;
   quota: QuotaLease | undefined;
+  /** The lease write in flight for this tenant, if any (rejects when it failed). */
+  pending: Promise<void> | undefined;
   /** Requests per second of this tenant on this container: an exponentially decaying count. */
   private rate = 0;
   private rateAtUs = 0;
+  private firstSeenUs: number | undefined;
+  /** When this container last saw the stored tat, and the share of that time the other containers advance it by. */
+  private seenAtUs = 0;
+  private othersShare = 0;
   /** Leases in a row that found the bucket empty. */
   private failures = 0;
   /** No write before this: the bucket was seen empty (plus a random backoff after repeated failures). */
@@ -72,6 +78,7 @@ export class TenantState {
 
   /** Counts one request at `nowUs` in the rate estimate. */
   observe(nowUs: number, tuning: LeaseTuning): void {
+    this.firstSeenUs ??= nowUs;
     const dt = Math.max(0, nowUs - this.rateAtUs);
     this.rate = this.rate * Math.exp(-dt / tuning.rateTauUs) + US_PER_SECOND / tuning.rateTauUs;
     this.rateAtUs = nowUs;
@@ -80,6 +87,28 @@ export class TenantState {
   /** Remembers a stored tat (only ever raises the known one). */
   sawTat(tatUs: number): void {
     this.tatUs = Math.max(this.tatUs ?? 0, tatUs);
+  }
+
+  /**
+   * The stored tat as found at `nowUs` (before this container's own lease; undefined when unknown: an idle write):
+   * how fast the other containers have moved it since this one last looked, averaged.
+   */
+  private sawStored(storedUs: number | undefined, nowUs: number): void {
+    if (this.tatUs !== undefined && nowUs > this.seenAtUs) {
+      const share = storedUs === undefined ? 0 : (storedUs - this.tatUs) / (nowUs - this.seenAtUs);
+      this.othersShare = (this.othersShare + Math.min(1, Math.max(0, share))) / 2;
+    }
+    this.seenAtUs = nowUs;
+  }
+
+  /**
+   * Whether the bucket is likely idle now: the known tat plus what the other containers have likely added since
+   * (they advance it by that share of the time; when the share is under 1 the bucket drifts towards idle). Only picks which write to try first (a wrong guess costs one more write), never decides. Alone on a
+   * tenant, a container knows the stored tat exactly and never guesses wrong.
+   */
+  guessIdle(nowUs: number): boolean {
+    if (this.tatUs === undefined) return false;
+    return this.tatUs + this.othersShare * Math.max(0, nowUs - this.seenAtUs) <= nowUs;
   }
 
   /**
@@ -99,19 +128,32 @@ export class TenantState {
   }
 
   /**
-   * A denial with no write, when this container knows the bucket has no token for `nowUs`: the known tat (a lower
-   * bound of the stored one) is already past now + (b-1)I, or a backoff after repeated failed leases still runs.
-   * Retry-After comes from the known tat, as the exact limiter computes it from the stored one.
+   * A denial with no write, when this container knows the bucket has no token for `nowUs` (the known tat, a lower
+   * bound of the stored one, is already past now + (b-1)I), or it waits for a batch after a lease that found too few.
    */
   localDenial(nowUs: number, p: GcraParams): RateLimitDecision | undefined {
     if (this.tatUs === undefined) return undefined;
     const empty = this.tatUs - nowUs > (p.burst - 1) * p.intervalUs;
-    return empty || nowUs < this.retryAtUs ? denied(this.tatUs, nowUs, p) : undefined;
+    return empty || nowUs < this.retryAtUs ? this.denial(nowUs, p) : undefined;
   }
 
-  /** This container's rate times the lease window, between 1 and the tier's maximum lease (also the quota lease). */
+  /** Denied at `nowUs`: Retry-After is when this container will lease again (the exact limiter's for n = 1, alone). */
+  private denial(nowUs: number, p: GcraParams): RateLimitDecision {
+    const d = denied(this.tatUs!, nowUs, p);
+    const waitUs = this.retryAtUs - nowUs;
+    return waitUs > 0 ? { ...d, retryAfterSeconds: Math.max(d.retryAfterSeconds!, Math.ceil(waitUs / US_PER_SECOND)) } : d;
+  }
+
+  /**
+   * This container's rate times the lease window, between 1 and the tier's maximum lease (also the quota lease). The
+   * decaying count is divided by the weight it has had time to gather (1 - e^(-age/tau)), so a tenant that just
+   * arrived at 500 requests/s gets large leases within a window, not after a few time constants; age counts as at
+   * least W, so n never exceeds the requests this container has seen.
+   */
   wanted(p: GcraParams, tuning: LeaseTuning): number {
-    return Math.min(Math.max(1, Math.floor((this.rate * tuning.windowUs) / US_PER_SECOND)), maxLeaseOf(p, tuning));
+    const age = Math.max(tuning.windowUs, this.rateAtUs - (this.firstSeenUs ?? this.rateAtUs));
+    const rate = this.rate / (1 - Math.exp(-age / tuning.rateTauUs));
+    return Math.min(Math.max(1, Math.floor((rate * tuning.windowUs) / US_PER_SECOND)), maxLeaseOf(p, tuning));
   }
 
   /**
@@ -125,10 +167,14 @@ export class TenantState {
     return Math.max(1, Math.min(n, Math.floor((nowUs + p.burst * p.intervalUs - this.tatUs) / p.intervalUs)));
   }
 
-  /** A lease of `granted` tokens that moved tat to `tatUs` at `nowUs`: spends the first, keeps the rest for L. */
-  leased(granted: number, tatUs: number, nowUs: number, p: GcraParams, tuning: LeaseTuning): RateLimitDecision {
+  /**
+   * A lease of `granted` tokens that moved tat to `tatUs` at `nowUs` (`busy`: by adding to the stored tat, else by
+   * setting it): spends the first, keeps the rest for L.
+   */
+  leased(granted: number, tatUs: number, busy: boolean, nowUs: number, p: GcraParams, tuning: LeaseTuning): RateLimitDecision {
     this.failures = 0;
     this.retryAtUs = 0;
+    this.sawStored(busy ? tatUs - granted * p.intervalUs : undefined, nowUs);
     this.sawTat(tatUs);
     const firstTatUs = tatUs - (granted - 1) * p.intervalUs;
     // A lease still running (a concurrent check in this container) is replaced: dropping tokens only ever admits less.
@@ -137,18 +183,19 @@ export class TenantState {
   }
 
   /**
-   * A lease that found no token (stored tat `tatUs`): denied with the exact Retry-After. No write until the first
-   * token is due; after two or more failures in a row (other containers took the tokens first) a random wait of up
-   * to (2^(f-1) - 1) * n * I more, at most maxBackoff, spreads the containers out instead of having all of them write
-   * for every token that drips in.
+   * A lease that found fewer than ceil(wanted/2) tokens (stored tat `tatUs`): denied. No write until `wanted` tokens
+   * are due (for wanted = 1: the first token, so the exact Retry-After); after two or more such failures in a row
+   * (other containers took the tokens first) a random wait of up to (2^(f-1) - 1) * wanted * I more, at most
+   * maxBackoff, spreads the containers out instead of having all of them write for every token that drips in.
    */
   empty(tatUs: number, wanted: number, nowUs: number, p: GcraParams, tuning: LeaseTuning, random: () => number): RateLimitDecision {
+    this.sawStored(tatUs, nowUs);
     this.sawTat(tatUs);
     this.failures++;
-    const firstTokenUs = tatUs - (p.burst - 1) * p.intervalUs;
+    const dueUs = tatUs - (p.burst - wanted) * p.intervalUs;
     const spread = Math.min(tuning.maxBackoffUs, (2 ** Math.min(this.failures - 1, 20) - 1) * wanted * p.intervalUs);
-    this.retryAtUs = firstTokenUs + Math.floor(random() * spread);
-    return denied(tatUs, nowUs, p);
+    this.retryAtUs = dueUs + Math.floor(random() * spread);
+    return this.denial(nowUs, p);
   }
 }
 

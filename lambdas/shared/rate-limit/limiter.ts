@@ -142,17 +142,41 @@ interface Check {
   readonly state: TenantState;
 }
 
-/** The per-minute bucket: the lease if it has a token, a local denial if the bucket is known empty, else a lease. */
+/**
+ * The per-minute bucket: the lease if it has a token, a local denial if the bucket is known empty, else a lease.
+ * One lease write per tenant at a time in this container: concurrent checks of the tenant (local mode, tests; a
+ * Lambda container serves one request at a time) wait for it and then spend its tokens, instead of each leasing;
+ * when it fails, they reject with its error.
+ */
 async function minuteWindow(table: LimiterTable, c: Check, tuning: LeaseTuning, random: () => number): Promise<RateLimitDecision> {
-  const { state, p, nowUs } = c;
-  const local = state.takeLeased(nowUs, p) ?? state.localDenial(nowUs, p);
+  const { state, p } = c;
+  while (state.pending) {
+    await state.pending;
+    c.signal?.throwIfAborted();
+  }
+  const local = state.takeLeased(c.nowUs, p) ?? state.localDenial(c.nowUs, p);
   if (local) return local;
+  const lease = leaseFor(table, c, tuning, random);
+  const pending = lease.then(() => undefined);
+  // The checks waiting on it see its failure (the table is failing: each fails as its own write would have, without
+  // queueing one doomed write after another past the middleware's timeout); this handler only marks it as handled.
+  pending.catch(() => undefined);
+  state.pending = pending;
+  try {
+    return await lease;
+  } finally {
+    if (state.pending === pending) state.pending = undefined;
+  }
+}
+
+/** One lease write (or two, see leaseBucket) for this check, and its decision. */
+async function leaseFor(table: LimiterTable, c: Check, tuning: LeaseTuning, random: () => number): Promise<RateLimitDecision> {
+  const { state, p, nowUs } = c;
   const wanted = state.batchSize(nowUs, p, tuning);
   const key = rateLimitItemKey(c.tenantId);
   const Key = { pk: { S: key.pk }, sk: { S: key.sk } };
-  const idleFirst = state.tatUs !== undefined && state.tatUs <= nowUs;
-  const got = await leaseBucket(table, { Key, p, nowUs, signal: c.signal }, wanted, idleFirst);
-  return got.granted > 0 ? state.leased(got.granted, got.tatUs, nowUs, p, tuning) : state.empty(got.tatUs, wanted, nowUs, p, tuning, random);
+  const got = await leaseBucket(table, { Key, p, nowUs, signal: c.signal }, wanted, state.guessIdle(nowUs));
+  return got.granted > 0 ? state.leased(got.granted, got.tatUs, got.busy, nowUs, p, tuning) : state.empty(got.tatUs, wanted, nowUs, p, tuning, random);
 }
 
 const monthDenial = (quota: number, nowMs: number): RateLimitDecision => {

@@ -162,9 +162,9 @@ describe('createRateLimiter', () => {
   });
 
   it('stores tat in milliseconds and a TTL (seconds) past the moment the bucket is full again', async () => {
-    // Prepare
+    // Prepare: leases of 1 (two requests at one instant would otherwise lease 1, then 2).
     const clock = settableClock();
-    const limiter = createRateLimiter({ dynamodb: client, tableName, now: clock.now });
+    const limiter = createRateLimiter({ dynamodb: client, tableName, now: clock.now, maxLease: 1 });
     const t = tenant();
 
     // Act
