@@ -64,6 +64,8 @@ export class TenantState {
   quota: QuotaLease | undefined;
   /** The lease write in flight for this tenant, if any (rejects when it failed). */
   pending: Promise<void> | undefined;
+  /** The last lease was throttled: checks until `untilUs` reject with its error, with no write. */
+  throttled: { readonly error: unknown; readonly untilUs: number } | undefined;
   /** Requests per second of this tenant on this container: an exponentially decaying count. */
   private rate = 0;
   private rateAtUs = 0;

@@ -154,6 +154,7 @@ async function minuteWindow(table: LimiterTable, c: Check, tuning: LeaseTuning, 
     await state.pending;
     c.signal?.throwIfAborted();
   }
+  if (state.throttled && c.nowUs < state.throttled.untilUs) throw state.throttled.error;
   const local = state.takeLeased(c.nowUs, p) ?? state.localDenial(c.nowUs, p);
   if (local) return local;
   const lease = leaseFor(table, c, tuning, random);
@@ -164,6 +165,12 @@ async function minuteWindow(table: LimiterTable, c: Check, tuning: LeaseTuning, 
   state.pending = pending;
   try {
     return await lease;
+  } catch (err) {
+    // Throttled: the item's partition is over its writes per second. Writing again for every request (none of them
+    // gets a lease) would keep it there; this container fails the tenant's checks with the same error, without a
+    // write, for a moment (the tier's onLimiterError decides each, as for the write itself).
+    if (THROTTLED.has((err as { name?: string } | null)?.name ?? '')) state.throttled = { error: err, untilUs: c.nowUs + THROTTLE_PAUSE_US };
+    throw err;
   } finally {
     if (state.pending === pending) state.pending = undefined;
   }
@@ -178,6 +185,10 @@ async function leaseFor(table: LimiterTable, c: Check, tuning: LeaseTuning, rand
   const got = await leaseBucket(table, { Key, p, nowUs, signal: c.signal }, wanted, state.guessIdle(nowUs));
   return got.granted > 0 ? state.leased(got.granted, got.tatUs, got.busy, nowUs, p, tuning) : state.empty(got.tatUs, wanted, nowUs, p, tuning, random);
 }
+
+/** DynamoDB's throttling errors (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html). */
+const THROTTLED = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
+const THROTTLE_PAUSE_US = 200_000;
 
 const monthDenial = (quota: number, nowMs: number): RateLimitDecision => {
   const { secondsToNext } = utcMonth(nowMs);

@@ -5,6 +5,7 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { millisNumberToMicros } from '../../../../lambdas/shared/rate-limit/gcra';
 import { type RateLimitDecision, createRateLimiter, monthlyQuotaItemKey } from '../../../../lambdas/shared/rate-limit/limiter';
+import { throttlingDynamoDbServer } from '../../../support/faults';
 import { countingClients } from '../../../support/fixture';
 import { rateLimitTable, readBucket, serializingProxy, settableClock, tenant } from './support';
 
@@ -159,6 +160,42 @@ describe('leases', () => {
     expect(clients.calls.every((c) => c === 'UpdateItemCommand')).toBe(true);
     expect(clients.calls.length / 1600).toBeLessThanOrEqual(0.05);
     expect(clients.calls.length).toBeGreaterThanOrEqual(4); // each container leased at least once in 2 s (L = 1 s)
+  });
+
+  it('after a throttled lease, fails the tenant\'s checks with the same error and no write for 200 ms, then writes again', async () => {
+    // Prepare: a DynamoDB that throttles every request.
+    const server = await throttlingDynamoDbServer();
+    const dynamodb = new DynamoDBClient({ endpoint: server.url, maxAttempts: 1 });
+    const clock = settableClock();
+    const limiter = createRateLimiter({ dynamodb, tableName, now: clock.now });
+    const t = tenant('throttled');
+    const policy = { requestsPerMinute: 600, burst: 80 };
+
+    // Act
+    const errors: unknown[] = [];
+    const attempt = async () => limiter.check(t, policy).catch((err: unknown) => void errors.push(err));
+    try {
+      await attempt();
+      const first = server.hits();
+      for (let i = 0; i < 5; i++) {
+        clock.advance(30);
+        await attempt();
+      }
+      const during = server.hits() - first;
+      clock.advance(100);
+      await attempt();
+      const after = server.hits() - first - during;
+
+      // Assert: seven rejections with the table's own error; one write, then none for 200 ms, then a write again.
+      expect(errors).toHaveLength(7);
+      expect(errors.every((e) => (e as Error).name === 'ProvisionedThroughputExceededException')).toBe(true);
+      expect(first).toBe(1);
+      expect(during).toBe(0);
+      expect(after).toBe(1);
+    } finally {
+      dynamodb.destroy();
+      await server.close();
+    }
   });
 
   it('leases the monthly quota in batches too for a busy tenant, and never counts past the quota', async () => {
