@@ -16,6 +16,8 @@
  *    at most L/60 of the tier more (1.7% at L = 1 s) than the exact limiter could ever admit.
  * 3. Unspent tokens are dropped, never returned: a container that disappears holding m tokens moved tat by mI that
  *    nobody spends, so it delays the others by at most mI (m <= maxLease <= b/8), once.
+ * Nothing else here admits: the batch size, the idle/busy guess, waiting for half a batch, the backoff and the pause
+ * after a throttle only decide when to write and how much to ask for, so they can deny more, never admit more.
  */
 import { type GcraParams, type RateLimitDecision, US_PER_SECOND, admitted, denied } from './gcra';
 
