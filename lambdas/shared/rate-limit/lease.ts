@@ -110,8 +110,9 @@ export class TenantState {
 
   /**
    * Whether the bucket is likely idle now: the known tat plus what the other containers have likely added since
-   * (they advance it by that share of the time; when the share is under 1 the bucket drifts towards idle). Only picks which write to try first (a wrong guess costs one more write), never decides. Alone on a
-   * tenant, a container knows the stored tat exactly and never guesses wrong.
+   * (they advance it by that share of the time; when the share is under 1 the bucket drifts towards idle). Only picks
+   * which write to try first (a wrong guess costs one more write), never decides. Alone on a tenant, a container
+   * knows the stored tat exactly and never guesses wrong.
    */
   guessIdle(nowUs: number): boolean {
     if (this.tatUs === undefined) return false;
