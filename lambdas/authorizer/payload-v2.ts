@@ -79,7 +79,8 @@ export function fromPayloadV2(event: HttpApiAuthorizerEvent): AuthorizerRequest 
 /** The header map with the cookies put back as one `cookie` header. Values must be strings. */
 function headersOf(headers: unknown, cookies: unknown): Record<string, string> {
   if (!isRecord(headers)) malformed('headers');
-  const out: Record<string, string> = {};
+  // No prototype: a header named `__proto__` is copied as an own key like any other, never dropped.
+  const out = Object.create(null) as Record<string, string>;
   for (const k of Object.keys(headers)) {
     const v = headers[k];
     if (typeof v !== 'string') malformed('headers');

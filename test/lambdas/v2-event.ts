@@ -98,7 +98,8 @@ export function v2EventLike(e: APIGatewayRequestAuthorizerEvent, stage = 'prod')
 /** Header names lower-cased, repeats joined with commas; Cookie headers taken out into `cookies`, one per cookie. */
 function deliveredHeaders(input: V2EventSpec['headers']): { headers: Record<string, string>; cookies: string[] } {
   const entries = Array.isArray(input) ? (input as readonly (readonly [string, string])[]) : Object.entries(input as Record<string, string>);
-  const headers: Record<string, string> = {};
+  // A Map, then own properties: a header named `__proto__` is a header like any other.
+  const headers = new Map<string, string>();
   const cookies: string[] = [];
   for (const [name, value] of entries) {
     const k = name.toLowerCase();
@@ -106,9 +107,10 @@ function deliveredHeaders(input: V2EventSpec['headers']): { headers: Record<stri
       cookies.push(...value.split(';').map((c) => c.trim()).filter((c) => c !== ''));
       continue;
     }
-    headers[k] = headers[k] === undefined ? value : `${headers[k]},${value}`;
+    const before = headers.get(k);
+    headers.set(k, before === undefined ? value : `${before},${value}`);
   }
-  return { headers, cookies };
+  return { headers: Object.fromEntries(headers), cookies };
 }
 
 /** `queryStringParameters`: decoded, repeated keys' values joined with commas (as documented). */
