@@ -7,8 +7,11 @@
  * As HTTP APIs deliver them: header names lower-cased, repeated headers joined with commas
  * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html: "Format
  * 2.0 doesn't have multiValueHeaders or multiValueQueryStringParameters fields. Duplicate headers are combined with
- * commas and included in the headers field"), the Cookie header moved to `cookies`, one entry per cookie, and the
- * route ARN with the request's own method and path under the stage.
+ * commas and included in the headers field"), the Cookie headers moved to `cookies` ("All cookie headers in the
+ * request are combined with commas and added to the cookies field"; the documented example has one entry per
+ * cookie, as here), and the route ARN with the request's own method and path under the stage (as REST's methodArn).
+ * Header names are lower-cased here, as HTTP APIs are commonly reported to deliver them (the documented example
+ * writes `Header1`): the adapter reads names case-insensitively, so either shape decides alike.
  */
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
