@@ -81,9 +81,9 @@ function refuseUnreadable(c: Collaborators, err: unknown): APIGatewayAuthorizerR
  * before those that do (a CSRF failure reads no key and no secret), the credential is verified before anything is
  * looked up for the principal it names, and the first refusal decides the reason code logged. Each step throws an
  * AuthError to refuse; ./refusal.ts turns that into a 401, a Deny policy (403) or a 500, as `format` allows (an HTTP
- * API authorizer has no 401 of its own: a Deny). A client's own
- * X-Gatehouse-* header is refused first, before any credential work (./context-header-check.ts: defence in depth,
- * the backend mapping is the guarantee).
+ * API authorizer has no 401 of its own: a Deny). A client's own X-Gatehouse-* header is refused first, before any
+ * credential work (./context-header-check.ts: defence in depth, the backend mapping is the guarantee). `event` is
+ * a REST event as it is, or an HTTP API event mapped by ./payload-v2.ts.
  */
 export async function authorize(c: Collaborators, event: AuthorizerRequest, format: AnswerFormat = 'rest'): Promise<APIGatewayAuthorizerResult> {
   const log = new DecisionLog(c.logger, c.now, event);
