@@ -158,7 +158,7 @@ function e2eText(timing: Timing, authorizerCalls: number, rows: string[][]): str
     `Local mode as \`npm start\` builds it (provisionLocal on moto: gateway, authorizer, handlers in this process; quiet logger), config/gatehouse.example.json with the default rate-limit tier raised to 100,000/min, burst 100,000 ` +
       `(the default 100/min, burst 200 would answer 429 to most of one tenant's requests). ${CONCURRENCY} concurrent keep-alive connections from a separate load process, ` +
       `${(rounds * sliceMs) / 1000} s measured per row in ${rounds} rounds that interleave the rows (slices of ${sliceMs / 1000} s after ${warmupMs / 1000} s of warm-up, 1 s the first time); p50/p99 are medians over the slices. The gateway caches authorizer answers by identity source (TTL 300 s, as deployed), so repeated ` +
-      `credentials reach the authorizer rarely (the one request per row sent before the runs was its only call: ${authorizerCalls} authorizer invocations during the runs); every /v1/me request still runs the handler and its per-tenant limiter (one conditional UpdateItem on moto).`,
+      `credentials reach the authorizer rarely (the one request per row sent before the runs was its only call: ${authorizerCalls} authorizer invocations during the runs); every /v1/me request still runs the handler and its per-tenant limiter, which leases tokens in batches (one conditional UpdateItem on moto per lease, not per request).`,
     '',
     table(['Target of the load', 'requests/s', 'vs bare', 'p50', 'p99', 'p99 vs bare', 'AWS requests per request', 'non-200 answers', 'all 200'], rows),
     '',

@@ -13,6 +13,7 @@ import { costSection } from './cost';
 import { decisionsSection } from './decisions';
 import { e2eSection } from './e2e';
 import { gateSection } from './gate';
+import { limiterSection } from './limiter';
 import type { Section } from './section';
 
 const SECTIONS: readonly Section[] = [
@@ -21,7 +22,8 @@ const SECTIONS: readonly Section[] = [
   { id: 'cold-start', title: '3. Cold start', needsAws: false, run: coldStartSection },
   { id: 'e2e', title: '4. End to end through the local gateway', needsAws: true, run: e2eSection },
   { id: 'gate', title: '5. Authorizer invocations per 1,000 anonymous requests (identity-source gate)', needsAws: false, run: gateSection },
-  { id: 'cost', title: '6. The price of a million requests, and the authorizer\'s memory size', needsAws: true, run: costSection },
+  { id: 'limiter', title: '6. Rate limiter: writes per request, admissions against the tier, writes on one item', needsAws: false, run: limiterSection },
+  { id: 'cost', title: '7. The price of a million requests, and the authorizer\'s memory size', needsAws: true, run: costSection },
 ];
 
 const ROOT = process.env.GATEHOUSE_ROOT ?? process.cwd();

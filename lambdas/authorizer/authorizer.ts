@@ -24,7 +24,7 @@ export { UNAUTHORIZED } from './refusal';
 export type AuthorizerEvent = APIGatewayRequestAuthorizerEvent | HttpApiAuthorizerEvent;
 
 /** An HTTP API (payload 2.0) IAM-policy answer: principalId, policyDocument and context; HTTP APIs have no usage plans. */
-export type HttpApiAuthorizerResult = Omit<APIGatewayAuthorizerResult, 'usageIdentifierKey'>;
+export type HttpApiAuthorizerResult = Omit<APIGatewayAuthorizerResult, 'usageIdentifierKey'> & { readonly usageIdentifierKey?: never };
 
 /**
  * The Lambda handler: one REQUEST authorizer event in, an Allow or Deny policy out in the event's own format (or a
@@ -56,15 +56,24 @@ const UNREADABLE_REQUEST = { httpMethod: '-', resource: '-' } as const;
  * the 2.0 format. An event that cannot be mapped is INTERNAL_ERROR, logged and thrown (500): never a decision.
  */
 export async function authorizeHttpApi(c: Collaborators, event: HttpApiAuthorizerEvent): Promise<HttpApiAuthorizerResult> {
-  let request: AuthorizerRequest;
+  let request: AuthorizerRequest | undefined;
+  let unreadable: unknown;
   try {
     request = fromPayloadV2(event);
   } catch (err) {
-    const log = new DecisionLog(c.logger, c.now, UNREADABLE_REQUEST);
-    log.format('http-2.0');
-    return refuse(err, log, { methodArn: '' }, undefined, 'http-2.0');
+    unreadable = err;
   }
-  return authorize(c, request, 'http-2.0');
+  const result = request ? await authorize(c, request, 'http-2.0') : refuseUnreadable(c, unreadable);
+  // allowAnswer leaves the usage-plan key out of a 2.0 answer; taking it off here as well makes that the type's promise.
+  const { usageIdentifierKey: _, ...answer } = result;
+  return answer;
+}
+
+/** Logs and throws (500) the INTERNAL_ERROR of an HTTP API event that could not be mapped. */
+function refuseUnreadable(c: Collaborators, err: unknown): APIGatewayAuthorizerResult {
+  const log = new DecisionLog(c.logger, c.now, UNREADABLE_REQUEST);
+  log.format('http-2.0');
+  return refuse(err, log, { methodArn: '' }, undefined, 'http-2.0');
 }
 
 /**
@@ -72,9 +81,9 @@ export async function authorizeHttpApi(c: Collaborators, event: HttpApiAuthorize
  * before those that do (a CSRF failure reads no key and no secret), the credential is verified before anything is
  * looked up for the principal it names, and the first refusal decides the reason code logged. Each step throws an
  * AuthError to refuse; ./refusal.ts turns that into a 401, a Deny policy (403) or a 500, as `format` allows (an HTTP
- * API authorizer has no 401 of its own: a Deny). A client's own
- * X-Gatehouse-* header is refused first, before any credential work (./context-header-check.ts: defence in depth,
- * the backend mapping is the guarantee).
+ * API authorizer has no 401 of its own: a Deny). A client's own X-Gatehouse-* header is refused first, before any
+ * credential work (./context-header-check.ts: defence in depth, the backend mapping is the guarantee). `event` is
+ * a REST event as it is, or an HTTP API event mapped by ./payload-v2.ts.
  */
 export async function authorize(c: Collaborators, event: AuthorizerRequest, format: AnswerFormat = 'rest'): Promise<APIGatewayAuthorizerResult> {
   const log = new DecisionLog(c.logger, c.now, event);

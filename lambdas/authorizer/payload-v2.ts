@@ -15,10 +15,12 @@ import type { AuthorizerRequest } from './request';
  * - Headers come in one map, duplicate values joined with commas, and no multi-value map. A joined credential
  *   header (`Bearer a,Bearer b`) is no valid credential, a joined tenant or service name names none: such requests
  *   are refused by the checks as they stand, never read as one of the values.
- * - The Cookie header is moved to `cookies` ("Cookie headers are combined with commas and added to the cookies
- *   field", https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html).
- *   It is put back as one `cookie` header (`a=1; b=2`), so cookie routes and the CSRF check read it as on REST,
- *   including the refusal of a cookie that appears twice.
+ * - The Cookie header is moved to `cookies` ("All cookie headers in the request are combined with commas and added
+ *   to the `cookies` field", https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html;
+ *   the authorizer's event has the same field). It is put back as one `cookie` header (`a=1; b=2`), so cookie
+ *   routes and the CSRF check read it as on REST, including the refusal of a cookie that appears twice. Should an
+ *   entry ever hold two cookies joined by a comma, the first one's value reads as `v, b=2`: no JWT and no CSRF token
+ *   has that shape (RFC 6265 cookie values exclude commas), so it is refused, never taken for another credential.
  * - The query is `rawQueryString`, decoded into every value of every key (as REST's multiValueQueryStringParameters
  *   and the local gateway do, with URLSearchParams), not the comma-joined `queryStringParameters`: a signed
  *   request's canonical query must see `a=1&a=2` as two values, not as one `1,2`.
@@ -79,7 +81,8 @@ export function fromPayloadV2(event: HttpApiAuthorizerEvent): AuthorizerRequest 
 /** The header map with the cookies put back as one `cookie` header. Values must be strings. */
 function headersOf(headers: unknown, cookies: unknown): Record<string, string> {
   if (!isRecord(headers)) malformed('headers');
-  const out: Record<string, string> = {};
+  // No prototype: a header named `__proto__` is copied as an own key like any other, never dropped.
+  const out = Object.create(null) as Record<string, string>;
   for (const k of Object.keys(headers)) {
     const v = headers[k];
     if (typeof v !== 'string') malformed('headers');

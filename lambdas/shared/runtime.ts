@@ -48,7 +48,9 @@ let rateLimit: NonNullable<HttpHandlerOptions['rateLimit']> | undefined;
 
 /**
  * The per-tenant limiter of a deployed handler: the table from `TABLE_NAME`, the tiers from the file the stack
- * bundles with the code (else `RATE_LIMIT_TIERS`, JSON), built once per execution environment. Its own client makes 2 attempts with short
+ * bundles with the code (else `RATE_LIMIT_TIERS`, JSON), built once per execution environment, which is what makes
+ * its leases pay: a busy tenant's requests in this environment spend tokens leased in one write (rate-limit/lease.ts),
+ * a quiet tenant's cost one write each as before. Its own client makes 2 attempts with short
  * timeouts: the middleware gives up after 1 s anyway, and then the tier's onLimiterError decides.
  */
 export function sharedRateLimit(): NonNullable<HttpHandlerOptions['rateLimit']> {

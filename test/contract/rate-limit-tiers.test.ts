@@ -27,9 +27,17 @@ describe('rate-limit tiers document', () => {
     });
   });
 
+  it('accepts a tier of 600,000 requests a minute (the leased limiter enforces it on one item)', () => {
+    // Act
+    const tiers = parseRateLimitTiers({ scale: { requestsPerMinute: 600_000, burst: 10_000 } });
+
+    // Assert
+    expect(tiers.scale).toEqual({ requestsPerMinute: 600_000, burst: 10_000, onLimiterError: 'open' });
+  });
+
   it.each([
     [{ pro: { requestsPerMinute: 0, burst: 1 } }, 'pro.requestsPerMinute'],
-    [{ pro: { requestsPerMinute: 100_001, burst: 1 } }, 'pro.requestsPerMinute'],
+    [{ pro: { requestsPerMinute: 1_000_001, burst: 1 } }, 'pro.requestsPerMinute'],
     [{ pro: { requestsPerMinute: 1.5, burst: 1 } }, 'pro.requestsPerMinute'],
     [{ pro: { requestsPerMinute: 10, burst: 0 } }, 'pro.burst'],
     [{ pro: { requestsPerMinute: 10 } }, 'pro.burst'],

@@ -7,8 +7,11 @@
  * As HTTP APIs deliver them: header names lower-cased, repeated headers joined with commas
  * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html: "Format
  * 2.0 doesn't have multiValueHeaders or multiValueQueryStringParameters fields. Duplicate headers are combined with
- * commas and included in the headers field"), the Cookie header moved to `cookies`, one entry per cookie, and the
- * route ARN with the request's own method and path under the stage.
+ * commas and included in the headers field"), the Cookie headers moved to `cookies` ("All cookie headers in the
+ * request are combined with commas and added to the cookies field"; the documented example has one entry per
+ * cookie, as here), and the route ARN with the request's own method and path under the stage (as REST's methodArn).
+ * Header names are lower-cased here, as HTTP APIs are commonly reported to deliver them (the documented example
+ * writes `Header1`): the adapter reads names case-insensitively, so either shape decides alike.
  */
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
@@ -98,7 +101,8 @@ export function v2EventLike(e: APIGatewayRequestAuthorizerEvent, stage = 'prod')
 /** Header names lower-cased, repeats joined with commas; Cookie headers taken out into `cookies`, one per cookie. */
 function deliveredHeaders(input: V2EventSpec['headers']): { headers: Record<string, string>; cookies: string[] } {
   const entries = Array.isArray(input) ? (input as readonly (readonly [string, string])[]) : Object.entries(input as Record<string, string>);
-  const headers: Record<string, string> = {};
+  // A Map, then own properties: a header named `__proto__` is a header like any other.
+  const headers = new Map<string, string>();
   const cookies: string[] = [];
   for (const [name, value] of entries) {
     const k = name.toLowerCase();
@@ -106,9 +110,10 @@ function deliveredHeaders(input: V2EventSpec['headers']): { headers: Record<stri
       cookies.push(...value.split(';').map((c) => c.trim()).filter((c) => c !== ''));
       continue;
     }
-    headers[k] = headers[k] === undefined ? value : `${headers[k]},${value}`;
+    const before = headers.get(k);
+    headers.set(k, before === undefined ? value : `${before},${value}`);
   }
-  return { headers, cookies };
+  return { headers: Object.fromEntries(headers), cookies };
 }
 
 /** `queryStringParameters`: decoded, repeated keys' values joined with commas (as documented). */

@@ -15,6 +15,8 @@ import { apiKeyItemKey } from '../../contract/table';
 import { uniqueName } from '../support/aws';
 import { API_ARN_PREFIX, type Fixture, TEST_ROUTES, authorizerEvent, createFixture } from '../support/fixture';
 import { nowSeconds, signWith } from '../support/jwt';
+import type { AnswerFormat } from '../../lambdas/authorizer/request';
+import { v2EventLike } from '../lambdas/v2-event';
 
 /**
  * Attacks on API keys and service secrets, and the gateway semantics of the answer, each through the real
@@ -75,14 +77,16 @@ type Handler = ReturnType<Fixture['authorizer']>;
 async function decide(
   handler: Handler,
   headers: Record<string, string>,
-  opts: { method?: string; path?: string; multi?: Record<string, string[]> } = {},
+  opts: { method?: string; path?: string; multi?: Record<string, string[]>; format?: AnswerFormat } = {},
 ): Promise<Answer> {
   const method = opts.method ?? 'GET';
   const path = opts.path ?? '/v1/me';
   const before = fx.logs.length;
   let answer: Omit<Answer, 'reason'>;
   try {
-    const result = await handler(authorizerEvent(headers, method, path, path, opts.multi));
+    const rest = authorizerEvent(headers, method, path, path, opts.multi);
+    // The same request as an HTTP API sends it (payload 2.0, stage `prod`: the same route ARNs as REST's).
+    const result = await handler(opts.format === 'http-2.0' ? v2EventLike(rest) : rest);
     const verdict = evaluatePolicy(result.policyDocument as PolicyDocument, `${API_ARN_PREFIX}/${method}${path}`);
     answer = { status: verdict === 'Allow' ? 200 : 403, result };
   } catch (error) {
@@ -603,20 +607,22 @@ describe('gateway semantics', () => {
     ];
   }
 
-  it('gives each principal a policy that, on every route, says what a fresh decision on that route says', async () => {
+  // On both payload formats: an HTTP API reuses a cached answer on every route of the authorizer as REST does
+  // (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html#http-api-lambda-authorizer.caching).
+  it.each<AnswerFormat>(['rest', 'http-2.0'])('gives each principal a policy that, on every route, says what a fresh decision on that route says (%s)', async (format) => {
     const authorize = fx.authorizer();
     const mismatches: string[] = [];
     expect(requests).toHaveLength(12);
 
     for (const p of await principals()) {
       for (const first of requests) {
-        const answer = await decide(authorize, p.headers, first);
+        const answer = await decide(authorize, p.headers, { ...first, format });
         const cached = answer.result;
         expect({ principal: p.name, reason: answer.reason, answered: cached !== undefined }).toEqual({ principal: p.name, reason: answer.reason, answered: true });
         for (const r of requests) {
           const arn = `${API_ARN_PREFIX}/${r.method}${r.path}`;
           const reused = evaluatePolicy(cached!.policyDocument as PolicyDocument, arn);
-          const fresh = (await decide(authorize, p.headers, r)).status === 200 ? 'Allow' : 'Deny';
+          const fresh = (await decide(authorize, p.headers, { ...r, format })).status === 200 ? 'Allow' : 'Deny';
           // An independent model of the route table: the kind is accepted and every scope is held.
           const model = r.route.accepts!.includes(p.kind) && (r.route.scopes ?? []).every((s) => p.scopes.includes(s)) ? 'Allow' : 'Deny';
           if (reused !== fresh || fresh !== model) mismatches.push(`${p.name}: policy from ${first.method} ${first.path} says ${reused} on ${r.method} ${r.path}; fresh ${fresh}; model ${model}`);
@@ -625,6 +631,8 @@ describe('gateway semantics', () => {
     }
 
     expect(mismatches).toEqual([]);
+    // The decisions were made on the format under test (an HTTP API's decision lines say payload 2.0).
+    expect(fx.logs.filter((l) => l.message === 'decision').at(-1)?.payload).toBe(format === 'http-2.0' ? '2.0' : undefined);
   });
 
   it('puts only strings, numbers and booleans in the context, for every kind of principal', async () => {

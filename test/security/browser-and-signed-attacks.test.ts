@@ -13,6 +13,8 @@ import { uniqueName } from '../support/aws';
 import { DEAD_ENDPOINT, throttlingDynamoDb } from '../support/faults';
 import { API_ARN_PREFIX, type Fixture, STAGE_PATH, TEST_ROUTES, authorizerEvent, createFixture, signedHeaders, withRequestLine } from '../support/fixture';
 import { nowSeconds } from '../support/jwt';
+import type { AnswerFormat } from '../../lambdas/authorizer/request';
+import { v2EventLike } from '../lambdas/v2-event';
 
 /**
  * Attacks on browser callers (a JWT in a cookie, the CSRF double-submit check) and on signed requests (HMAC-SHA256
@@ -80,6 +82,8 @@ interface Request {
   /** When given, the multi-value map (the single-value map then holds each header's last value). */
   readonly multi?: Record<string, string[]>;
   readonly query?: Record<string, string[]>;
+  /** The payload the authorizer gets: REST's, or an HTTP API's (2.0) for the same request. @default 'rest' */
+  readonly format?: AnswerFormat;
 }
 
 function event(r: Request): APIGatewayRequestAuthorizerEvent {
@@ -97,7 +101,7 @@ interface Answer {
 
 /** One request through the authorizer: the status API Gateway answers, and the reason this decision logged. */
 async function decide(authorize: ReturnType<Fixture['authorizer']>, r: Request): Promise<Answer> {
-  const e = event(r);
+  const e = r.format === 'http-2.0' ? v2EventLike(event(r)) : event(r);
   const reason = () => fx.logs.filter((l) => l.message === 'decision' && l.requestId === e.requestContext.requestId).at(-1)?.reason as string | undefined;
   try {
     const result = await authorize(e);
@@ -314,25 +318,26 @@ describe('a signed request, tampered with', () => {
     fc.record({ part: fc.constant('signature' as const), at: fc.nat(), char: fc.constantFrom(...HEX) }),
   );
 
-  it('is never allowed, whatever part changed (401); the request as signed passes once, then SIGNATURE_REPLAYED', async () => {
+  it('is never allowed, whatever part changed (401; on an HTTP API a Deny); the request as signed passes once, then SIGNATURE_REPLAYED', async () => {
     const authorize = fx.authorizer(config());
     const seen = new Set<string>();
 
     await fc.assert(
-      fc.asyncProperty(request, tamper, async (r, t) => {
+      fc.asyncProperty(request, tamper, fc.constantFrom<AnswerFormat>('rest', 'http-2.0'), async (r, t, format) => {
         const query = fromPairs(r.query.flatMap(([k, vs]) => vs.map((v): [string, string] => [k, v])));
-        const base = signed({ method: r.method, path: `/v1/hooks/${r.segments.join('/')}`, query, body: r.body, timestamp: nowSeconds() + r.timestampOffset });
+        const base = { ...signed({ method: r.method, path: `/v1/hooks/${r.segments.join('/')}`, query, body: r.body, timestamp: nowSeconds() + r.timestampOffset }), format };
         const forged = tampered(base, t);
+        const refusedStatus = format === 'rest' ? 401 : 403;
         fc.pre(forged !== undefined);
         // A query change must change the pairs sent (repeating a pair does: a=1&a=1 is not a=1).
         if (t.part.startsWith('query')) fc.pre(!sameMultiset(pairs(forged!.query ?? {}), pairs(query)) || t.part === 'query value repeated');
 
         const refused = await answer(authorize, forged!);
         seen.add(t.part);
-        expect({ tamper: t, ...refused }).toEqual({ tamper: t, status: 401, reason: tamperReason(t) });
+        expect({ tamper: t, format, ...refused }).toEqual({ tamper: t, format, status: refusedStatus, reason: tamperReason(t) });
         // None of that spent the nonce: the genuine request passes, once.
         expect(await answer(authorize, base)).toEqual({ status: 200, reason: 'ALLOWED' });
-        expect(await answer(authorize, base)).toEqual({ status: 401, reason: 'SIGNATURE_REPLAYED' });
+        expect(await answer(authorize, base)).toEqual({ status: refusedStatus, reason: 'SIGNATURE_REPLAYED' });
       }),
       { numRuns: runs(150) },
     );
@@ -378,9 +383,18 @@ describe('a signed request, tampered with', () => {
       [{ a: ['x y'] }, { a: ['x+y'] }],
       [{ a: ['x y'] }, { a: ['x%20y'] }],
     ];
-    for (const [signedQuery, sentQuery] of confusions) {
-      const r = signed({ query: signedQuery });
-      expect({ signedQuery, sentQuery, ...(await answer(authorize, { ...r, query: sentQuery })) }).toEqual({ signedQuery, sentQuery, status: 401, reason: 'SIGNATURE_MISMATCH' });
+    // On an HTTP API too: its comma-joined queryStringParameters would read a=1&a=2 as a=1,2; the raw query does not.
+    for (const format of ['rest', 'http-2.0'] as const) {
+      for (const [signedQuery, sentQuery] of confusions) {
+        const r = signed({ query: signedQuery });
+        expect({ format, signedQuery, sentQuery, ...(await answer(authorize, { ...r, query: sentQuery, format })) }).toEqual({
+          format,
+          signedQuery,
+          sentQuery,
+          status: format === 'rest' ? 401 : 403,
+          reason: 'SIGNATURE_MISMATCH',
+        });
+      }
     }
   });
 
@@ -719,4 +733,46 @@ describe('arbitrary Cookie headers', () => {
     );
     for (const reason of ['ALLOWED', 'CREDENTIAL_MISSING', 'CREDENTIAL_MULTIPLE', 'COOKIE_MALFORMED']) expect({ reason, seen: reasons.has(reason) }).toEqual({ reason, seen: true });
   }, 60_000);
+});
+
+describe('on an HTTP API (payload 2.0)', () => {
+  const v2 = (r: Request): Request => ({ ...r, format: 'http-2.0' });
+
+  it("refuses a client's own X-Gatehouse-Context header (lower-cased there) with a Deny, before any credential work", async () => {
+    const authorize = fx.authorizer(config());
+    const token = await fx.userToken();
+    const request = { method: 'GET', path: '/v1/me', headers: { Authorization: `Bearer ${token}`, 'X-Gatehouse-Context': 'eyJ0ZW5hbnRJZCI6Imdsb2JleCJ9' } };
+
+    expect(await answer(authorize, request)).toEqual({ status: 401, reason: 'CONTEXT_HEADER_FROM_CLIENT' });
+    expect(await answer(authorize, v2(request))).toEqual({ status: 403, reason: 'CONTEXT_HEADER_FROM_CLIENT' });
+  });
+
+  it('refuses a cross-site POST that carries only the cookie (no CSRF token) with a Deny, as on REST', async () => {
+    const authorize = fx.authorizer(config());
+    const request = { method: 'POST', path: '/v1/session', headers: { Cookie: cookies({ 'sb-access-token': await fx.userToken() }), Origin: 'https://evil.example.com' } };
+
+    expect(await answer(authorize, v2(request))).toEqual({ status: 403, reason: 'CSRF_TOKEN_MISSING' });
+    // With the double-submit token the same browser request passes: the cookies reached the check from `cookies`.
+    const csrf = csrfToken();
+    const good = { ...request, headers: { Cookie: cookies({ 'sb-access-token': await fx.userToken(), '__Host-gh-csrf': csrf }), 'X-CSRF-Token': csrf } };
+    expect(await answer(authorize, v2(good))).toEqual({ status: 200, reason: 'ALLOWED' });
+  });
+
+  it('refuses an access-token cookie planted a second time (a sibling subdomain), in a second Cookie header too', async () => {
+    const authorize = fx.authorizer(config());
+    const planted = cookies({ 'sb-access-token': await fx.userToken({ sub: 'attacker' }) });
+    const own = cookies({ 'sb-access-token': await fx.userToken() });
+
+    expect(await answer(authorize, v2({ method: 'GET', path: '/v1/session', headers: { Cookie: `${planted}; ${own}` } }))).toEqual({ status: 403, reason: 'CREDENTIAL_MULTIPLE' });
+    expect(await answer(authorize, v2({ method: 'GET', path: '/v1/session', multi: { Cookie: [planted, own] } }))).toEqual({ status: 403, reason: 'CREDENTIAL_MULTIPLE' });
+  });
+
+  it('refuses a signed request replayed, or signed for another stage, with a Deny', async () => {
+    const authorize = fx.authorizer(config());
+    const r = v2(signed());
+
+    expect(await answer(authorize, r)).toEqual({ status: 200, reason: 'ALLOWED' });
+    expect(await answer(authorize, r)).toEqual({ status: 403, reason: 'SIGNATURE_REPLAYED' });
+    expect(await answer(authorize, v2(signed({ signedPath: '/staging/v1/hooks/stripe' })))).toEqual({ status: 403, reason: 'SIGNATURE_MISMATCH' });
+  });
 });

@@ -5,6 +5,7 @@ import type { ReasonCode } from '../../lambdas/authorizer/errors';
 import { secretsClient, uniqueName } from '../support/aws';
 import { type Fixture, createFixture } from '../support/fixture';
 import { type TestKey, makeKey, nowSeconds, signWith } from '../support/jwt';
+import type { AnswerFormat } from '../../lambdas/authorizer/request';
 import {
   type Authorize,
   type CountingServer,
@@ -124,8 +125,8 @@ const failed = (reason: ReasonCode): Outcome => ({ status: 500, reason });
 const ALLOWED: Outcome = { status: 200, reason: 'ALLOWED' };
 
 /** API Gateway's answer and the logged reason for one token, through a fresh authorizer unless one is given. */
-async function outcome(token: string, authorize: Authorize = fx.authorizer()): Promise<Outcome> {
-  const { status } = await decide(authorize, token);
+async function outcome(token: string, authorize: Authorize = fx.authorizer(), format: AnswerFormat = 'rest'): Promise<Outcome> {
+  const { status } = await decide(authorize, token, { format });
   return { status, reason: fx.lastReason() ?? '(none)' };
 }
 
@@ -1167,6 +1168,47 @@ category('prototype pollution claims', () => {
   attack('never reads an OIDC tenant smuggled under __proto__', async () => {
     const text = withRawMembers(without(oidcClaims(), 'org'), '"__proto__":{"org":"acme","scope":"customers:read"}');
     await expectOutcome(rawJws(json(rsHeader()), text, oidcRs), forbidden('TENANT_MISSING'));
+  });
+});
+
+// =============================================================================================================
+
+category('the same attacks on an HTTP API (payload 2.0): a Deny, never an Allow, never a 401', () => {
+  const http = async (token: string, authorize?: Authorize) => outcome(token, authorize, 'http-2.0');
+
+  attack('refuses HS256 keyed with the Supabase ES256 public key, in every form, with a Deny (JWT_SIGNATURE_INVALID)', async () => {
+    const authorize = fx.authorizer();
+    for (const [form, secret] of EC_FORMS) {
+      const token = jws({ ...HS, kid: fx.supabaseKey.kid }, supabaseClaims(), hs256(secret(fx.supabaseKey)));
+      expect({ form, ...(await http(token, authorize)) }).toEqual({ form, ...forbidden('JWT_SIGNATURE_INVALID') });
+    }
+  });
+
+  attack('refuses HS256 keyed with the OIDC RS256 public key, in every form, with a Deny (JWT_ALG_NOT_ALLOWED)', async () => {
+    const authorize = fx.authorizer();
+    for (const [form, secret] of RSA_FORMS) {
+      const token = jws({ ...HS, kid: fx.oidcKey.kid }, oidcClaims(), hs256(secret(fx.oidcKey)));
+      expect({ form, ...(await http(token, authorize)) }).toEqual({ form, ...forbidden('JWT_ALG_NOT_ALLOWED') });
+    }
+  });
+
+  attack("refuses alg none, an unsigned token and a token signed with another issuer's key with a Deny and REST's reason", async () => {
+    const tokens = [
+      `${b64u(json({ alg: 'none', typ: 'JWT' }))}.${b64u(json(supabaseClaims()))}.`,
+      `${b64u(json({ alg: 'none', typ: 'JWT' }))}.${b64u(json(supabaseClaims()))}.${b64u('x')}`,
+      jws(rsHeader(), supabaseClaims(), oidcRs),
+    ];
+    for (const token of tokens) {
+      const rest = await outcome(token);
+      expect(rest.status).toBe(401);
+      expect(await http(token)).toEqual(forbidden(rest.reason as ReasonCode));
+    }
+  });
+
+  attack('allows the genuine token of each signer, so the refusals above are about the attack', async () => {
+    for (const token of [jws(HS, supabaseClaims(), supabaseHs), jws(esHeader(), supabaseClaims(), supabaseEs), jws(rsHeader(), oidcClaims(), oidcRs)]) {
+      expect(await http(token)).toEqual(ALLOWED);
+    }
   });
 });
 

@@ -18,6 +18,8 @@ import { BEARER_TOKEN, apiKeyAuthorizer, lambdaContext, proxyEvent, serviceAutho
 import { uniqueName } from '../support/aws';
 import { DEAD_ENDPOINT, hangingServer, movableClock, switchableSecretsManager, throttlingDynamoDb, throttlingDynamoDbServer } from '../support/faults';
 import { API_ARN_PREFIX, type Fixture, type SignSpec, TEST_ROUTES, authorizerEvent, createFixture, signedHeaders, withRequestLine } from '../support/fixture';
+import type { AnswerFormat } from '../../lambdas/authorizer/request';
+import { v2EventLike } from '../lambdas/v2-event';
 import { makeKey, nowSeconds, signHs256, signWith } from '../support/jwt';
 import { type Captured, SecretVault, captureOutput } from '../support/leak-audit';
 import { putMember, revokeSession } from '../lambdas/authorizer/records';
@@ -95,14 +97,15 @@ type Status = 200 | 401 | 403 | 500;
 async function send(
   authorize: ReturnType<Fixture['authorizer']>,
   headers: Record<string, string>,
-  opts: { method?: string; path?: string; multi?: Record<string, string[]>; methodArn?: string; query?: Record<string, string[]> } = {},
+  opts: { method?: string; path?: string; multi?: Record<string, string[]>; methodArn?: string; query?: Record<string, string[]>; format?: AnswerFormat } = {},
 ): Promise<Status> {
   const method = opts.method ?? 'GET';
   const path = opts.path ?? '/v1/me';
   const event = withRequestLine(authorizerEvent(headers, method, path, path, opts.multi), { query: opts.query });
   if (opts.methodArn) event.methodArn = opts.methodArn;
   try {
-    const result = await authorize(event);
+    // `format: 'http-2.0'`: the same request as an HTTP API's payload 2.0 event (its route ARN is the method ARN).
+    const result = await authorize(opts.format === 'http-2.0' ? { ...v2EventLike(event), routeArn: event.methodArn } : event);
     captured.push({ source: 'authorizer result', text: JSON.stringify(result) });
     return evaluatePolicy(result.policyDocument as PolicyDocument, `${API_ARN_PREFIX}/${method}${path}`) === 'Allow' ? 200 : 403;
   } catch (err) {
@@ -189,6 +192,28 @@ describe('log audit', () => {
     await expectAnswer(send(authorize, signed(), WEBHOOK), 200, 'ALLOWED');
     const query = { cursor: [randomSecret('secret-looking query value')], a: ['1', '2'] };
     await expectAnswer(send(authorize, signed({ query }), { ...WEBHOOK, query }), 200, 'ALLOWED');
+  });
+
+  it('HTTP API (payload 2.0) events: allowed, refused (a Deny), failed and malformed', async () => {
+    const authorize = browserAndSigned();
+    const http = { format: 'http-2.0' as const };
+    const csrf = csrfToken();
+
+    await expectAnswer(send(authorize, bearer(await user()), http), 200, 'ALLOWED');
+    await expectAnswer(send(authorize, bearer(await newApiKey({ tenantId: 'acme' })), http), 200, 'ALLOWED');
+    await expectAnswer(send(authorize, service(fx.serviceSecret), { ...jobs, ...http }), 200, 'ALLOWED');
+    await expectAnswer(send(authorize, { Cookie: cookies(await user(), csrf), 'X-CSRF-Token': csrf }, { method: 'DELETE', path: SESSION, ...http }), 200, 'ALLOWED');
+    const query = { cursor: [randomSecret('secret-looking query value (2.0)')], a: ['1', '2'] };
+    await expectAnswer(send(authorize, signed({ query }), { ...WEBHOOK, query, ...http }), 200, 'ALLOWED');
+    await expectAnswer(send(authorize, bearer(await user({ exp: nowSeconds() - 100, iat: nowSeconds() - 1000 })), http), 403, 'JWT_EXPIRED');
+    await expectAnswer(send(authorize, service(randomSecret('wrong service secret (2.0)')), { ...jobs, ...http }), 403, 'SERVICE_SECRET_MISMATCH');
+    await expectAnswer(send(authorize, bearer(await user(), { 'X-Gatehouse-Context': randomSecret('forged context header (2.0)') }), http), 403, 'CONTEXT_HEADER_FROM_CLIENT');
+    await expectAnswer(send(authz({}, { dynamodb: new DynamoDBClient({ endpoint: DEAD_ENDPOINT, maxAttempts: 1 }) }), bearer(await newApiKey({ tenantId: 'acme' })), http), 500, 'APIKEY_STORE_UNAVAILABLE');
+    // A malformed event with a real token in it: INTERNAL_ERROR names the field, never a header.
+    const token = await user();
+    const malformed = { version: '2.0', type: 'REQUEST', headers: { authorization: `Bearer ${token}` }, routeKey: 'GET /v1/me', rawPath: '/prod/v1/me', requestContext: { http: { method: 'GET' } } };
+    await expect(authorize(malformed as never)).rejects.toThrow('Authorizer dependency failure');
+    expect(fx.logs.filter((l) => l.message === 'decision').at(-1)).toMatchObject({ decision: 'error', reason: 'INTERNAL_ERROR', cause: 'payload-2.0.routeArn', payload: '2.0' });
   });
 
   it('every reason code, each with a credential of its kind', async () => {

@@ -1,14 +1,17 @@
-import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { AuthorizerConfigInput } from '../../contract/config';
+import { routeAuthorizer } from '../../contract/route-authorizer';
+import type { AuthorizerEvent } from '../../lambdas/authorizer/authorizer';
 import { type PolicyDocument, evaluatePolicy } from '../../lambdas/authorizer/policy';
+import type { AnswerFormat } from '../../lambdas/authorizer/request';
 import { sha256Hex } from '../../contract/signing';
 import { uniqueName } from '../support/aws';
 import { API_ARN_PREFIX, type Fixture, TEST_ROUTES, authorizerEvent, createFixture, signedHeaders, withRequestLine } from '../support/fixture';
 import { nowSeconds, signHs256, signWith } from '../support/jwt';
+import { v2EventLike } from '../lambdas/v2-event';
 
 /**
  * Properties of the real handler (DynamoDB, Secrets Manager and JWKS on loopback) under hostile input:
@@ -57,7 +60,7 @@ type Outcome =
   | { readonly kind: 'returned'; readonly allowed: string[]; readonly reason: string | undefined; readonly decision: string | undefined; readonly context?: unknown };
 
 /** Runs the handler once and reports what it did, with the reason and decision it logged. */
-async function run(handler: ReturnType<Fixture['authorizer']>, event: APIGatewayRequestAuthorizerEvent): Promise<Outcome> {
+async function run(handler: ReturnType<Fixture['authorizer']>, event: AuthorizerEvent): Promise<Outcome> {
   const before = fx.logs.length;
   const logged = () => {
     const d = fx.logs.slice(before).filter((l) => l.message === 'decision');
@@ -76,8 +79,19 @@ async function run(handler: ReturnType<Fixture['authorizer']>, event: APIGateway
 const isUnauthorized = (e: unknown) => e instanceof Error && e.message === 'Unauthorized';
 const describeError = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : `${typeof e}: ${String(e)}`);
 
-/** A hostile-input outcome is acceptable only as a 401 or a policy that allows nothing. */
-function assertRefused(o: Outcome, input: unknown): void {
+/** Both payload formats, for properties that run over REST events and HTTP API (payload 2.0) events alike. */
+const FORMATS = fc.constantFrom<AnswerFormat>('rest', 'http-2.0');
+/** The event of `format` for a REST event (test/lambdas/v2-event.ts: the same request as an HTTP API sends it). */
+const inFormat = (format: AnswerFormat, e: Parameters<typeof v2EventLike>[0]): AuthorizerEvent => (format === 'http-2.0' ? v2EventLike(e) : e);
+
+/**
+ * A hostile-input outcome is acceptable only as a 401 or a policy that allows nothing; on an HTTP API (payload 2.0),
+ * only as a policy that allows nothing (the authorizer has no 401 there: ./lambdas/authorizer/refusal.ts).
+ */
+function assertRefused(o: Outcome, input: unknown, format: AnswerFormat = 'rest'): void {
+  if (o.kind === 'threw' && format === 'http-2.0') {
+    throw new Error(`expected a Deny policy, got ${describeError(o.error)} (reason ${o.reason}, decision ${o.decision}) for ${JSON.stringify(input)}`);
+  }
   if (o.kind === 'threw' && !isUnauthorized(o.error)) {
     throw new Error(`expected Error('Unauthorized'), got ${describeError(o.error)} (reason ${o.reason}, decision ${o.decision}) for ${JSON.stringify(input)}`);
   }
@@ -228,15 +242,15 @@ function arbitraries() {
 }
 
 describe('hostile headers', () => {
-  it('never yield Allow, and end only in 401 or a policy that allows nothing', async () => {
+  it('never yield Allow, and end only in 401 or a policy that allows nothing (REST), or a Deny (HTTP API)', async () => {
     const authorize = fx.authorizer();
     const reasons = new Map<string, number>();
 
     await fc.assert(
-      fc.asyncProperty(arbitraries().event, async (event) => {
-        const o = await run(authorize, event);
+      fc.asyncProperty(arbitraries().event, FORMATS, async (event, format) => {
+        const o = await run(authorize, inFormat(format, event));
         reasons.set(String(o.reason), (reasons.get(String(o.reason)) ?? 0) + 1);
-        assertRefused(o, { headers: event.headers, multiValueHeaders: event.multiValueHeaders });
+        assertRefused(o, { format, headers: event.headers, multiValueHeaders: event.multiValueHeaders }, format);
       }),
       { numRuns: runs(400) },
     );
@@ -290,6 +304,75 @@ describe('hostile headers', () => {
     // Enough of the runs got past the signature to exercise the claim, tenant and route rules.
     expect((outcomes.get('returned ALLOWED') ?? 0) + (outcomes.get('returned ROUTE_NOT_PERMITTED') ?? 0)).toBeGreaterThan(10);
     expect(outcomes.get('returned TENANT_SUSPENDED') ?? 0).toBeGreaterThan(0);
+  }, 60_000);
+});
+
+/**
+ * Cache correctness on both payload formats. API Gateway keeps an authorizer's answer by the values of its identity
+ * sources and reuses it on every route that authorizer guards: REST on every method; HTTP APIs likewise ("By default,
+ * API Gateway uses the cached authorizer response for all routes of an API that use the authorizer",
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html#http-api-lambda-authorizer.caching).
+ * So an answer obtained on one route, evaluated as an IAM policy on every route of the same authorizer (the same
+ * identity sources, contract/route-authorizer.ts), must say what a fresh decision on that route says.
+ */
+describe('cached answers', () => {
+  const ROUTED = TEST_ROUTES!.filter((r) => !r.public).map((r) => ({
+    method: r.method,
+    path: r.path.replace(/\{[^}]+\}/g, '42'),
+    resource: r.path,
+    authorizer: routeAuthorizer({ accepts: r.accepts!, cookie: r.cookie })!.name,
+  }));
+  const SCOPES = ['customers:read', 'customers:write', 'customers:admin'];
+
+  it('are right on every route of the authorizer they are reused on, for any credential, REST and HTTP API alike', async () => {
+    const authorize = fx.authorizer();
+    const keys = await Promise.all([[], ['customers:read'], SCOPES].map(async (scopes) => (await fx.putApiKey({ tenantId: 'acme', scopes })).key));
+    const credential = fc.oneof(
+      fc.record({ kind: fc.constant('oidc' as const), scopes: fc.subarray(SCOPES), org: fc.constantFrom('acme', 'acme', 'frozen', 'nobody') }),
+      fc.record({ kind: fc.constant('supabase' as const), tenant: fc.constantFrom('acme', 'frozen'), expired: fc.boolean() }),
+      fc.record({ kind: fc.constant('apiKey' as const), key: fc.nat({ max: keys.length - 1 }), forged: fc.boolean() }),
+      fc.record({ kind: fc.constant('service' as const), good: fc.boolean() }),
+      fc.record({ kind: fc.constant('garbage' as const), value: fc.string({ maxLength: 40 }) }),
+    );
+    const now = nowSeconds();
+    type Credential = typeof credential extends fc.Arbitrary<infer T> ? T : never;
+    const headersOf = async (c: Credential): Promise<Record<string, string>> => {
+      switch (c.kind) {
+        case 'oidc':
+          return { Authorization: `Bearer ${await signWith(fx.oidcKey, { iss: fx.oidcIssuer, sub: 'u-1', aud: 'gatehouse-api', iat: now, exp: now + 600, org: c.org, scope: c.scopes.join(' ') })}` };
+        case 'supabase':
+          return { Authorization: `Bearer ${await fx.userToken({ app_metadata: { tenant_id: c.tenant }, ...(c.expired ? { iat: now - 1000, exp: now - 100 } : {}) })}` };
+        case 'apiKey':
+          return { Authorization: `Bearer ${c.forged ? keys[c.key]!.replace(/.$/, (x) => (x === '0' ? '1' : '0')) : keys[c.key]!}` };
+        case 'service':
+          return { Authorization: `Bearer ${c.good ? fx.serviceSecret : 'not-the-secret-not-the-secret'}`, 'X-Service-Name': fx.serviceName };
+        case 'garbage':
+          return { Authorization: `Bearer ${c.value}` };
+      }
+    };
+    const allowedOn = (o: Outcome, r: (typeof ROUTED)[number]) => o.kind === 'returned' && o.allowed.includes(`${API_ARN_PREFIX}/${r.method}${r.path}`);
+    const seen = { allow: 0, deny: 0, formats: new Set<string>() };
+
+    await fc.assert(
+      fc.asyncProperty(credential, fc.constantFrom(...ROUTED), FORMATS, async (c, first, format) => {
+        const headers = await headersOf(c);
+        const event = (r: (typeof ROUTED)[number]) => inFormat(format, authorizerEvent(headers, r.method, r.path, r.resource));
+        const cached = await run(authorize, event(first));
+        if (format === 'http-2.0') expect({ format, threw: cached.kind === 'threw' }).toEqual({ format, threw: false });
+        seen.formats.add(format);
+        for (const r of ROUTED.filter((x) => x.authorizer === first.authorizer)) {
+          const reused = allowedOn(cached, r);
+          const fresh = allowedOn(await run(authorize, event(r)), r);
+          if (reused) seen.allow++;
+          else seen.deny++;
+          expect({ c, format, from: `${first.method} ${first.path}`, on: `${r.method} ${r.path}`, reused }).toEqual({ c, format, from: `${first.method} ${first.path}`, on: `${r.method} ${r.path}`, reused: fresh });
+        }
+      }),
+      { numRuns: runs(150) },
+    );
+
+    // Both outcomes were exercised, on both formats.
+    expect({ allows: seen.allow > 20, denies: seen.deny > 20, formats: [...seen.formats].sort() }).toEqual({ allows: true, denies: true, formats: ['http-2.0', 'rest'] });
   }, 60_000);
 });
 
@@ -491,16 +574,16 @@ describe('hostile cookies and signed-request headers', () => {
       });
   }
 
-  it('never yield Allow, and end only in 401 or a policy that allows nothing', async () => {
+  it('never yield Allow, and end only in 401 or a policy that allows nothing (REST), or a Deny (HTTP API)', async () => {
     const authorize = fx.authorizer({ routes: ROUTES, signers: [{ name: SIGNER, secretId: signerSecretId }], csrf: { allowedOrigins: ['https://app.example.com'] } });
     const reasons = new Map<string, number>();
 
     await fc.assert(
-      fc.asyncProperty(arbitraries(), async (event) => {
+      fc.asyncProperty(arbitraries(), FORMATS, async (event, format) => {
         const before = fx.logs.length;
         let o: Outcome;
         try {
-          const result = await authorize(event);
+          const result = await authorize(inFormat(format, event));
           o = { kind: 'returned', allowed: ARNS_HERE.filter((arn) => evaluatePolicy(result.policyDocument as PolicyDocument, arn) === 'Allow'), reason: undefined, decision: undefined };
         } catch (error) {
           o = { kind: 'threw', error, reason: undefined, decision: undefined };
@@ -508,7 +591,11 @@ describe('hostile cookies and signed-request headers', () => {
         const last = fx.logs.slice(before).filter((l) => l.message === 'decision').at(-1);
         const reason = String(last?.reason);
         reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-        assertRefused({ ...o, reason, decision: String(last?.decision) }, { headers: event.multiValueHeaders, method: event.httpMethod, path: event.requestContext.path, query: event.multiValueQueryStringParameters });
+        assertRefused(
+          { ...o, reason, decision: String(last?.decision) },
+          { format, headers: event.multiValueHeaders, method: event.httpMethod, path: event.requestContext.path, query: event.multiValueQueryStringParameters },
+          format,
+        );
       }),
       { numRuns: runs(500) },
     );

@@ -10,6 +10,8 @@ import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { type PolicyDocument, evaluatePolicy } from '../../lambdas/authorizer/policy';
 import { API_ARN_PREFIX, type Fixture, authorizerEvent } from '../support/fixture';
 import type { TestKey } from '../support/jwt';
+import type { AnswerFormat } from '../../lambdas/authorizer/request';
+import { v2EventLike } from '../lambdas/v2-event';
 
 export type Status = 200 | 401 | 403 | 500;
 export type Authorize = ReturnType<Fixture['authorizer']>;
@@ -18,12 +20,14 @@ export type Authorize = ReturnType<Fixture['authorizer']>;
 export async function decide(
   authorize: Authorize,
   token: string,
-  opts: { readonly method?: string; readonly path?: string; readonly scheme?: string } = {},
+  opts: { readonly method?: string; readonly path?: string; readonly scheme?: string; readonly format?: AnswerFormat } = {},
 ): Promise<{ status: Status; result?: APIGatewayAuthorizerResult }> {
   const method = opts.method ?? 'GET';
   const path = opts.path ?? '/v1/me';
   try {
-    const result = await authorize(authorizerEvent({ Authorization: `${opts.scheme ?? 'Bearer'} ${token}` }, method, path));
+    const rest = authorizerEvent({ Authorization: `${opts.scheme ?? 'Bearer'} ${token}` }, method, path);
+    // `format: 'http-2.0'`: the same request as an HTTP API hands it over (payload 2.0), on the same route ARN.
+    const result = await authorize(opts.format === 'http-2.0' ? v2EventLike(rest) : rest);
     const verdict = evaluatePolicy(result.policyDocument as PolicyDocument, `${API_ARN_PREFIX}/${method}${path}`);
     return { status: verdict === 'Allow' ? 200 : 403, result };
   } catch (err) {

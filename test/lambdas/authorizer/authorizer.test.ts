@@ -4,6 +4,8 @@ import { generateApiKey } from '../../../contract/api-key';
 import { evaluatePolicy, type PolicyDocument } from '../../../lambdas/authorizer/policy';
 import { API_ARN_PREFIX, type Fixture, authorizerEvent, createFixture } from '../../support/fixture';
 import { makeKey, nowSeconds, signHs256, signWith, startJwksServer } from '../../support/jwt';
+import type { AnswerFormat } from '../../../lambdas/authorizer/request';
+import { v2EventLike } from '../v2-event';
 
 let fx: Fixture;
 
@@ -18,9 +20,10 @@ afterAll(() => fx.close());
 const bearer = (token: string, extra: Record<string, string> = {}) => ({ Authorization: `Bearer ${token}`, ...extra });
 
 /** Runs the authorizer and reports API Gateway's answer for this request: 401, 403, 500 or the Allow result. */
-async function decide(handler: ReturnType<Fixture['authorizer']>, headers: Record<string, string>, method = 'GET', path = '/v1/me') {
+async function decide(handler: ReturnType<Fixture['authorizer']>, headers: Record<string, string>, method = 'GET', path = '/v1/me', format: AnswerFormat = 'rest') {
   try {
-    const result = await handler(authorizerEvent(headers, method, path));
+    const event = authorizerEvent(headers, method, path);
+    const result = await handler(format === 'http-2.0' ? v2EventLike(event) : event);
     const verdict = evaluatePolicy(result.policyDocument as PolicyDocument, `${API_ARN_PREFIX}/${method}${path}`);
     return { status: verdict === 'Allow' ? 200 : 403, result };
   } catch (err) {
@@ -470,9 +473,9 @@ describe('decisions', () => {
     expect(result!.policyDocument.Statement).toEqual([{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${API_ARN_PREFIX}/*`] }]);
   });
 
-  it('returns a policy that is right on every route it may be reused on', async () => {
+  it.each<AnswerFormat>(['rest', 'http-2.0'])('returns a policy that is right on every route it may be reused on (%s)', async (format) => {
     const token = await signHs256(fx.supabaseSecret, supabaseClaims({ app_metadata: { tenant_id: 'acme' }, scope: undefined }));
-    const { result } = await decide(fx.authorizer(), bearer(token), 'GET', '/v1/me');
+    const { result } = await decide(fx.authorizer(), bearer(token), 'GET', '/v1/me', format);
     const policy = result!.policyDocument as PolicyDocument;
     const at = (m: string, p: string) => evaluatePolicy(policy, `${API_ARN_PREFIX}/${m}${p}`);
 

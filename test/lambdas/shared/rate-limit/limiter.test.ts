@@ -122,15 +122,16 @@ describe('createRateLimiter', () => {
     expect(await readBucket(client, tableName, lower)).toBeDefined();
   });
 
-  it('admits exactly the burst under 20 concurrent clients, and tat advanced once per admission', async () => {
+  it('admits exactly the burst under 20 concurrent clients on the exact path (leases of 1), and tat advanced once per admission', async () => {
     // Prepare: 20 workers (own client and limiter each, like 20 Lambda instances) x 15 requests, one instant, on a
     // cold bucket (so the first writes race to create it). The emulator applies each call whole (see serializingProxy).
+    // maxLease 1: every token is leased by the request that spends it (leases of many: lease.test.ts).
     const clock = settableClock();
     const t = tenant('crowd');
     const proxy = await serializingProxy();
     const workers = Array.from({ length: 20 }, () => {
       const dynamodb = new DynamoDBClient({ maxAttempts: 1, endpoint: proxy.url });
-      return { dynamodb, limiter: createRateLimiter({ dynamodb, tableName, now: clock.now }) };
+      return { dynamodb, limiter: createRateLimiter({ dynamodb, tableName, now: clock.now, maxLease: 1 }) };
     });
 
     // Act
@@ -155,15 +156,15 @@ describe('createRateLimiter', () => {
     expect(all.filter((d) => !d.allowed)).toHaveLength(100);
     const item = await readBucket(client, tableName, t);
     expect(Number(item?.tat?.N)).toBe(clock.start + 200 * 600);
-    // Every one of the 300 checks made 1 to 3 calls, all of them really concurrent on the client side.
-    expect(proxy.requests()).toBeGreaterThanOrEqual(300);
+    // Each admission made 1 to 3 calls; a denial made at most 1 (none once its worker knew the bucket empty).
+    expect(proxy.requests()).toBeGreaterThanOrEqual(200);
     expect(proxy.requests()).toBeLessThanOrEqual(900);
   });
 
   it('stores tat in milliseconds and a TTL (seconds) past the moment the bucket is full again', async () => {
-    // Prepare
+    // Prepare: leases of 1 (two requests at one instant would otherwise lease 1, then 2).
     const clock = settableClock();
-    const limiter = createRateLimiter({ dynamodb: client, tableName, now: clock.now });
+    const limiter = createRateLimiter({ dynamodb: client, tableName, now: clock.now, maxLease: 1 });
     const t = tenant();
 
     // Act
@@ -266,10 +267,10 @@ describe('createRateLimiter', () => {
     });
     afterAll(() => clients.dynamodb.destroy());
 
-    it('makes one UpdateItem per request on a busy bucket, admitted or denied', async () => {
+    it('on the exact path (leases of 1): one UpdateItem per admitted request, none for a denial while the known tat says the bucket is empty', async () => {
       // Prepare: the first request of a cold limiter finds no bucket (busy write fails, then the idle write).
       const clock = settableClock();
-      const limiter = createRateLimiter({ dynamodb: clients.dynamodb, tableName, now: clock.now });
+      const limiter = createRateLimiter({ dynamodb: clients.dynamodb, tableName, now: clock.now, maxLease: 1 });
       const t = tenant();
       await limiter.check(t, DEFAULT);
       expect(clients.calls).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
@@ -283,11 +284,35 @@ describe('createRateLimiter', () => {
       const denied: RateLimitDecision[] = [];
       for (let i = 0; i < 30; i++) denied.push(await limiter.check(t, DEFAULT));
 
-      // Assert
+      // Assert: the denials are exact (tat = start + 120 s: retry at start + 600 ms), from the tat this instance wrote.
       expect(allowedCount(admitted)).toBe(199);
       expect(admittedCalls).toEqual(Array(199).fill('UpdateItemCommand'));
-      expect(allowedCount(denied)).toBe(0);
-      expect(clients.calls).toEqual(Array(30).fill('UpdateItemCommand'));
+      expect(denied.every((d) => !d.allowed)).toBe(true);
+      expect(denied[29]).toEqual({ allowed: false, limit: 200, remaining: 0, resetSeconds: 120, retryAfterSeconds: 1, window: 'minute' });
+      expect(clients.calls).toEqual([]);
+
+      // Act / Assert: once the first token is due, a write again.
+      clock.advance(600);
+      expect(await limiter.check(t, DEFAULT)).toMatchObject({ allowed: true, remaining: 0 });
+      expect(clients.calls).toEqual(['UpdateItemCommand']);
+    });
+
+    it('on a busy bucket: one UpdateItem per lease of up to b/8 requests, none for denials', async () => {
+      // Prepare: 200 requests at one instant on the default tier (burst 200, so leases of at most 25).
+      const clock = settableClock();
+      const limiter = createRateLimiter({ dynamodb: clients.dynamodb, tableName, now: clock.now });
+      const t = tenant();
+
+      // Act
+      const ds: RateLimitDecision[] = [];
+      for (let i = 0; i < 230; i++) ds.push(await limiter.check(t, DEFAULT));
+
+      // Assert: exactly the burst admitted, in at least 200/25 leases and far fewer writes than requests.
+      expect(allowedCount(ds)).toBe(200);
+      expect(ds.slice(200).every((d) => !d.allowed)).toBe(true);
+      expect(clients.count('UpdateItemCommand')).toBeGreaterThanOrEqual(8);
+      expect(clients.count('UpdateItemCommand')).toBeLessThan(200 / 5);
+      expect(Number((await readBucket(client, tableName, t))?.tat?.N)).toBe(clock.start + 200 * 600);
     });
 
     it('makes one UpdateItem per request on an idle bucket this instance has seen before', async () => {
@@ -314,8 +339,8 @@ describe('createRateLimiter', () => {
       // Prepare: instance A saw the bucket long ago; instance B has used part of it, then all of it.
       const clock = settableClock();
       const [t1, t2] = [tenant(), tenant()];
-      const a = createRateLimiter({ dynamodb: clients.dynamodb, tableName, now: clock.now });
-      const b = createRateLimiter({ dynamodb: client, tableName, now: clock.now });
+      const a = createRateLimiter({ dynamodb: clients.dynamodb, tableName, now: clock.now, maxLease: 1 });
+      const b = createRateLimiter({ dynamodb: client, tableName, now: clock.now, maxLease: 1 });
       await a.check(t1, DEFAULT);
       await a.check(t2, DEFAULT);
       clock.advance(600_000);
@@ -331,8 +356,8 @@ describe('createRateLimiter', () => {
       expect(clients.calls).toEqual(['UpdateItemCommand']);
     });
 
-    it('makes a second call only for a tier with a monthly quota', async () => {
-      // Prepare
+    it('makes a second call only for a tier with a monthly quota (a quiet tenant: one more write per request)', async () => {
+      // Prepare: requests 5 s apart, so the bucket is idle and the leases are of 1.
       const clock = settableClock();
       const limiter = createRateLimiter({ dynamodb: clients.dynamodb, tableName, now: clock.now });
       const t = tenant();
@@ -341,11 +366,15 @@ describe('createRateLimiter', () => {
       clients.reset();
 
       // Act
-      for (let i = 0; i < 5; i++) await limiter.check(t, policy);
+      for (let i = 0; i < 5; i++) {
+        clock.advance(5000);
+        await limiter.check(t, policy);
+      }
 
       // Assert
       expect(clients.calls).toEqual(Array(10).fill('UpdateItemCommand'));
     });
+
   });
 });
 

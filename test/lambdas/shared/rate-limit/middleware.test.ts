@@ -189,8 +189,8 @@ describe('rateLimit middleware (httpHandler option)', () => {
   });
 
   describe('round trips', () => {
-    it('sends one DynamoDB command per request once the bucket is busy, admitted or denied', async () => {
-      // Prepare: default tier; the first request creates the bucket.
+    it('sends one DynamoDB command per lease once the bucket is busy, and none for a denial while the bucket is known empty', async () => {
+      // Prepare: default tier (burst 200, so leases of at most 25); the first request creates the bucket.
       const counted = countingClients();
       const clock = settableClock();
       const { handler } = limitedHandler(createRateLimiter({ dynamodb: counted.dynamodb, tableName, now: clock.now }));
@@ -201,17 +201,42 @@ describe('rateLimit middleware (httpHandler option)', () => {
       // Act: 199 admitted, then 20 denied.
       const admitted = [];
       for (let i = 0; i < 199; i++) admitted.push(await call(handler, who));
-      const admittedCalls = counted.calls.length;
+      const admittedCalls = [...counted.calls];
       counted.reset();
       const denied = [];
       for (let i = 0; i < 20; i++) denied.push(await call(handler, who));
       counted.dynamodb.destroy();
 
-      // Assert
+      // Assert: at least 199/25 leases, far fewer than one per request; the 429s exact, with no call.
       expect(statuses(admitted)).toEqual({ 200: 199 });
-      expect(admittedCalls).toBe(199);
+      expect(admittedCalls.every((c) => c === 'UpdateItemCommand')).toBe(true);
+      expect(admittedCalls.length).toBeGreaterThanOrEqual(8);
+      expect(admittedCalls.length).toBeLessThan(199 / 5);
       expect(statuses(denied)).toEqual({ 429: 20 });
-      expect(counted.calls).toEqual(Array(20).fill('UpdateItemCommand'));
+      expect(denied[19]!.headers).toMatchObject({ 'Retry-After': '1', 'RateLimit-Remaining': '0', 'RateLimit-Reset': '120' });
+      expect(counted.calls).toEqual([]);
+    });
+
+    it('sends one DynamoDB command per request for a quiet tenant, as the exact limiter did', async () => {
+      // Prepare: tier pro (60/min, bursts of 3: leases of 1), one request every 2 s.
+      const counted = countingClients();
+      const clock = settableClock();
+      const { handler } = limitedHandler(createRateLimiter({ dynamodb: counted.dynamodb, tableName, now: clock.now }));
+      const who = userAuthorizer({ tenantId: tenant(), tier: 'pro' });
+      await call(handler, who);
+      counted.reset();
+
+      // Act
+      const rs = [];
+      for (let i = 0; i < 10; i++) {
+        clock.advance(2000);
+        rs.push(await call(handler, who));
+      }
+      counted.dynamodb.destroy();
+
+      // Assert
+      expect(statuses(rs)).toEqual({ 200: 10 });
+      expect(counted.calls).toEqual(Array(10).fill('UpdateItemCommand'));
     });
   });
 
