@@ -35,10 +35,26 @@ export interface Invocation {
 
 /** One handler invocation: its wall time and the part spent waiting on the limiter's DynamoDB calls. */
 export interface HandlerRun {
+  /** The kind of the request it ran for (only valid credentials reach a handler; kept so nothing has to assume it). */
+  readonly kind: Kind;
   readonly ms: number;
   readonly limiterMs: number;
   /** The limiter's DynamoDB commands during the run (0: a handler without a limiter). */
   readonly limiterCalls: number;
+}
+
+/**
+ * What one counted request wrote, charged to it: requests go one at a time, so every line written while it is in
+ * flight is its own (AWS commands are charged the same way, through the clients' tag).
+ */
+export interface RequestCounts {
+  readonly kind: Kind;
+  readonly status: number;
+  readonly authorizerLogBytes: number;
+  readonly authorizerLines: number;
+  readonly handlerLogBytes: number;
+  readonly handlerLines: number;
+  readonly accessLogBytes: number;
 }
 
 /** What the mix cost, counted. */
@@ -63,7 +79,19 @@ export interface MixCounts {
   readonly jwksFetches: number;
   /** The request kind of each index a call's tag holds (warm-up included). */
   readonly kinds: readonly Kind[];
+  /** Each counted request's own lines, in order (their sums are `logBytes` and `accessLogBytes`). */
+  readonly perRequest: readonly RequestCounts[];
 }
+
+/** The log lines of the request in flight, as the loggers charge them. */
+interface LinesOf {
+  authorizerLogBytes: number;
+  authorizerLines: number;
+  handlerLogBytes: number;
+  handlerLines: number;
+}
+
+const noLines = (): LinesOf => ({ authorizerLogBytes: 0, authorizerLines: 0, handlerLogBytes: 0, handlerLines: 0 });
 
 /** The per-request state the wrappers charge their counts to (requests go one at a time). */
 interface Current {
@@ -71,6 +99,8 @@ interface Current {
   clock: number;
   /** False during the warm-up. */
   counting: boolean;
+  /** The lines the request in flight has written. */
+  lines: LinesOf;
 }
 
 /**
@@ -82,14 +112,14 @@ export async function runCostMix(ctx: SectionContext, world: World, sizes: { war
   const random = seeded(20261123);
   const good = await goodPopulation(ctx, world, random);
   const all = mixRequests(world, good, zipf(good.length, 1.1, random), random, sizes.warmup + sizes.requests);
-  const cur: Current = { index: -1, clock: Date.now(), counting: false };
+  const cur: Current = { index: -1, clock: Date.now(), counting: false, lines: noLines() };
   const start = cur.clock;
   const s = serving(world, cur, all);
   const baseUrl = await s.gateway.listen(0, '127.0.0.1');
   const jwksFetches = () => Object.values(world.jwks).reduce((n, j) => n + j.fetches(), 0);
   let jwksBefore = 0;
   const statuses: Record<string, number> = {};
-  let accessLogBytes = 0;
+  const perRequest: RequestCounts[] = [];
   ctx.log(`cost: ${sizes.warmup} + ${sizes.requests} requests of the mix through the local gateway (${(all.length * STEP_MS) / 1000} s simulated)`);
   let wallStart = performance.now();
   try {
@@ -103,6 +133,7 @@ export async function runCostMix(ctx: SectionContext, world: World, sizes: { war
       }
       cur.index = i;
       cur.clock = start + i * STEP_MS;
+      cur.lines = noLines();
       for (const c of s.clients) c.state.tag = i;
       const invokedBefore = s.invocations.length;
       const t = performance.now();
@@ -110,13 +141,15 @@ export async function runCostMix(ctx: SectionContext, world: World, sizes: { war
       if (!cur.counting) continue;
       statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
       const authorizerLatency = s.invocations.length > invokedBefore ? s.invocations.at(-1)!.ms : undefined;
-      accessLogBytes += Buffer.byteLength(accessLogLine({ request: r, status: answer.status, latencyMs: performance.now() - t, authorizerLatency, body: answer.body }));
+      const accessLogBytes = Buffer.byteLength(accessLogLine({ request: r, status: answer.status, latencyMs: performance.now() - t, authorizerLatency, body: answer.body }));
+      perRequest.push({ kind: r.kind, status: answer.status, ...cur.lines, accessLogBytes });
     }
   } finally {
     await s.gateway.close();
     for (const c of s.clients) c.destroy();
   }
   const mix = all.slice(sizes.warmup);
+  allCharged(s.logs, perRequest);
   return {
     warmup: sizes.warmup,
     requests: mix.length,
@@ -131,9 +164,10 @@ export async function runCostMix(ctx: SectionContext, world: World, sizes: { war
     limiterCalls: s.clients[1].calls,
     handlerCalls: s.clients[2].calls,
     logBytes: s.logs,
-    accessLogBytes,
+    accessLogBytes: perRequest.reduce((n, x) => n + x.accessLogBytes, 0),
     jwksFetches: jwksFetches() - jwksBefore,
     kinds: all.map((r) => r.kind),
+    perRequest,
   };
 }
 
@@ -154,7 +188,13 @@ function serving(world: World, cur: Current, all: readonly Request[]) {
     {
       dynamodb: auth.dynamodb,
       secretsManager: auth.secretsManager,
-      logger: jsonLogger('gatehouse-authorizer', (line) => ((logs.authorizer += Buffer.byteLength(line)), logs.authorizerLines++)),
+      logger: jsonLogger('gatehouse-authorizer', (line) => {
+        const bytes = Buffer.byteLength(line);
+        logs.authorizer += bytes;
+        logs.authorizerLines++;
+        cur.lines.authorizerLogBytes += bytes;
+        cur.lines.authorizerLines++;
+      }),
       now: () => cur.clock,
     },
     { routes, rateLimits: BENCH_TIERS },
@@ -176,7 +216,13 @@ function serving(world: World, cur: Current, all: readonly Request[]) {
     apiKeyPrefix: 'gh',
     environment: 'live',
     rateLimit: { limiter: createRateLimiter({ dynamodb: lim.dynamodb, tableName: world.tableName, now: () => cur.clock }), tiers: config.rateLimits.tiers },
-    logger: jsonLogger('gatehouse-handler', (line) => ((logs.handlers += Buffer.byteLength(line)), logs.handlerLines++)),
+    logger: jsonLogger('gatehouse-handler', (line) => {
+      const bytes = Buffer.byteLength(line);
+      logs.handlers += bytes;
+      logs.handlerLines++;
+      cur.lines.handlerLogBytes += bytes;
+      cur.lines.handlerLines++;
+    }),
   });
   const timed = (h: (e: APIGatewayProxyEvent, c: Context) => Promise<APIGatewayProxyResult>) => async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     if (!cur.counting) return { statusCode: 200, body: '{}' };
@@ -185,7 +231,7 @@ function serving(world: World, cur: Current, all: readonly Request[]) {
     try {
       return await h(event, context);
     } finally {
-      handlerRuns.push({ ms: performance.now() - t, limiterMs: waited(lim.calls.slice(before)), limiterCalls: lim.calls.length - before });
+      handlerRuns.push({ kind: all[cur.index]!.kind, ms: performance.now() - t, limiterMs: waited(lim.calls.slice(before)), limiterCalls: lim.calls.length - before });
     }
   };
   const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -197,6 +243,14 @@ function serving(world: World, cur: Current, all: readonly Request[]) {
     Object.assign(logs, { authorizer: 0, handlers: 0, authorizerLines: 0, handlerLines: 0 });
   };
   return { gateway, clients, logs, invocations, handlerRuns, reset };
+}
+
+/** Throws when a counted log line was not charged to a request: the valid-only split would then miss it. */
+function allCharged(logs: { authorizer: number; handlers: number }, perRequest: readonly RequestCounts[]): void {
+  const charged = perRequest.reduce((n, r) => ({ authorizer: n.authorizer + r.authorizerLogBytes, handlers: n.handlers + r.handlerLogBytes }), { authorizer: 0, handlers: 0 });
+  if (charged.authorizer !== logs.authorizer || charged.handlers !== logs.handlers) {
+    throw new Error(`cost: log bytes charged to requests (${charged.authorizer} + ${charged.handlers}) differ from those written (${logs.authorizer} + ${logs.handlers})`);
+  }
 }
 
 /** Milliseconds waited on `calls` (each call's time, retries included). */

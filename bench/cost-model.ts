@@ -1,9 +1,11 @@
 /**
  * The cost section's arithmetic: dated prices (bench/prices.json), how Lambda bills a duration at a memory size,
- * and the price of a million requests by component, from the counts of one run (bench/cost-mix.ts). Pure functions.
+ * the price of a million requests by component, from the counts of one run (bench/cost-mix.ts), and those counts
+ * with the bad-credential requests taken out. Pure functions.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { MixCounts, RequestCounts } from './cost-mix';
 
 interface PriceEntry {
   readonly usd: number;
@@ -107,3 +109,34 @@ export function gatehouseAdded(lines: readonly CostLine[]): { rest: number; http
 
 /** Dollars per million, 4 decimals (a cent per million is a 0.3% of REST's price). */
 export const perMillion = (usdPerRequest: number): string => `$${(usdPerRequest * 1e6).toFixed(4)}`;
+
+/**
+ * The run's counts with the requests of the `bad` kinds taken out, as if only valid credentials had been sent: each
+ * authorizer invocation, handler run and log line carries the kind of the request it ran for, and each AWS command
+ * the index of the request in flight (requests go one at a time), so what a bad credential caused -- its invocation,
+ * its GetItem, the Secrets Manager re-read a wrong service secret triggers -- is not charged to valid traffic. A
+ * command with no request index is kept (charged to valid traffic: the pessimistic side). The simulated time and the
+ * JWKS fetches stay the run's (not per request; neither is priced).
+ */
+export function validOnly(c: MixCounts, bad: readonly string[]): MixCounts {
+  const valid = (kind: string | undefined) => kind === undefined || !bad.includes(kind);
+  const charged = <T extends { tag: unknown }>(calls: readonly T[]) => calls.filter((x) => typeof x.tag !== 'number' || valid(c.kinds[x.tag]));
+  const kept = c.perRequest.filter((r) => valid(r.kind));
+  const sum = (f: (r: RequestCounts) => number) => kept.reduce((n, r) => n + f(r), 0);
+  const statuses: Record<string, number> = {};
+  for (const r of kept) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+  return {
+    ...c,
+    requests: kept.length,
+    badRequests: Math.max(0, c.badRequests - (c.requests - kept.length)),
+    statuses,
+    handlerRuns: c.handlerRuns.filter((r) => valid(r.kind)),
+    invocations: c.invocations.filter((i) => valid(i.kind)),
+    authorizerCalls: charged(c.authorizerCalls),
+    limiterCalls: charged(c.limiterCalls),
+    handlerCalls: charged(c.handlerCalls),
+    logBytes: { authorizer: sum((r) => r.authorizerLogBytes), handlers: sum((r) => r.handlerLogBytes), authorizerLines: sum((r) => r.authorizerLines), handlerLines: sum((r) => r.handlerLines) },
+    accessLogBytes: sum((r) => r.accessLogBytes),
+    perRequest: kept,
+  };
+}

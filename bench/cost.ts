@@ -28,6 +28,7 @@ import {
   perMillion,
   requestUnits,
   same,
+  validOnly,
 } from './cost-model';
 import type { SectionContext } from './section';
 import { int, median, met, ms, num, table } from './stats';
@@ -73,12 +74,16 @@ export async function costSection(ctx: SectionContext): Promise<string> {
     const inputs = await measureMemoryInputs(ctx, world);
     const limiter = limiterWrites(counts);
     const lines = (mb: number) => costLines(counts, inputs, prices, mb, limiter);
+    const valid = validOnly(counts, BAD);
+    const validLines = costLines(valid, inputs, prices, memoryMb, limiterWrites(valid));
     return [
       assumptions(counts, prices, memoryMb, limiter),
       '',
       costTable(lines(memoryMb), prices, memoryMb),
       '',
       largestAdded(lines(memoryMb), prices),
+      '',
+      byTraffic(counts, valid, lines(memoryMb), validLines, prices),
       '',
       `**Authorizer memory size.** Measured on this machine's one core (taken as one Lambda vCPU, i.e. ${ONE_VCPU_MB} MB); CPU parts scaled by ${ONE_VCPU_MB}/M below that, ` +
         'waits on AWS (moto on loopback here) kept as measured. Init is process start to handler ready (Node itself and the bundle, all CPU-bound here); ' +
@@ -149,6 +154,44 @@ function costLines(c: MixCounts, inputs: MemoryInputs, prices: Prices, mb: numbe
     same('Handler duration (the team’s own)', false, handlerMs / n / 1000 * (HANDLER_MEMORY_MB / 1024) * prices.lambdaGbSecond, `mean ${num(handlerMs / Math.max(1, billable), 2)} ms billed at ${HANDLER_MEMORY_MB} MB, limiter wait excluded`),
     same('Handler logs (the team’s own)', false, handlerLogBytes * prices.logsPerByte, `${int(handlerLogBytes)} B per request`),
   ];
+}
+
+/**
+ * The Gatehouse-added lines of the mix beside the same lines of its valid-credential requests alone (same run), then
+ * the subtotal of each as a share of REST's and HTTP API's price.
+ */
+function byTraffic(mix: MixCounts, valid: MixCounts, mixLines: readonly CostLine[], validLines: readonly CostLine[], prices: Prices): string {
+  const shown = (l: CostLine) => l.gatehouse || l.component === ACCESS_LOG;
+  const components = validLines.filter(shown).map((v) => [v.component, perMillion(mixLines.find((m) => m.component === v.component)?.rest ?? 0), perMillion(v.rest), v.basis]);
+  const bad = mix.requests - valid.requests;
+  const row = (name: string, c: MixCounts, lines: readonly CostLine[]) => {
+    const added = gatehouseAdded(lines);
+    const withLog = added.rest + (lines.find((l) => l.component === ACCESS_LOG)?.rest ?? 0);
+    return [
+      name,
+      int(c.requests),
+      int(c.invocations.length),
+      perMillion(added.rest),
+      `${num((added.rest / prices.rest) * 100, 2)}%`,
+      perMillion(added.http),
+      `${num((added.http / prices.http) * 100, 2)}%`,
+      `target ≤ ${TARGET_SHARE * 100}% (REST): ${met(added.rest / prices.rest <= TARGET_SHARE)}`,
+      `${num((withLog / prices.rest) * 100, 2)}%`,
+    ];
+  };
+  return [
+    `**Valid credentials only.** The same run's counts without its ${int(bad)} bad-credential requests (bench/cost-model.ts \`validOnly\`): every authorizer invocation, AWS command and log line is charged to ` +
+      `the request in flight (one at a time), so a bad credential's invocation, GetItem and Secrets Manager re-read are not charged to valid traffic. Per million valid requests:`,
+    '',
+    table(['Component', 'Mix $/M', 'Valid only $/M', 'Valid only: counted in this run'], components),
+    '',
+    'Gatehouse-added by traffic (per million requests of each):',
+    '',
+    table(
+      ['Traffic', 'Requests counted', 'Authorizer invocations', 'REST $/M', `% of REST ($${(prices.rest * 1e6).toFixed(2)})`, 'HTTP API $/M', `% of HTTP API ($${(prices.http * 1e6).toFixed(2)})`, 'Target', 'With the stage access log: % of REST'],
+      [row(`mix (${num((bad / Math.max(1, mix.requests)) * 100, 1)}% bad credentials)`, mix, mixLines), row('valid credentials only', valid, validLines)],
+    ),
+  ].join('\n');
 }
 
 function costTable(lines: readonly CostLine[], prices: Prices, mb: number): string {

@@ -6,7 +6,8 @@
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { accessLogFields, accessLogRenderer, platformLineBytes, RENDERED_VARIABLES } from '../../bench/cost-logs';
-import { ONE_VCPU_MB, billedMs, cpuSlowdown, durationAt, gbSecondsUsd, loadPrices, requestUnits } from '../../bench/cost-model';
+import type { MixCounts, RequestCounts } from '../../bench/cost-mix';
+import { ONE_VCPU_MB, billedMs, cpuSlowdown, durationAt, gbSecondsUsd, loadPrices, requestUnits, validOnly } from '../../bench/cost-model';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -37,6 +38,64 @@ describe('bench cost model', () => {
       { service: 'secretsmanager', command: 'GetSecretValueCommand' },
     ]);
     expect(units).toEqual({ reads: 1.5, writes: 1 });
+  });
+});
+
+describe('bench cost split by credential', () => {
+  // Counts of a run of three requests: 0 (warm-up, not counted), 1 a valid API key, 2 a wrong service secret whose
+  // invocation re-read the secret; an untagged command too.
+  const request = (kind: RequestCounts['kind'], status: number, authorizerLogBytes: number, handlerLogBytes: number): RequestCounts => ({
+    kind,
+    status,
+    authorizerLogBytes,
+    authorizerLines: authorizerLogBytes ? 1 : 0,
+    handlerLogBytes,
+    handlerLines: handlerLogBytes ? 1 : 0,
+    accessLogBytes: 250 + status,
+  });
+  const counts: MixCounts = {
+    warmup: 1,
+    requests: 2,
+    badRequests: 1,
+    simulatedSeconds: 0.02,
+    wallSeconds: 1,
+    ttlSeconds: 300,
+    statuses: { 200: 1, 401: 1 },
+    handlerRuns: [{ kind: 'API key', ms: 3, limiterMs: 2, limiterCalls: 1 }],
+    invocations: [
+      { kind: 'API key', ms: 9, ioMs: 7 },
+      { kind: 'wrong service secret', ms: 12, ioMs: 10 },
+    ],
+    authorizerCalls: [
+      { service: 'dynamodb', command: 'GetItemCommand', tag: 0 },
+      { service: 'dynamodb', command: 'GetItemCommand', tag: 1 },
+      { service: 'secretsmanager', command: 'GetSecretValueCommand', tag: 2 },
+      { service: 'secretsmanager', command: 'GetSecretValueCommand', tag: undefined },
+    ],
+    limiterCalls: [{ service: 'dynamodb', command: 'UpdateItemCommand', tag: 1 }],
+    handlerCalls: [],
+    logBytes: { authorizer: 700, handlers: 240, authorizerLines: 2, handlerLines: 1 },
+    accessLogBytes: 450 + 651,
+    jwksFetches: 0,
+    kinds: ['JWT ES256', 'API key', 'wrong service secret'],
+    perRequest: [request('API key', 200, 300, 240), request('wrong service secret', 401, 400, 0)],
+  };
+
+  it("charges nothing a bad credential caused to valid traffic: its invocation, its Secrets Manager re-read, its lines", () => {
+    const valid = validOnly(counts, ['wrong service secret', 'garbage']);
+    expect({ requests: valid.requests, badRequests: valid.badRequests, statuses: valid.statuses }).toEqual({ requests: 1, badRequests: 0, statuses: { 200: 1 } });
+    expect(valid.invocations.map((i) => i.kind)).toEqual(['API key']);
+    // The warm-up's GetItem (tag 0, a valid kind) stays, as does a command no request is known for.
+    expect(valid.authorizerCalls.map((c) => c.tag)).toEqual([0, 1, undefined]);
+    expect(valid.limiterCalls).toHaveLength(1);
+    expect(valid.handlerRuns).toHaveLength(1);
+    expect(valid.logBytes).toEqual({ authorizer: 300, handlers: 240, authorizerLines: 1, handlerLines: 1 });
+    expect(valid.accessLogBytes).toBe(450);
+  });
+
+  it('keeps every count when no kind is bad', () => {
+    const all = validOnly(counts, []);
+    expect({ ...all, perRequest: counts.perRequest }).toEqual(counts);
   });
 });
 
