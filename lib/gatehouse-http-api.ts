@@ -2,45 +2,20 @@ import { Annotations, Duration, Names, Stack } from 'aws-cdk-lib';
 import { CfnApi, CfnStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { RouteConfig } from '../contract/config';
-import type { CorsPolicy } from '../contract/cors';
 import type { OpenApiDocument } from '../contract/openapi';
 import { DEFAULT_MAX_HTTP_API_ROUTES, httpApiDocument } from '../contract/openapi-http';
 import { DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS, DEFAULT_STAGE_THROTTLE } from '../contract/stack-config';
 import { routeBackends, routeHandlers } from '../contract/targets';
-import { checkTargets, lambdaInvocationUri } from './gatehouse-api';
+import { type GatehouseApiProps, checkTargets, lambdaInvocationUri } from './gatehouse-api';
 
-export interface GatehouseHttpApiProps {
-  /** The route table the authorizer reads: every route becomes a route of the API, each with its handler or backend. */
-  readonly routes: readonly RouteConfig[];
-  readonly authorizerFunction: IFunction;
-  /** Handler functions by the names routes use. */
-  readonly handlers: Readonly<Record<string, IFunction>>;
-  /**
-   * HTTP backends by the names routes use (`backend`): API Gateway proxies to `url` + the route's path, with the
-   * caller's context in headers (contract/openapi-http.ts), waiting at most `timeoutMs`.
-   * @default - none
-   */
-  readonly backends?: Readonly<Record<string, { readonly url: string; readonly timeoutMs: number }>>;
-  /** @default 'prod' */
-  readonly stageName?: string;
-  /** @default 300 seconds - API Gateway reuses a decision for this long per identity-source value */
-  readonly authorizerResultTtl?: Duration;
-  /** Membership mode: the tenant header (contract/route-authorizer.ts). @default - no membership mode */
-  readonly tenantHeader?: string;
-  /** @default - one month */
-  readonly logRetention?: RetentionDays;
-  /**
-   * The stage's default route throttle (every route, all callers together), checked before any authorizer is called.
-   * @default - DEFAULT_STAGE_THROTTLE (1,000 requests per second, burst 2,000)
-   */
-  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
-  /** Browsers on other origins: the HTTP API's own CORS configuration. @default - no CORS */
-  readonly cors?: CorsPolicy;
-}
+/**
+ * What the HTTP API takes: the REST API's props (lib/gatehouse-api.ts, where each is documented) less what HTTP APIs
+ * do not have: usage plans, the account's CloudWatch role for execution logs, X-Ray on the stage, a WAF web ACL.
+ * `cors` becomes the HTTP API's own CORS configuration rather than OPTIONS methods and gateway responses.
+ */
+export type GatehouseHttpApiProps = Omit<GatehouseApiProps, 'usagePlans' | 'cloudWatchRole' | 'tracing' | 'webAcl'>;
 
 /**
  * The HTTP API (API Gateway v2, `deployment.api: "http"`), imported from the OpenAPI document of its route table

@@ -10,7 +10,7 @@ import { alarmTarget } from '../contract/alarm-config';
 import type { CorsPolicy } from '../contract/cors';
 import { routeHandlers } from '../contract/targets';
 import { GatehouseApi } from './gatehouse-api';
-import { GatehouseHttpApi } from './gatehouse-http-api';
+import { GatehouseHttpApi, type GatehouseHttpApiProps } from './gatehouse-http-api';
 import { GatehouseAuthorizer } from './gatehouse-authorizer';
 import { GatehouseTable } from './gatehouse-table';
 import { HandlerFunctions } from './handler-functions';
@@ -177,27 +177,35 @@ export class GatehouseStack extends Stack {
     });
   }
 
-  /** The REST API over the route table, with a usage plan per rate-limit tier. */
-  private createApi(config: StackConfig, handlers: HandlerFunctions, logRetention: RetentionDays, cors: CorsPolicy | undefined): GatehouseApi {
+  /** What both kinds of API take from the configuration: the route table, its targets, the stage and the cache. */
+  private apiProps(config: StackConfig, handlers: HandlerFunctions, logRetention: RetentionDays, cors: CorsPolicy | undefined): GatehouseHttpApiProps {
     const { deployment } = config;
-    return new GatehouseApi(this, 'Api', {
+    return {
       routes: config.authorizer.routes,
       authorizerFunction: this.authorizer.function,
       handlers: { ...handlers.functions, ...handlers.existing },
       backends: config.backends,
       stageName: deployment.stageName,
       ...(config.authorizer.membership ? { tenantHeader: config.authorizer.membership.header } : {}),
+      authorizerResultTtl: Duration.seconds(deployment.authorizerResultTtlSeconds),
+      logRetention,
+      throttle: deployment.throttle,
+      ...(cors ? { cors } : {}),
+    };
+  }
+
+  /** The REST API over the route table, with a usage plan per rate-limit tier. */
+  private createApi(config: StackConfig, handlers: HandlerFunctions, logRetention: RetentionDays, cors: CorsPolicy | undefined): GatehouseApi {
+    const { deployment } = config;
+    return new GatehouseApi(this, 'Api', {
+      ...this.apiProps(config, handlers, logRetention, cors),
       usagePlans: {
         tiers: config.authorizer.rateLimits.tiers,
         headroom: config.authorizer.rateLimits.usagePlanHeadroom,
         keyed: (route) => usagePlanKeyed(config.authorizer, route),
       },
-      authorizerResultTtl: Duration.seconds(deployment.authorizerResultTtlSeconds),
       cloudWatchRole: deployment.cloudWatchRole,
       tracing: deployment.tracing,
-      logRetention,
-      throttle: deployment.throttle,
-      ...(cors ? { cors } : {}),
       ...(deployment.waf.enabled ? { webAcl: { ratePer5MinutesPerIp: deployment.waf.ratePer5MinutesPerIp, managedRules: deployment.waf.managedRules } } : {}),
     });
   }
@@ -207,19 +215,7 @@ export class GatehouseStack extends Stack {
    * (parseStackConfig refuses the settings that would need them; README, REST or HTTP API).
    */
   private createHttpApi(config: StackConfig, handlers: HandlerFunctions, logRetention: RetentionDays, cors: CorsPolicy | undefined): GatehouseHttpApi {
-    const { deployment } = config;
-    return new GatehouseHttpApi(this, 'HttpApi', {
-      routes: config.authorizer.routes,
-      authorizerFunction: this.authorizer.function,
-      handlers: { ...handlers.functions, ...handlers.existing },
-      backends: config.backends,
-      stageName: deployment.stageName,
-      ...(config.authorizer.membership ? { tenantHeader: config.authorizer.membership.header } : {}),
-      authorizerResultTtl: Duration.seconds(deployment.authorizerResultTtlSeconds),
-      logRetention,
-      throttle: deployment.throttle,
-      ...(cors ? { cors } : {}),
-    });
+    return new GatehouseHttpApi(this, 'HttpApi', this.apiProps(config, handlers, logRetention, cors));
   }
 
   /**
