@@ -1,29 +1,11 @@
 /**
  * Log lines the bench cannot capture from the code it runs, rendered as AWS writes them so their bytes can be
- * counted: the stage's access-log line (one per request; its format is read from lib/gatehouse-api.ts, so a change
- * there changes the figure) and Lambda's own START/END/REPORT lines (three per invocation, text log format, which
+ * counted: the stage's access-log line (one per request, in the format the stack deploys: contract/access-log.ts, so a
+ * change there changes the figure) and Lambda's own START/END/REPORT lines (three per invocation, text log format, which
  * the stack keeps: https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html).
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { AccessLogValues } from './cost-mix';
-
-const API_FILE = 'lib/gatehouse-api.ts';
-
-/**
- * The stage's access-log format (`ACCESS_LOG_FIELDS` in lib/gatehouse-api.ts): field -> `$context` variable. Read
- * from the source rather than imported, so the benchmark does not bundle aws-cdk-lib; throws when it is gone.
- */
-export function accessLogFields(root: string): Record<string, string> {
-  const source = readFileSync(path.join(root, API_FILE), 'utf8');
-  const block = /const ACCESS_LOG_FIELDS = \{([\s\S]*?)\};/.exec(source)?.[1];
-  if (!block) throw new Error(`cost: ACCESS_LOG_FIELDS not found in ${API_FILE}; update bench/cost-logs.ts to the access-log format`);
-  const fields: Record<string, string> = {};
-  for (const m of block.matchAll(/(\w+):\s*'([^']*)'/g)) fields[m[1]!] = m[2]!;
-  if (!Object.keys(fields).length) throw new Error(`cost: ACCESS_LOG_FIELDS in ${API_FILE} has no field this parser reads`);
-  return fields;
-}
 
 const GATEWAY_ERRORS: Readonly<Record<number, string>> = { 401: 'UNAUTHORIZED', 403: 'ACCESS_DENIED', 429: 'THROTTLED', 500: 'AUTHORIZER_FAILURE' };
 

@@ -74,7 +74,7 @@ export interface MixCounts {
   readonly limiterCalls: readonly Call[];
   readonly handlerCalls: readonly Call[];
   readonly logBytes: { readonly authorizer: number; readonly handlers: number; readonly authorizerLines: number; readonly handlerLines: number };
-  /** One access-log line per request, with the values this request had (lib/gatehouse-api.ts' format). */
+  /** One access-log line per request, with the values this request had (the REST stage's format, contract/access-log.ts). */
   readonly accessLogBytes: number;
   readonly jwksFetches: number;
   /** The request kind of each index a call's tag holds (warm-up included). */

@@ -12,7 +12,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseStackConfig } from '../contract/stack-config';
 import { BAD, BAD_SHARE, STEP_MS, ZIPF_S } from './aws-calls';
-import { accessLogFields, accessLogRenderer, platformLineBytes } from './cost-logs';
+import { REST_ACCESS_LOG_FIELDS } from '../contract/access-log';
+import { accessLogRenderer, platformLineBytes } from './cost-logs';
 import { type MemoryInputs, measureMemoryInputs } from './cost-memory';
 import { type MixCounts, runCostMix } from './cost-mix';
 import {
@@ -70,7 +71,7 @@ export async function costSection(ctx: SectionContext): Promise<string> {
   const memoryMb = parseStackConfig(example, 'config/gatehouse.example.json').deployment.authorizerMemoryMb;
   const world = await createWorld({ extraServices: 0, log: ctx.log });
   try {
-    const counts = await runCostMix(ctx, world, { warmup: ctx.quick ? 3000 : 6000, requests: ctx.quick ? 1000 : 4000 }, accessLogRenderer(accessLogFields(ctx.root)));
+    const counts = await runCostMix(ctx, world, { warmup: ctx.quick ? 3000 : 6000, requests: ctx.quick ? 1000 : 4000 }, accessLogRenderer(REST_ACCESS_LOG_FIELDS));
     const inputs = await measureMemoryInputs(ctx, world);
     const limiter = limiterWrites(counts);
     const lines = (mb: number) => costLines(counts, inputs, prices, mb, limiter);
@@ -148,7 +149,7 @@ function costLines(c: MixCounts, inputs: MemoryInputs, prices: Prices, mb: numbe
     same('Limiter DynamoDB writes', true, limiter.writesPerRequest * prices.ddbWriteUnit + limiter.readsPerRequest * prices.ddbReadUnit, `${num(limiter.writesPerRequest, 3)} WRU + ${num(limiter.readsPerRequest, 3)} RRU per request`),
     same('Limiter wait in the handler', true, gbSecondsUsd(prices, HANDLER_MEMORY_MB, waitPerRequest), `${num(waitPerRequest, 2)} ms per request at ${HANDLER_MEMORY_MB} MB (median limiter call on moto: ${ms(limiterWait)})`),
     same('Authorizer logs (decision lines with EMF metrics, Lambda START/END/REPORT)', true, authLogBytes * prices.logsPerByte, `${int(authLogBytes)} B per request (${int(c.logBytes.authorizer / Math.max(1, inv))} + ${platform} B per invocation)`),
-    same(ACCESS_LOG, false, (c.accessLogBytes / n) * prices.logsPerByte, `${int(c.accessLogBytes / n)} B per request (lib/gatehouse-api.ts format); the stage's own log, as any API stage has (AwsSolutions-APIG1), with Gatehouse's fields in it`),
+    same(ACCESS_LOG, false, (c.accessLogBytes / n) * prices.logsPerByte, `${int(c.accessLogBytes / n)} B per request (the REST stage's format, contract/access-log.ts); the stage's own log, as any API stage has (AwsSolutions-APIG1), with Gatehouse's fields in it`),
     same('CloudWatch metrics (EMF)', true, 0, 'fields of the decision lines above; $0.30 per metric-month is not per request'),
     same('Handler invocations (the team’s own)', false, (billable / n) * prices.lambdaRequest, `${num(billable / n, 3)} per request`),
     same('Handler duration (the team’s own)', false, handlerMs / n / 1000 * (HANDLER_MEMORY_MB / 1024) * prices.lambdaGbSecond, `mean ${num(handlerMs / Math.max(1, billable), 2)} ms billed at ${HANDLER_MEMORY_MB} MB, limiter wait excluded`),

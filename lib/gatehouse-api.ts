@@ -13,6 +13,7 @@ import { GatehouseWebAcl } from './web-acl';
 import { AUTHORIZATION_HEADER, SERVICE_NAME_HEADER } from '../contract/headers';
 import type { CorsPolicy } from '../contract/cors';
 import { routeBackends, routeHandlers } from '../contract/targets';
+import { REST_ACCESS_LOG_FIELDS } from '../contract/access-log';
 
 export interface GatehouseApiProps {
   /** The route table the authorizer reads: every route becomes a method, each with its handler. */
@@ -176,7 +177,7 @@ export class GatehouseApi extends Construct {
         throttlingRateLimit: props.throttle?.rateLimit ?? DEFAULT_STAGE_THROTTLE.rateLimit,
         throttlingBurstLimit: props.throttle?.burstLimit ?? DEFAULT_STAGE_THROTTLE.burstLimit,
         accessLogDestination: new LogGroupLogDestination(this.accessLogs),
-        accessLogFormat: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+        accessLogFormat: AccessLogFormat.custom(JSON.stringify(REST_ACCESS_LOG_FIELDS)),
       },
     });
     if (props.cloudWatchRole) {
@@ -269,22 +270,6 @@ export function checkTargets(
   const noBackend = routeBackends(routes).filter((name) => !Object.hasOwn(backends, name));
   if (noBackend.length) throw new Error(`No backend named ${noBackend.map((n) => `"${n}"`).join(', ')} was given to ${by}`);
 }
-
-/** The access log line: one JSON object per request. */
-const ACCESS_LOG_FIELDS = {
-  requestId: '$context.requestId',
-  ip: '$context.identity.sourceIp',
-  method: '$context.httpMethod',
-  resource: '$context.resourcePath',
-  status: '$context.status',
-  latencyMs: '$context.responseLatency',
-  errorType: '$context.error.responseType',
-  authorizerStatus: '$context.authorizer.status',
-  authorizerLatencyMs: '$context.authorizer.latency',
-  principalId: '$context.authorizer.principalId',
-  tenantId: '$context.authorizer.tenantId',
-  kind: '$context.authorizer.kind',
-};
 
 /** The tenant header keys an authorizer next to Authorization, so it cannot be either of the other identity sources. */
 function checkTenantHeader(header: string | undefined): void {

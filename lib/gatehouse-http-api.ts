@@ -8,6 +8,7 @@ import type { OpenApiDocument } from '../contract/openapi';
 import { DEFAULT_MAX_HTTP_API_ROUTES, httpApiDocument } from '../contract/openapi-http';
 import { DEFAULT_AUTHORIZER_RESULT_TTL_SECONDS, DEFAULT_STAGE_THROTTLE } from '../contract/stack-config';
 import { routeBackends, routeHandlers } from '../contract/targets';
+import { HTTP_ACCESS_LOG_FIELDS } from '../contract/access-log';
 import { type GatehouseApiProps, checkTargets, lambdaInvocationUri } from './gatehouse-api';
 
 /**
@@ -141,23 +142,3 @@ export class GatehouseHttpApi extends Construct {
   }
 }
 
-/**
- * The access log line: one JSON object per request. `authorizerError` and `integrationError` say why a request
- * failed (an authorizer that failed or answered in a shape API Gateway refused; a handler that crashed or a backend
- * that did not answer); variables without a value are written `-`.
- * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html
- */
-export const HTTP_ACCESS_LOG_FIELDS = {
-  requestId: '$context.requestId',
-  ip: '$context.identity.sourceIp',
-  method: '$context.httpMethod',
-  route: '$context.routeKey',
-  status: '$context.status',
-  latencyMs: '$context.responseLatency',
-  integrationLatencyMs: '$context.integrationLatency',
-  authorizerError: '$context.authorizer.error',
-  integrationError: '$context.integrationErrorMessage',
-  principalId: '$context.authorizer.principalId',
-  tenantId: '$context.authorizer.tenantId',
-  kind: '$context.authorizer.kind',
-};
